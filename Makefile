@@ -1,0 +1,62 @@
+# Relief: `make run` serves the app with demo data; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Development server settings (never used by `make test` or in production).
+DEV_ENV := DEBUG=true
+
+.PHONY: run test lint schema install install-dev browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	@mkdir -p var
+	$(DEV_ENV) $(BIN)/relief migrate --noinput
+	$(DEV_ENV) $(BIN)/relief seed_demo
+	$(DEV_ENV) $(BIN)/relief collectstatic --noinput -v 0
+	@echo ""
+	@echo "  Relief is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  Demo physician: doctor@relief.example  / relief-demo"
+	@echo "  Demo patient:   patient@relief.example / relief-demo"
+	@echo "  API docs:       http://127.0.0.1:$(PORT)/api/docs/"
+	@echo ""
+	$(DEV_ENV) $(BIN)/relief runserver 127.0.0.1:$(PORT)
+
+# Debian's Chromium for the browser tests (Playwright drives it; it cannot download one).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "warning: /usr/bin/chromium is missing (apt-get install chromium); browser tests will be skipped outside CI"; \
+	  fi; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+schema: install-dev
+	$(BIN)/python -m pytest -q tests/test_schema.py
+
+test: install-dev browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var test-artifacts

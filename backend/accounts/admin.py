@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+
+from accounts.models import SecurityEvent, Session, User
+
+
+class ReliefUserCreationForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "display_name", "role", "timezone")
+
+
+class ReliefUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    add_form = ReliefUserCreationForm
+    form = ReliefUserChangeForm
+    ordering = ("email",)
+    list_display = ("email", "display_name", "role", "is_active", "is_staff")
+    list_filter = ("role", "is_active", "is_staff")
+    search_fields = ("email", "display_name")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("display_name", "role", "timezone")}),
+        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "display_name", "role", "timezone", "password1", "password2"),
+            },
+        ),
+    )
+    filter_horizontal = ("groups",)
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "created_at", "last_refreshed_at", "expires_at", "revoked_at")
+    list_filter = ("revoked_reason",)
+    readonly_fields = tuple(f.name for f in Session._meta.fields)
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "user", "client_address")
+    list_filter = ("kind",)
+    readonly_fields = tuple(f.name for f in SecurityEvent._meta.fields)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

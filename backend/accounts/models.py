@@ -1,0 +1,175 @@
+"""Users, sign-in sessions (refresh-token families) and security events."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone as dj_tz
+
+
+def validate_timezone(value: str) -> None:
+    """An IANA timezone name such as ``Europe/Berlin``."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA timezone.", code="invalid_timezone")
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    PHYSICIAN = "physician", "Physician"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        extra.setdefault("role", Role.PHYSICIAN)
+        extra.setdefault("display_name", "Administrator")
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: a patient or a physician. The email is the login."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    display_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role.choices)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=dj_tz.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = ["display_name", "role"]
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["patient", "physician"]), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == Role.PATIENT
+
+    @property
+    def is_physician(self) -> bool:
+        return self.role == Role.PHYSICIAN
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # set_password() leaves the raw password in _password until the save; a changed
+        # password (or a deactivation) must end every existing sign-in at once.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            Session.objects.revoke_for_user(self, reason=Session.Reason.PASSWORD_CHANGED)
+        if not self.is_active and not self._state.adding:
+            Session.objects.revoke_for_user(self, reason=Session.Reason.DEACTIVATED)
+
+
+class SessionQuerySet(models.QuerySet):
+    def revoke_for_user(self, user: User, *, reason: str) -> int:
+        return self.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=dj_tz.now(), revoked_reason=reason
+        )
+
+
+class Session(models.Model):
+    """One sign-in: the family of refresh tokens descended from it.
+
+    Revoking the session ends every access and refresh token issued under it at once,
+    because authentication checks the session on every request.
+    """
+
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", "Signed out"
+        REUSE = "refresh_reuse", "A used refresh token was presented again"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        IDLE = "idle", "Idle timeout"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    created_at = models.DateTimeField(default=dj_tz.now)
+    last_refreshed_at = models.DateTimeField(default=dj_tz.now)
+    idle_timeout = models.DurationField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        indexes: ClassVar = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"session {self.id} of {self.user_id}"
+
+
+class RefreshToken(models.Model):
+    """A single-use refresh token, by its JWT id. ``used_at`` is set exactly once."""
+
+    jti = models.UUIDField(primary_key=True)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField(default=dj_tz.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh {self.jti}"
+
+
+class SecurityEvent(models.Model):
+    """Something a security reviewer should see: token reuse, sign-in limits hit."""
+
+    class Kind(models.TextChoices):
+        REFRESH_REUSE = "refresh_reuse", "Refresh token reuse"
+        SIGNIN_LIMITED = "signin_limited", "Sign-in limit reached"
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL)
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.SET_NULL)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=dj_tz.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,123 @@
+"""One error shape for the whole API.
+
+Every error response is ``{"code": str, "detail": str, "fields": {name: [messages]}}``;
+``fields`` is present only for validation errors and names every offending field. Nothing
+from the server's internals (stack traces, SQL, token contents) ever goes into it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("relief.api")
+
+
+class ApiError(exceptions.APIException):
+    """An error with an explicit status, code and message (and optionally one field)."""
+
+    def __init__(self, status_code: int, code: str, detail: str, *, field: str | None = None):
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.field = field
+
+
+def _flatten(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [str(item) for item in detail]
+        return [_flatten(item) for item in detail]
+    return [str(detail)]
+
+
+def error_body(exc: exceptions.APIException) -> dict[str, Any]:
+    if isinstance(exc, ApiError):
+        body: dict[str, Any] = {"code": exc.code, "detail": str(exc.detail)}
+        if exc.field:
+            body["fields"] = {exc.field: [str(exc.detail)]}
+        return body
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, list):
+            detail = {"non_field_errors": detail}
+        fields = _flatten(detail)
+        first = next(iter(fields), "non_field_errors")
+        return {
+            "code": "validation_error",
+            "detail": f"Invalid input: {', '.join(fields) or first}.",
+            "fields": fields,
+        }
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # simplejwt's details carry token internals; one plain message is enough.
+        code = (
+            "not_authenticated"
+            if isinstance(exc, exceptions.NotAuthenticated)
+            else "token_not_valid"
+        )
+        message = (
+            "Authentication credentials were not provided."
+            if code == "not_authenticated"
+            else "The access token is invalid or expired."
+        )
+        return {"code": code, "detail": message}
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else exc.default_code
+    detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
+    return {"code": str(code), "detail": str(detail)}
+
+
+def error_response(exc: exceptions.APIException) -> Response:
+    return Response(error_body(exc), status=exc.status_code)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError | DatabaseError) and _is_outage(exc):
+        set_rollback()
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        response = Response(
+            {"code": "service_unavailable", "detail": "Temporarily unavailable. Try again."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
+        return response
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    set_rollback()
+    response = error_response(exc)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Connection loss or pool exhaustion, as opposed to a bug in a query."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    cause = exc.__cause__
+    return cause is not None and type(cause).__module__.startswith("psycopg_pool")
+
+
+def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+
+
+def json_server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"code": "server_error", "detail": "Something went wrong."}, status=500)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import RefreshToken, SecurityEvent, Session, User
+from tests.accounts.helpers import ME_URL, REFRESH_URL, bearer, sign_in
+from tests.concurrency import run_concurrently
+
+pytestmark = pytest.mark.django_db
+
+
+def refresh(raw: str | None = None, client: APIClient | None = None):
+    client = client or APIClient()
+    data = {"refresh": raw} if raw else {}
+    return client.post(REFRESH_URL, data, format="json")
+
+
+def test_refresh_with_body_returns_a_new_pair_and_spends_the_old_token(
+    patient: User, password: str
+):
+    first = sign_in("pat@example.org", password)
+    response = refresh(first["refresh"])
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh", "user"}
+    assert body["refresh"] != first["refresh"]
+    assert body["user"]["id"] == str(patient.id)
+    assert bearer(body["access"]).get(ME_URL).status_code == 200
+    tokens = RefreshToken.objects.order_by("issued_at")
+    assert [t.used_at is not None for t in tokens] == [True, False]
+    assert response.cookies[settings.REFRESH_COOKIE_NAME].value == body["refresh"]
+
+
+def test_refresh_with_the_cookie_only(patient: User, password: str):
+    client = APIClient()
+    sign_in("pat@example.org", password, client=client)
+    response = refresh(client=client)
+    assert response.status_code == 200
+    assert bearer(response.json()["access"]).get(ME_URL).status_code == 200
+
+
+def test_refresh_without_any_token_is_400_naming_refresh(db: None):
+    response = refresh()
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"refresh": ["A refresh token is required."]}
+
+
+def test_garbage_refresh_token_is_401(db: None):
+    response = refresh("not-a-token")
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "session_expired",
+        "detail": "The session has ended. Sign in again.",
+    }
+
+
+def test_access_token_is_not_accepted_as_refresh(patient: User, password: str):
+    assert refresh(sign_in("pat@example.org", password)["access"]).status_code == 401
+
+
+@pytest.mark.parametrize("grace", [0])
+def test_reusing_a_spent_refresh_token_revokes_the_whole_family(
+    patient: User, password: str, settings, grace: int
+):
+    settings.REFRESH_REUSE_GRACE_SECONDS = grace
+    first = sign_in("pat@example.org", password)
+    second = refresh(first["refresh"]).json()
+    third = refresh(second["refresh"]).json()
+
+    reuse = refresh(first["refresh"])
+
+    assert reuse.status_code == 401
+    session = Session.objects.get()
+    assert session.revoked_reason == Session.Reason.REUSE
+    # Every token descended from that sign-in is dead: access and refresh.
+    assert bearer(third["access"]).get(ME_URL).status_code == 401
+    assert refresh(third["refresh"]).status_code == 401
+    event = SecurityEvent.objects.get()
+    assert event.kind == SecurityEvent.Kind.REFRESH_REUSE
+    assert event.user == patient
+    assert event.session == session
+
+
+def test_a_second_presentation_within_the_grace_window_is_refused_but_keeps_the_session(
+    patient: User, password: str
+):
+    first = sign_in("pat@example.org", password)
+    second = refresh(first["refresh"]).json()
+
+    assert refresh(first["refresh"]).status_code == 401
+    assert Session.objects.get().revoked_at is None
+    assert not SecurityEvent.objects.exists()
+    assert refresh(second["refresh"]).status_code == 200
+
+
+def test_reuse_revokes_only_that_sign_in(patient: User, password: str, settings):
+    settings.REFRESH_REUSE_GRACE_SECONDS = 0
+    phone = sign_in("pat@example.org", password)
+    laptop = sign_in("pat@example.org", password)
+    refresh(phone["refresh"])
+    refresh(phone["refresh"])
+    assert bearer(laptop["access"]).get(ME_URL).status_code == 200
+
+
+def test_physician_session_ends_after_30_minutes_idle(physician: User, password: str):
+    first = sign_in("dr.hope@example.org", password)
+    Session.objects.update(last_refreshed_at=timezone.now() - timedelta(minutes=31))
+    response = refresh(first["refresh"])
+    assert response.status_code == 401
+    assert Session.objects.get().revoked_reason == Session.Reason.IDLE
+
+
+def test_physician_refresh_token_expires_with_the_idle_timeout(physician: User, password: str):
+    import jwt
+
+    first = sign_in("dr.hope@example.org", password)
+    claims = jwt.decode(first["refresh"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 60
+    session = Session.objects.get()
+    assert session.expires_at - session.created_at == timedelta(hours=12)
+
+
+def test_patient_session_lasts_30_days_in_all(patient: User, password: str):
+    import jwt
+
+    first = sign_in("pat@example.org", password)
+    claims = jwt.decode(first["refresh"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 24 * 3600
+    Session.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert refresh(first["refresh"]).status_code == 401
+    assert bearer(first["access"]).get(ME_URL).status_code == 401
+
+
+def test_physician_session_ends_after_12_hours_even_when_active(physician: User, password: str):
+    first = sign_in("dr.hope@example.org", password)
+    Session.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert refresh(first["refresh"]).status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_of_one_token_give_exactly_one_success(patient: User, password: str):
+    """Stock simplejwt could fork a token under this race; the conditional UPDATE cannot."""
+    trials, racers = 8, 20
+    for _ in range(trials):
+        raw = sign_in("pat@example.org", password)["refresh"]
+        statuses = run_concurrently(racers, lambda _i, raw=raw: refresh(raw).status_code)
+        assert sorted(statuses) == [200] + [401] * (racers - 1)
+    # Each sign-in has exactly one live successor token.
+    for session in Session.objects.all():
+        assert session.refresh_tokens.filter(used_at__isnull=True).count() == 1
+        assert session.revoked_at is None
