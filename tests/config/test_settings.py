@@ -18,7 +18,14 @@ def relief(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "JWT_SIGNING_KEY", "DEBUG", "SECURE_SSL_REDIRECT"}
+        if k
+        not in {
+            "SECRET_KEY",
+            "JWT_SIGNING_KEY",
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     base.update(PYTHONPATH=str(ROOT / "backend"), DJANGO_SETTINGS_MODULE="config.settings")
     base.update(env)
