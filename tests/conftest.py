@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -19,6 +20,8 @@ PASSWORD = "correct horse battery staple"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The SQLite test database is a file under var/ (see settings).
+    (Path(__file__).resolve().parents[1] / "var").mkdir(exist_ok=True)
     # In CI the suite must run where it was asked to: no silent fall-back to SQLite.
     if (
         os.environ.get("CI")

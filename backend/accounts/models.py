@@ -173,3 +173,41 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CareLink(models.Model):
+    """A physician treats a patient: the physician may see and record that patient's care."""
+
+    physician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="patient_links")
+    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="physician_links")
+    created_at = models.DateTimeField(default=dj_tz.now)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["physician", "patient"], name="carelink_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(physician=models.F("patient")), name="carelink_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician_id} treats {self.patient_id}"
+
+
+class Invitation(models.Model):
+    """A one-time code a physician hands to a new patient. Only its SHA-256 is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    physician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    display_name = models.CharField(max_length=150)
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=dj_tz.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    patient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"invitation for {self.email}"

@@ -72,11 +72,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_filters",
     "accounts",
+    "audit",
+    "treatments",
+    "diary",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.request_id.RequestIdMiddleware",
     "config.middleware.NoStoreApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +136,9 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not SQLite's shared-cache memory database: shared cache reports "table is
+    # locked" at once instead of waiting, which breaks the tests that write from threads.
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test_relief.sqlite3")}
 else:
     raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL (or unset for SQLite).")
 _db["ATOMIC_REQUESTS"] = False

@@ -8,6 +8,10 @@ from config import health
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
+    path("", include("accounts.care_urls")),
+    path("", include("treatments.urls")),
+    path("", include("diary.urls")),
+    path("", include("audit.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,152 @@
+"""Care team API: invitations and the physician's patients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import invitations
+from accounts.models import User, validate_timezone
+from accounts.selectors import patients_visible_to, with_activity
+from accounts.serializers import UserSerializer
+from audit.api_support import AuditedApiMixin
+from audit.models import AuditEvent
+from audit.services import audit_record
+from config.api import IsPhysician, Pagination, StrictSerializer
+from config.exceptions import ApiError
+
+
+class InvitationCreateSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+    display_name = serializers.CharField(max_length=150)
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    code = serializers.CharField(help_text="The one-time code. Shown only in this response.")
+
+
+class InvitationAcceptSerializer(StrictSerializer):
+    code = serializers.CharField(max_length=64)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    timezone = serializers.CharField(max_length=64, help_text="IANA timezone, e.g. Europe/Berlin")
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            validate_timezone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+        return value
+
+
+class PatientSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    display_name = serializers.CharField()
+    email = serializers.EmailField()
+    timezone = serializers.CharField()
+    last_checkin_at = serializers.DateTimeField(allow_null=True)
+    visit_count = serializers.IntegerField()
+
+
+@extend_schema(tags=["care team"])
+class InvitationCreateApi(APIView):
+    """A physician invites a patient; the code is returned once and sent by email."""
+
+    permission_classes = (IsPhysician,)
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = invitations.invitation_create(physician=request.user, **serializer.validated_data)
+        inv = issued.invitation
+        body = {
+            "id": inv.id,
+            "email": inv.email,
+            "display_name": inv.display_name,
+            "expires_at": inv.expires_at,
+            "code": issued.code,
+        }
+        return Response(InvitationSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["care team"])
+class InvitationAcceptApi(APIView):
+    """A new patient sets a password with their code: account and care link are created."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(request=InvitationAcceptSerializer, responses={201: UserSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = InvitationAcceptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user = invitations.invitation_accept(
+                code=data["code"], password=data["password"], timezone_name=data["timezone"]
+            )
+        except invitations.InvitationInvalid:
+            raise ApiError(
+                400, "invalid_code", "This code is unknown, used or expired.", field="code"
+            ) from None
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["care team"])
+class PatientListApi(AuditedApiMixin, APIView):
+    """The physician's patients, with their last check-in and number of visits."""
+
+    permission_classes = (IsPhysician,)
+    audit_resource = "patient"
+    pagination_class = Pagination
+
+    @extend_schema(responses={200: PatientSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        paginator = self.pagination_class()
+        patients = with_activity(patients_visible_to(request.user)).order_by("display_name", "id")
+        with transaction.atomic():
+            page = paginator.paginate_queryset(patients, request, view=self)
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.LIST,
+                resource=self.audit_resource,
+                patient_ids=[p.pk for p in page],
+            )
+        return paginator.get_paginated_response(PatientSerializer(page, many=True).data)
+
+
+@extend_schema(tags=["care team"])
+class PatientDetailApi(AuditedApiMixin, APIView):
+    """One patient: physicians see their own patients, a patient sees themself."""
+
+    audit_resource = "patient"
+
+    @extend_schema(responses={200: PatientSerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        with transaction.atomic():
+            patient = with_activity(patients_visible_to(request.user)).filter(pk=pk).first()
+            if patient is not None:
+                audit_record(
+                    request=request,
+                    action=AuditEvent.Action.READ,
+                    resource=self.audit_resource,
+                    patient_ids=[patient.pk],
+                    object_id=patient.pk,
+                )
+        if patient is None:
+            self.not_found(pk if User.objects.filter(pk=pk, role="patient").exists() else None)
+        return Response(PatientSerializer(patient).data)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+
+from audit.models import AuditEvent
+from audit.selectors import audit_events_for
+from config.api import Pagination
+
+
+class ActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    display_name = serializers.CharField()
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = ActorSerializer(allow_null=True)
+    patient = serializers.UUIDField(source="patient_id", allow_null=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = (
+            "id",
+            "at",
+            "actor",
+            "actor_role",
+            "action",
+            "resource",
+            "object_id",
+            "patient",
+            "outcome",
+        )
+        read_only_fields = fields
+
+
+@extend_schema(tags=["audit"])
+class AuditListApi(ListAPIView):
+    """Patients: who accessed their data and when. Physicians: their own actions."""
+
+    serializer_class = AuditEventSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return AuditEvent.objects.none()
+        return audit_events_for(self.request.user)

@@ -1,0 +1,52 @@
+"""Writing audit rows. Callers run these inside the transaction of the access they record."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from audit.models import AuditEvent
+
+
+def _client(request: Request | Any) -> tuple[uuid.UUID, str | None]:
+    request_id = getattr(request, "request_id", None) or getattr(
+        getattr(request, "_request", None), "request_id", None
+    )
+    try:
+        address = BaseThrottle().get_ident(request)
+    except Exception:  # a request object without META (scripts, demo seeding)
+        address = None
+    return request_id or uuid.uuid4(), address or None
+
+
+def audit_record(
+    *,
+    request: Request | None,
+    action: str,
+    resource: str,
+    patient_ids: Iterable[Any] = (),
+    object_id: Any = "",
+    outcome: str = AuditEvent.Outcome.ALLOWED,
+) -> None:
+    """One row per patient whose data was touched (or one row with no patient)."""
+    actor = getattr(request, "user", None) if request is not None else None
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
+    common = {
+        "actor": actor,
+        "actor_role": getattr(actor, "role", "") or "",
+        "action": action,
+        "resource": resource,
+        "object_id": str(object_id or ""),
+        "request_id": request_id,
+        "client_address": address,
+        "outcome": outcome,
+    }
+    patients = list(dict.fromkeys(patient_ids))
+    rows = [AuditEvent(patient_id=p, **common) for p in patients] or [AuditEvent(**common)]
+    AuditEvent.objects.bulk_create(rows)

@@ -1,0 +1,231 @@
+"""Check-ins API: patients write their own (idempotently, with versions); physicians read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.api_support import AuditedApiMixin
+from audit.models import AuditEvent
+from audit.services import audit_record
+from config.api import IsPatient, Pagination
+from diary import services
+from diary.filters import EntryFilter
+from diary.models import CONTENT_FIELDS, Entry
+from diary.selectors import entries_visible_to, entry_owner
+from diary.serializers import EntryConflictSerializer, EntrySerializer
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The entry version being edited, e.g. "3" (alternative to the body field).',
+)
+CONFLICTS = {
+    409: OpenApiResponse(EntryConflictSerializer, description="The id holds other content."),
+    412: OpenApiResponse(EntryConflictSerializer, description="Stale version."),
+}
+
+
+class ReadOrPatient(IsPatient):
+    """Anyone signed in may read (scoped); only patients write check-ins."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+def _etag(entry: Entry) -> str:
+    return f'"{entry.version}"'
+
+
+def _expected_version(request: Request, body_version: int | None) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return body_version
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or int(text) < 1:
+        raise serializers.ValidationError({"version": ["If-Match must be a version number."]})
+    if body_version is not None and body_version != int(text):
+        raise serializers.ValidationError({"version": ["If-Match and version disagree."]})
+    return int(text)
+
+
+def _conflict(exc: services.EntryConflict | services.EntryGone) -> Response:
+    entry = exc.entry
+    if isinstance(exc, services.EntryGone):
+        code, detail, status_code = "entry_deleted", "This check-in was deleted.", 409
+        body = {"code": code, "detail": detail, "version": entry.version}
+    else:
+        if exc.stale:
+            status_code, code = 412, "version_mismatch"
+            detail = "This check-in was changed elsewhere. Reload it and try again."
+        else:
+            status_code, code = 409, "conflict"
+            detail = "A different check-in with this id exists. Send its version to edit it."
+        body = {
+            "code": code,
+            "detail": detail,
+            "version": entry.version,
+            "entry": EntrySerializer(entry).data,
+        }
+    response = Response(body, status=status_code)
+    response["ETag"] = _etag(entry)
+    return response
+
+
+class EntryWriteMixin(AuditedApiMixin):
+    audit_resource = "entry"
+
+    def _save(self, request: Request, entry_id: uuid.UUID, data: dict[str, Any]) -> Response:
+        expected = _expected_version(request, data.pop("version", None))
+        try:
+            entry, created = services.entry_save(
+                patient=request.user,
+                entry_id=entry_id,
+                data=data,
+                expected_version=expected,
+                request=request,
+            )
+        except services.EntryNotFound:
+            self.not_found(entry_owner(entry_id))
+        except (services.EntryConflict, services.EntryGone) as exc:
+            return _conflict(exc)
+        response = Response(
+            EntrySerializer(entry).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+        response["ETag"] = _etag(entry)
+        return response
+
+
+@extend_schema(tags=["entries"])
+class EntryListApi(EntryWriteMixin, GenericAPIView):
+    permission_classes = (ReadOrPatient,)
+    serializer_class = EntrySerializer
+    pagination_class = Pagination
+    filter_backends = (DjangoFilterBackend,)
+    filterset_class = EntryFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Entry.objects.none()
+        return entries_visible_to(self.request.user).order_by("-felt_at", "-recorded_at", "id")
+
+    @extend_schema(responses={200: EntrySerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        entries = self.filter_queryset(self.get_queryset())
+        with transaction.atomic():
+            page = self.paginate_queryset(entries)
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.LIST,
+                resource=self.audit_resource,
+                patient_ids=[e.patient_id for e in page],
+            )
+        return self.get_paginated_response(EntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
+        parameters=[IF_MATCH],
+    )
+    def post(self, request: Request) -> Response:
+        """Create a check-in. With a client-chosen ``id`` a retry returns the stored entry."""
+        serializer = EntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        return self._save(request, data.pop("id", None) or uuid.uuid4(), data)
+
+
+@extend_schema(tags=["entries"])
+class EntryDetailApi(EntryWriteMixin, GenericAPIView):
+    permission_classes = (ReadOrPatient,)
+    serializer_class = EntrySerializer
+
+    def _visible(self, pk: uuid.UUID) -> Entry:
+        entry = entries_visible_to(self.request.user).filter(pk=pk).first()
+        if entry is None:
+            self.not_found(entry_owner(pk))
+        return entry
+
+    def get(self, request: Request, pk: uuid.UUID) -> Response:
+        with transaction.atomic():
+            entry = self._visible(pk)
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.READ,
+                resource=self.audit_resource,
+                patient_ids=[entry.patient_id],
+                object_id=entry.pk,
+            )
+        response = Response(EntrySerializer(entry).data)
+        response["ETag"] = _etag(entry)
+        return response
+
+    @extend_schema(
+        responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
+        parameters=[IF_MATCH],
+    )
+    def put(self, request: Request, pk: uuid.UUID) -> Response:
+        """Create with this id (201), replay (200), or edit with the current version."""
+        serializer = EntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.pop("id", pk) != pk:
+            raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
+        return self._save(request, pk, data)
+
+    @extend_schema(responses={200: EntrySerializer, **CONFLICTS}, parameters=[IF_MATCH])
+    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+        """Change some fields of an entry; the current version is required."""
+        serializer = EntrySerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.pop("id", pk) != pk:
+            raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
+        if _expected_version(request, data.get("version")) is None:
+            raise serializers.ValidationError({"version": ["Required to edit (or send If-Match)."]})
+        current = entries_visible_to(request.user).filter(pk=pk).first()
+        if current is None:
+            self.not_found(entry_owner(pk))
+        merged = {name: data.get(name, getattr(current, name)) for name in CONTENT_FIELDS}
+        merged["version"] = data.get("version")
+        return self._save(request, pk, merged)
+
+    @extend_schema(
+        responses={204: None, 412: CONFLICTS[412]},
+        parameters=[
+            IF_MATCH,
+            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        ],
+    )
+    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+        """Delete a check-in (kept as history). A given version must be current."""
+        raw = request.query_params.get("version")
+        if raw is not None and (not raw.isdigit() or int(raw) < 1):
+            raise serializers.ValidationError({"version": ["Must be a version number."]})
+        expected = _expected_version(request, int(raw) if raw else None)
+        try:
+            services.entry_delete(
+                patient=request.user, entry_id=pk, expected_version=expected, request=request
+            )
+        except services.EntryNotFound:
+            self.not_found(entry_owner(pk))
+        except (services.EntryConflict, services.EntryGone) as exc:
+            if isinstance(exc, services.EntryGone):
+                self.not_found(None)
+            return _conflict(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)

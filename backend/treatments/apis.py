@@ -1,0 +1,130 @@
+"""Visits API: physicians record and edit their patients' visits; patients read their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import patients_visible_to
+from audit.api_support import AuditedApiMixin
+from audit.models import AuditEvent
+from audit.services import audit_record
+from config.api import IsPhysician, Pagination
+from treatments import services
+from treatments.selectors import visit_owner, visits_visible_to
+from treatments.serializers import VisitSerializer
+
+
+class ReadOrPhysician(IsPhysician):
+    """Anyone signed in may read (scoped); only physicians may write."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+def _own_patient(user: Any, patient_id: Any) -> Any:
+    patient = patients_visible_to(user).filter(pk=patient_id).first()
+    if patient is None:
+        # Says nothing about whether such a person exists.
+        raise serializers.ValidationError({"patient": ["Not one of your patients."]})
+    return patient
+
+
+@extend_schema(tags=["visits"])
+class VisitListApi(AuditedApiMixin, APIView):
+    permission_classes = (ReadOrPhysician,)
+    audit_resource = "visit"
+    pagination_class = Pagination
+
+    @extend_schema(
+        responses={200: VisitSerializer(many=True)},
+        parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, required=False)],
+    )
+    def get(self, request: Request) -> Response:
+        paginator = self.pagination_class()
+        visits = visits_visible_to(request.user).order_by("-performed_at", "id")
+        patient = request.query_params.get("patient")
+        if patient:
+            try:
+                visits = visits.filter(
+                    patient_id=serializers.UUIDField().to_internal_value(patient)
+                )
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"patient": exc.detail}) from exc
+        with transaction.atomic():
+            page = paginator.paginate_queryset(visits, request, view=self)
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.LIST,
+                resource=self.audit_resource,
+                patient_ids=[v.patient_id for v in page],
+            )
+        return paginator.get_paginated_response(VisitSerializer(page, many=True).data)
+
+    @extend_schema(request=VisitSerializer, responses={201: VisitSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = VisitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        patient = _own_patient(request.user, data.pop("patient"))
+        visit = services.visit_create(
+            physician=request.user, patient=patient, request=request, **data
+        )
+        visit = visits_visible_to(request.user).get(pk=visit.pk)
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["visits"])
+class VisitDetailApi(AuditedApiMixin, APIView):
+    permission_classes = (ReadOrPhysician,)
+    audit_resource = "visit"
+
+    def _get(self, pk: Any) -> Any:
+        visit = visits_visible_to(self.request.user).filter(pk=pk).first()
+        if visit is None:
+            self.not_found(visit_owner(pk))
+        return visit
+
+    @extend_schema(responses={200: VisitSerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        with transaction.atomic():
+            visit = self._get(pk)
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.READ,
+                resource=self.audit_resource,
+                patient_ids=[visit.patient_id],
+                object_id=visit.pk,
+            )
+        return Response(VisitSerializer(visit).data)
+
+    def _update(self, request: Request, pk: Any, *, partial: bool) -> Response:
+        visit = self._get(pk)
+        serializer = VisitSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "patient" in data and data.pop("patient") != visit.patient_id:
+            raise serializers.ValidationError(
+                {"patient": ["A visit cannot move to another patient."]}
+            )
+        services.visit_update(visit=visit, data=data, request=request)
+        visit = visits_visible_to(request.user).get(pk=visit.pk)
+        return Response(VisitSerializer(visit).data)
+
+    @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
+    def put(self, request: Request, pk: Any) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
+    def patch(self, request: Request, pk: Any) -> Response:
+        return self._update(request, pk, partial=True)

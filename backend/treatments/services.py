@@ -1,0 +1,97 @@
+"""Writes for visits. Entries are re-placed in the same transaction when visits move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import audit_record
+from diary.services import entries_reassign, local_date_for
+from treatments.models import INJECTATES, InjectionSite, Visit
+
+VISIT_FIELDS = ("performed_at", "condition", "baseline_pain", "post_injection_pain", "notes")
+
+
+def _sites(visit: Visit, sites: list[dict[str, Any]]) -> None:
+    rows = []
+    for site in sites:
+        row = InjectionSite(
+            visit=visit,
+            body_region=site["body_region"],
+            muscle=" ".join(site["muscle"].split()),
+            side=site["side"],
+            volume_ml=site["volume_ml"],
+            **{name: name in site["injectates"] for name in INJECTATES},
+        )
+        row.full_clean(exclude=["visit"], validate_constraints=False)
+        rows.append(row)
+    InjectionSite.objects.bulk_create(rows)
+
+
+def visit_create(
+    *,
+    physician: User,
+    patient: User,
+    performed_at: datetime,
+    condition: str,
+    sites: list[dict[str, Any]],
+    baseline_pain: int | None = None,
+    post_injection_pain: int | None = None,
+    notes: str = "",
+    request: Any = None,
+) -> Visit:
+    with transaction.atomic():
+        visit = Visit(
+            patient=patient,
+            physician=physician,
+            performed_at=performed_at,
+            local_date=local_date_for(patient, performed_at),
+            condition=condition,
+            baseline_pain=baseline_pain,
+            post_injection_pain=post_injection_pain,
+            notes=notes,
+        )
+        visit.full_clean(exclude=["patient", "physician"], validate_constraints=False)
+        visit.save(force_insert=True)
+        _sites(visit, sites)
+        entries_reassign(patient=patient)
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.CREATE,
+            resource="visit",
+            patient_ids=[patient.pk],
+            object_id=visit.pk,
+        )
+    return visit
+
+
+def visit_update(*, visit: Visit, data: dict[str, Any], request: Any = None) -> Visit:
+    """Change a visit's fields; ``sites``, when given, replaces the whole list."""
+    with transaction.atomic():
+        visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
+        moved = "performed_at" in data and data["performed_at"] != visit.performed_at
+        for name in VISIT_FIELDS:
+            if name in data:
+                setattr(visit, name, data[name])
+        visit.local_date = local_date_for(visit.patient, visit.performed_at)
+        visit.updated_at = timezone.now()
+        visit.full_clean(exclude=["patient", "physician"], validate_constraints=False)
+        visit.save()
+        if "sites" in data:
+            visit.sites.all().delete()
+            _sites(visit, data["sites"])
+        if moved:
+            entries_reassign(patient=visit.patient)
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.UPDATE,
+            resource="visit",
+            patient_ids=[visit.patient_id],
+            object_id=visit.pk,
+        )
+    return visit
