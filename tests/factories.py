@@ -26,3 +26,64 @@ class PatientFactory(UserFactory):
 class PhysicianFactory(UserFactory):
     role = Role.PHYSICIAN
     timezone = "America/New_York"
+
+
+def link(physician: User, patient: User) -> None:
+    from accounts.invitations import care_link
+
+    care_link(physician=physician, patient=patient)
+
+
+SITE = {
+    "body_region": "neck",
+    "muscle": "Upper trapezius",
+    "side": "left",
+    "injectates": ["lidocaine"],
+    "volume_ml": "1.0",
+}
+
+
+def make_visit(physician: User, patient: User, performed_at, **extra):  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from treatments.services import visit_create
+
+    sites = extra.pop("sites", [SITE])
+    sites = [{**s, "volume_ml": Decimal(str(s["volume_ml"]))} for s in sites]
+    return visit_create(
+        physician=physician,
+        patient=patient,
+        performed_at=performed_at,
+        condition=extra.pop("condition", "neck_pain"),
+        sites=sites,
+        **extra,
+    )
+
+
+def entry_data(felt_at, **extra):  # type: ignore[no-untyped-def]
+    data = {
+        "felt_at": felt_at,
+        "pain": 4,
+        "soreness": 3,
+        "bruising": "none",
+        "iced": False,
+        "heated": False,
+        "strenuous_activity": False,
+        "notes": "",
+    }
+    data.update(extra)
+    return data
+
+
+def make_entry(patient: User, felt_at, **extra):  # type: ignore[no-untyped-def]
+    import uuid
+
+    from diary.services import entry_save
+
+    entry, _ = entry_save(
+        patient=patient,
+        entry_id=extra.pop("id", None) or uuid.uuid4(),
+        data=entry_data(felt_at, **extra),
+        expected_version=None,
+    )
+    return entry

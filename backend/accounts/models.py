@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 import zoneinfo
 from typing import Any, ClassVar
@@ -14,9 +15,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone as dj_tz
 
 
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
     """An IANA timezone name such as ``Europe/Berlin``."""
-    if value not in zoneinfo.available_timezones():
+    if value not in _timezones():
         raise ValidationError(f"{value!r} is not a known IANA timezone.", code="invalid_timezone")
 
 

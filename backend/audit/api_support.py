@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -20,14 +21,36 @@ _ACTION_BY_METHOD = {
 }
 
 
+class AuditedNotFound(NotFound):
+    """A 404 whose audit row names the record's real owner (never shown to the caller)."""
+
+    def __init__(self, owner_id: Any = None) -> None:
+        super().__init__()
+        self.owner_id = owner_id
+
+
 class AuditedApiMixin:
-    """Every refusal on a health-data endpoint leaves an audit row (committed on its own)."""
+    """Every refusal on a health-data endpoint leaves an audit row.
+
+    The row is written in ``handle_exception``, after the view's own transaction has
+    rolled back, so the record of the refusal survives the refusal.
+    """
 
     audit_resource: str = ""
     request: Request
     kwargs: dict[str, Any]
 
-    def _audit_denied(self, request: Request, patient_id: Any = None) -> None:
+    def handle_exception(self, exc: Exception) -> Response:
+        user = getattr(self.request, "user", None)
+        if user is not None and user.is_authenticated:
+            if isinstance(exc, AuditedNotFound):
+                self._audit_denied(exc.owner_id)
+            elif isinstance(exc, PermissionDenied):
+                self._audit_denied(None)
+        return super().handle_exception(exc)  # type: ignore[misc]
+
+    def _audit_denied(self, patient_id: Any) -> None:
+        request = self.request
         audit_record(
             request=request,
             action=_ACTION_BY_METHOD.get(request.method or "", AuditEvent.Action.READ),
@@ -37,15 +60,6 @@ class AuditedApiMixin:
             outcome=AuditEvent.Outcome.DENIED,
         )
 
-    def permission_denied(
-        self, request: Request, message: Any = None, code: Any = None
-    ) -> NoReturn:
-        if request.user is not None and request.user.is_authenticated:
-            self._audit_denied(request)
-        super().permission_denied(request, message=message, code=code)  # type: ignore[misc]
-        raise AssertionError("unreachable")
-
     def not_found(self, owner_id: Any = None) -> NoReturn:
         """404 that says nothing of the record; the audit row names its real owner."""
-        self._audit_denied(self.request, owner_id)
-        raise NotFound
+        raise AuditedNotFound(owner_id)

@@ -27,13 +27,18 @@ def audit_record(
     *,
     request: Request | None,
     action: str,
+    actor: Any = None,
     resource: str,
     patient_ids: Iterable[Any] = (),
     object_id: Any = "",
     outcome: str = AuditEvent.Outcome.ALLOWED,
 ) -> None:
-    """One row per patient whose data was touched (or one row with no patient)."""
-    actor = getattr(request, "user", None) if request is not None else None
+    """One row per patient whose data was touched (or one row with no patient).
+
+    The actor is the request's user; code without a request (scripts, seeding) names it.
+    """
+    if request is not None:
+        actor = getattr(request, "user", None)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)

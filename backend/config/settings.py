@@ -7,6 +7,7 @@ comment in ``docker/.env.example``.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -138,7 +139,8 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not SQLite's shared-cache memory database: shared cache reports "table is
     # locked" at once instead of waiting, which breaks the tests that write from threads.
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test_relief.sqlite3")}
+    # One file per test process, so that two runs at once do not share it.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test_relief_{os.getpid()}.sqlite3")}
 else:
     raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL (or unset for SQLite).")
 _db["ATOMIC_REQUESTS"] = False

@@ -56,13 +56,19 @@ def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
     local = local_date_for(patient, felt_at)
     visit = (
         Visit.objects.filter(patient=patient, performed_at__lte=felt_at)
-        .order_by("-performed_at")
+        .order_by("-performed_at", "-id")
         .only("id", "local_date")
         .first()
     )
     if visit is None:
         return Placement(local, None, None)
-    return Placement(local, visit, (local - visit.local_date).days)
+    return Placement(local, visit, day_since(local, visit.local_date))
+
+
+def day_since(local: date, visit_date: date) -> int:
+    """Local days since the visit's local date. An entry felt after the visit can carry an
+    earlier local date only if the patient moved west since; it counts as day 0."""
+    return max(0, (local - visit_date).days)
 
 
 def _snapshot(entry: Entry) -> dict[str, Any]:
@@ -116,12 +122,14 @@ def entry_save(
                     )
                     entry.save(force_insert=True)
             except IntegrityError:
+                # A concurrent create with the same id won the insert: replay against it.
                 existing = _lock_own(patient, entry_id)
                 if existing is None:
-                    raise EntryNotFound from None
+                    raise  # not an id collision: a real integrity error, never hidden
             else:
                 audit_record(
                     request=request,
+                    actor=patient,
                     action=AuditEvent.Action.CREATE,
                     resource="entry",
                     patient_ids=[patient.pk],
@@ -170,6 +178,7 @@ def _replay_or_edit(
     entry.save()
     audit_record(
         request=request,
+        actor=actor,
         action=AuditEvent.Action.UPDATE,
         resource="entry",
         patient_ids=[entry.patient_id],
@@ -200,6 +209,7 @@ def entry_delete(
         entry.save(update_fields=["deleted_at", "version"])
         audit_record(
             request=request,
+            actor=patient,
             action=AuditEvent.Action.DELETE,
             resource="entry",
             patient_ids=[patient.pk],
@@ -227,7 +237,7 @@ def entries_reassign(*, patient: User) -> int:
         for vid, performed_at, visit_date in visits:
             if performed_at > entry.felt_at:
                 break
-            visit_id, day = vid, (entry.local_date - visit_date).days
+            visit_id, day = vid, day_since(entry.local_date, visit_date)
         if (entry.visit_id, entry.day) != (visit_id, day):
             entry.visit_id, entry.day = visit_id, day
             changed.append(entry)

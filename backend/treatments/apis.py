@@ -117,7 +117,7 @@ class VisitDetailApi(AuditedApiMixin, APIView):
             raise serializers.ValidationError(
                 {"patient": ["A visit cannot move to another patient."]}
             )
-        services.visit_update(visit=visit, data=data, request=request)
+        services.visit_update(visit=visit, data=data, actor=request.user, request=request)
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data)
 

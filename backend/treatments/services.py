@@ -62,6 +62,7 @@ def visit_create(
         entries_reassign(patient=patient)
         audit_record(
             request=request,
+            actor=physician,
             action=AuditEvent.Action.CREATE,
             resource="visit",
             patient_ids=[patient.pk],
@@ -70,7 +71,7 @@ def visit_create(
     return visit
 
 
-def visit_update(*, visit: Visit, data: dict[str, Any], request: Any = None) -> Visit:
+def visit_update(*, visit: Visit, data: dict[str, Any], actor: User, request: Any = None) -> Visit:
     """Change a visit's fields; ``sites``, when given, replaces the whole list."""
     with transaction.atomic():
         visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
@@ -89,6 +90,7 @@ def visit_update(*, visit: Visit, data: dict[str, Any], request: Any = None) -> 
             entries_reassign(patient=visit.patient)
         audit_record(
             request=request,
+            actor=actor,
             action=AuditEvent.Action.UPDATE,
             resource="visit",
             patient_ids=[visit.patient_id],

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts.models import User
+from audit.models import AuditEvent, AuditImmutableError
+from tests.factories import link, make_entry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reads_write_audit_rows_with_request_details(physician, patient, client_for):
+    link(physician, patient)
+    entry = make_entry(patient, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    response = client_for(physician).get(
+        f"/api/v1/entries/{entry.id}/",
+        HTTP_X_REQUEST_ID="5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 200
+    assert response["X-Request-ID"] == "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
+    row = AuditEvent.objects.get(action="read")
+    assert (row.actor, row.actor_role, row.resource, row.object_id, row.patient) == (
+        physician,
+        "physician",
+        "entry",
+        str(entry.id),
+        patient,
+    )
+    assert str(row.request_id) == "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
+    assert row.client_address == "203.0.113.9"
+    assert row.outcome == "allowed"
+
+
+def test_patient_sees_who_accessed_their_data(physician, patient, other_patient, client_for):
+    link(physician, patient)
+    entry = make_entry(patient, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    client_for(physician).get(f"/api/v1/entries/{entry.id}/")
+    client_for(other_patient).get(f"/api/v1/entries/{entry.id}/")
+
+    body = client_for(patient).get("/api/v1/audit/").json()
+
+    seen = [(r["actor"]["display_name"], r["action"], r["outcome"]) for r in body["results"]]
+    assert seen == [
+        ("Olive Other", "read", "denied"),
+        ("Dr. Hope", "read", "allowed"),
+        ("Pat Patient", "create", "allowed"),
+    ]
+    assert set(body["results"][0]) == {
+        "id",
+        "at",
+        "actor",
+        "actor_role",
+        "action",
+        "resource",
+        "object_id",
+        "patient",
+        "outcome",
+    }
+
+
+def test_physician_sees_their_own_actions(physician, patient, client_for):
+    link(physician, patient)
+    client_for(physician).get("/api/v1/patients/")
+    rows = client_for(physician).get("/api/v1/audit/").json()["results"]
+    assert [(r["action"], r["resource"]) for r in rows] == [("list", "patient")]
+
+
+def test_audit_rows_cannot_be_changed_or_deleted_through_the_application(
+    physician: User, patient: User, client_for
+):
+    link(physician, patient)
+    client_for(physician).get("/api/v1/patients/")
+    row = AuditEvent.objects.get()
+    row.outcome = "denied"
+    with pytest.raises(AuditImmutableError):
+        row.save()
+    with pytest.raises(AuditImmutableError):
+        row.delete()
+    with pytest.raises(AuditImmutableError):
+        AuditEvent.objects.all().update(outcome="denied")
+    with pytest.raises(AuditImmutableError):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get().outcome == "allowed"
+
+
+@pytest.mark.postgres
+def test_postgres_refuses_audit_updates_even_in_raw_sql(physician, patient, client_for):
+    link(physician, patient)
+    client_for(physician).get("/api/v1/patients/")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET outcome = 'denied'")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent")
+    assert AuditEvent.objects.count() == 1

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from audit.models import AuditEvent
+from diary.models import Entry
+from tests.factories import link, make_entry, make_visit
+from treatments.models import InjectionSite, Visit, cpt_code_for
+
+pytestmark = pytest.mark.django_db
+
+SITE = {
+    "body_region": "neck",
+    "muscle": "Upper trapezius",
+    "side": "left",
+    "injectates": ["saline", "lidocaine"],
+    "volume_ml": 1.5,
+}
+
+
+def visit_body(who: User, **changes: object) -> dict:
+    data = {
+        "patient": str(who.pk),
+        "performed_at": "2026-03-02T15:00:00Z",
+        "condition": "myofascial_pain",
+        "baseline_pain": 7,
+        "post_injection_pain": 3,
+        "notes": "Taut band, twitch response.",
+        "sites": [SITE],
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def treating(physician: User, patient: User) -> User:
+    link(physician, patient)
+    return physician
+
+
+def test_physician_records_a_visit_for_their_patient(
+    treating: User, patient: User, physician_client: APIClient
+):
+    response = physician_client.post("/api/v1/visits/", visit_body(patient), format="json")
+
+    assert response.status_code == 201
+    visit = Visit.objects.get()
+    assert response.json() == {
+        "id": str(visit.id),
+        "patient": str(patient.pk),
+        "physician": str(treating.pk),
+        "performed_at": "2026-03-02T15:00:00Z",
+        "local_date": "2026-03-02",
+        "condition": "myofascial_pain",
+        "baseline_pain": 7,
+        "post_injection_pain": 3,
+        "notes": "Taut band, twitch response.",
+        "sites": [
+            {
+                "body_region": "neck",
+                "muscle": "Upper trapezius",
+                "side": "left",
+                "injectates": ["lidocaine", "saline"],
+                "volume_ml": 1.5,
+            }
+        ],
+        "cpt_code": "20552",
+        "created_at": visit.created_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": visit.updated_at.isoformat().replace("+00:00", "Z"),
+    }
+    site = InjectionSite.objects.get()
+    assert (site.lidocaine, site.saline, site.magnesium) == (True, True, False)
+    assert (
+        AuditEvent.objects.filter(action="create", resource="visit", patient=patient).count() == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("sites", "code"),
+    [
+        ([("Trapezius", "left")], "20552"),
+        ([("Trapezius", "left"), ("trapezius ", "left")], "20552"),
+        ([("Trapezius", "left"), ("Trapezius", "right")], "20552"),
+        ([("Trapezius", "bilateral")], "20552"),
+        ([("Trapezius", "bilateral"), ("Levator scapulae", "left")], "20553"),
+        ([("Trapezius", "left"), ("Rhomboid", "left"), ("Infraspinatus", "left")], "20553"),
+        ([("Quadratus lumborum", "midline"), ("Gluteus medius", "right")], "20552"),
+    ],
+)
+def test_cpt_code_counts_distinct_muscles(sites: list[tuple[str, str]], code: str):
+    rows = [InjectionSite(muscle=m, side=s) for m, s in sites]
+    assert cpt_code_for(rows) == code
+
+
+def test_three_muscles_in_the_api_give_20553(treating, patient, physician_client):
+    sites = [{**SITE, "muscle": m} for m in ("Trapezius", "Rhomboid major", "Levator scapulae")]
+    response = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, sites=sites), format="json"
+    )
+    assert response.json()["cpt_code"] == "20553"
+
+
+def test_physician_cannot_record_a_visit_for_someone_elses_patient(
+    treating, other_patient: User, physician_client: APIClient
+):
+    response = physician_client.post("/api/v1/visits/", visit_body(other_patient), format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"patient": ["Not one of your patients."]}
+    assert not Visit.objects.exists()
+
+
+def test_patient_cannot_record_a_visit(patient: User, patient_client: APIClient):
+    response = patient_client.post("/api/v1/visits/", visit_body(patient), format="json")
+    assert response.status_code == 403
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"condition": "migraine"}, "condition"),
+        ({"baseline_pain": 11}, "baseline_pain"),
+        ({"sites": []}, "sites"),
+        ({"sites": [{**SITE, "side": "up"}]}, "sites"),
+        ({"sites": [{**SITE, "injectates": []}]}, "sites"),
+        ({"sites": [{**SITE, "injectates": ["botox"]}]}, "sites"),
+        ({"sites": [{**SITE, "volume_ml": 0}]}, "sites"),
+        ({"sites": [{**SITE, "colour": "red"}]}, "sites"),
+        ({"performed_at": "2026-03-02T15:00:00"}, "performed_at"),
+        ({"performed_at": "2099-01-01T00:00:00Z"}, "performed_at"),
+        ({"cpt_code": "20553"}, "cpt_code"),
+        ({"physician": str(uuid.uuid4())}, "physician"),
+        ({"patient": "not-a-uuid"}, "patient"),
+    ],
+)
+def test_bad_visit_input_is_400_naming_the_field(
+    treating, patient, physician_client, changes: dict, field: str
+):
+    response = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, **changes), format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    assert not Visit.objects.exists()
+
+
+def test_editing_performed_at_re_places_entries(treating, patient, physician_client):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    entry = make_entry(patient, datetime(2026, 3, 4, 10, tzinfo=UTC))
+    assert entry.visit_id is None
+
+    response = physician_client.patch(
+        f"/api/v1/visits/{visit.id}/", {"performed_at": "2026-03-03T10:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["local_date"] == "2026-03-03"
+    entry.refresh_from_db()
+    assert (entry.visit_id, entry.day) == (visit.id, 1)
+
+
+def test_put_replaces_sites(treating, patient, physician_client):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    sites = [{**SITE, "muscle": m} for m in ("A", "B", "C")]
+    response = physician_client.put(
+        f"/api/v1/visits/{visit.id}/", visit_body(patient, sites=sites), format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["cpt_code"] == "20553"
+    assert InjectionSite.objects.filter(visit=visit).count() == 3
+
+
+def test_visit_cannot_move_to_another_patient(treating, patient, other_patient, physician_client):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    response = physician_client.patch(
+        f"/api/v1/visits/{visit.id}/", {"patient": str(other_patient.pk)}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["patient"]
+
+
+def test_patient_reads_own_visits_only(treating, patient, other_patient, client_for):
+    own = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    response = client_for(patient).get("/api/v1/visits/")
+    assert [v["id"] for v in response.json()["results"]] == [str(own.id)]
+    assert client_for(other_patient).get(f"/api/v1/visits/{own.id}/").status_code == 404
+
+
+def test_entries_placed_under_a_visit_keep_the_visit_protected(treating, patient):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    make_entry(patient, datetime(2026, 3, 6, 10, tzinfo=UTC))
+    assert Entry.objects.get().visit == visit
