@@ -46,6 +46,12 @@ def _database_reachable(request: pytest.FixtureRequest) -> None:
             connection.ensure_connection()
         except Exception as exc:
             pytest.exit(f"DATABASE_URL is set but the database is unreachable: {exc}", 3)
+        finally:
+            # The pool opened here is bound to the configured database name; close it so
+            # the test database (test_<name>) gets a pool of its own.
+            connection.close()
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()
 
 
 @pytest.fixture(autouse=True)

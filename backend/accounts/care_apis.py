@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -22,6 +23,8 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from config.api import IsPhysician, Pagination, StrictSerializer
 from config.exceptions import ApiError
+from recovery.reports import attention_key, latest_summaries
+from recovery.serializers import FlagSerializer, LatestSerializer
 
 
 class InvitationCreateSerializer(StrictSerializer):
@@ -106,27 +109,63 @@ class InvitationAcceptApi(APIView):
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+class PatientListRowSerializer(PatientSerializer):
+    latest = LatestSerializer(allow_null=True, help_text="The latest visit's recovery.")
+    flags = FlagSerializer(many=True, help_text="Open flags of the latest visit.")
+
+
 @extend_schema(tags=["care team"])
 class PatientListApi(AuditedApiMixin, APIView):
-    """The physician's patients, with their last check-in and number of visits."""
+    """The physician's patients: those needing attention first (``ordering=attention``,
+    the default: worst flags, then non-responders, then least relief) or by name."""
 
     permission_classes = (IsPhysician,)
     audit_resource = "patient"
     pagination_class = Pagination
 
-    @extend_schema(responses={200: PatientSerializer(many=True)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", OpenApiTypes.STR, required=False, description="Name"),
+            OpenApiParameter(
+                "ordering", OpenApiTypes.STR, enum=["attention", "name"], required=False
+            ),
+        ],
+        responses={200: PatientListRowSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
+        query = PatientQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        patients = with_activity(patients_visible_to(request.user))
+        if search := query.validated_data.get("search"):
+            patients = patients.filter(display_name__icontains=search)
+        patients = list(patients.order_by("display_name", "id"))
+        recovery = latest_summaries(patients)
+        rows = [
+            {
+                **PatientSerializer(p).data,
+                **recovery.get(str(p.pk), {"latest": None, "flags": []}),
+            }
+            for p in patients
+        ]
+        if query.validated_data.get("ordering", "attention") == "attention":
+            rows.sort(key=attention_key)
         paginator = self.pagination_class()
-        patients = with_activity(patients_visible_to(request.user)).order_by("display_name", "id")
         with transaction.atomic():
-            page = paginator.paginate_queryset(patients, request, view=self)
+            page = paginator.paginate_queryset(rows, request, view=self)
             audit_record(
                 request=request,
                 action=AuditEvent.Action.LIST,
                 resource=self.audit_resource,
-                patient_ids=[p.pk for p in page],
+                patient_ids=[row["id"] for row in page],
             )
-        return paginator.get_paginated_response(PatientSerializer(page, many=True).data)
+        return paginator.get_paginated_response(page)
+
+
+class PatientQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    ordering = serializers.ChoiceField(choices=["attention", "name"], required=False)
+    page = serializers.IntegerField(min_value=1, required=False)
+    page_size = serializers.IntegerField(min_value=1, required=False)
 
 
 @extend_schema(tags=["care team"])

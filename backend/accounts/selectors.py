@@ -43,3 +43,10 @@ def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
 
 def is_treating(*, physician: User, patient_id: object) -> bool:
     return CareLink.objects.filter(physician=physician, patient_id=patient_id).exists()
+
+
+def patient_owner(patient_id: object) -> object | None:
+    """The id itself if it names a patient: only for recording refused attempts."""
+    return (
+        User.objects.filter(pk=patient_id, role=Role.PATIENT).values_list("pk", flat=True).first()
+    )

@@ -109,7 +109,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 def _is_outage(exc: Exception) -> bool:
     """Connection loss or pool exhaustion, as opposed to a bug in a query."""
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        cause = exc.__cause__
+        if type(cause).__module__ == "sqlite3":
+            # SQLite reports SQL mistakes as OperationalError too; only these are outages.
+            return any(s in str(cause) for s in ("locked", "unable to open", "disk I/O"))
         return True
     cause = exc.__cause__
     return cause is not None and type(cause).__module__.startswith("psycopg_pool")

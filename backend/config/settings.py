@@ -78,12 +78,14 @@ INSTALLED_APPS = [
     "audit",
     "treatments",
     "diary",
+    "recovery",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.request_id.RequestIdMiddleware",
     "config.middleware.NoStoreApiMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import patients_visible_to
+from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -32,10 +32,18 @@ class ReadOrPhysician(IsPhysician):
         return super().has_permission(request, view)
 
 
-def _own_patient(user: Any, patient_id: Any) -> Any:
-    patient = patients_visible_to(user).filter(pk=patient_id).first()
+def _own_patient(request: Request, patient_id: Any) -> Any:
+    patient = patients_visible_to(request.user).filter(pk=patient_id).first()
     if patient is None:
-        # Says nothing about whether such a person exists.
+        # The refusal is audited (naming the patient if one exists) but the answer says
+        # nothing about whether such a person exists.
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.CREATE,
+            resource="visit",
+            patient_ids=[p for p in [patient_owner(patient_id)] if p],
+            outcome=AuditEvent.Outcome.DENIED,
+        )
         raise serializers.ValidationError({"patient": ["Not one of your patients."]})
     return patient
 
@@ -76,7 +84,7 @@ class VisitListApi(AuditedApiMixin, APIView):
         serializer = VisitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        patient = _own_patient(request.user, data.pop("patient"))
+        patient = _own_patient(request, data.pop("patient"))
         visit = services.visit_create(
             physician=request.user, patient=patient, request=request, **data
         )

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -18,9 +20,10 @@ def test_physician_lists_only_their_patients_with_activity(
     link(physician, patient)
     link(other_physician, other_patient)
     make_visit(physician, patient, datetime(2026, 3, 1, 10, tzinfo=UTC))
-    make_visit(physician, patient, datetime(2026, 3, 9, 10, tzinfo=UTC))
+    latest = make_visit(physician, patient, datetime(2026, 3, 9, 10, tzinfo=UTC))
     make_entry(patient, datetime(2026, 3, 2, 8, tzinfo=UTC))
     make_entry(patient, datetime(2026, 3, 10, 8, tzinfo=UTC))
+    today_berlin = timezone.now().astimezone(ZoneInfo("Europe/Berlin")).date()
 
     response = client_for(physician).get("/api/v1/patients/")
 
@@ -37,6 +40,33 @@ def test_physician_lists_only_their_patients_with_activity(
                 "timezone": "Europe/Berlin",
                 "last_checkin_at": "2026-03-10T08:00:00Z",
                 "visit_count": 2,
+                # No recorded baseline: the mean pain of 2-8 March (one entry, 4) stands in.
+                # Day 1 pain 4 is 0 % relief; nothing logged on days 3-14.
+                "latest": {
+                    "visit_id": str(latest.id),
+                    "visit_date": "2026-03-09",
+                    "days_since_visit": (today_berlin - date(2026, 3, 9)).days,
+                    "latest_pain": 4.0,
+                    "latest_relief": 0.0,
+                    "responder": False,
+                    "substantial_responder": False,
+                },
+                "flags": [
+                    {
+                        "code": "not_logging",
+                        "message": "No entries for 13 days in a row (days 2 to 14) in the "
+                        "first two weeks after the injection. Consider reminding the patient "
+                        "to log how they feel.",
+                        "day": 4,
+                    },
+                    {
+                        "code": "no_response",
+                        "message": "Nothing was logged on days 3 to 7, so no relief of 30 % "
+                        "or more was recorded by day 7. Consider asking the patient how the "
+                        "injection worked.",
+                        "day": 7,
+                    },
+                ],
             }
         ],
     }
@@ -89,3 +119,32 @@ def test_patient_list_uses_a_constant_number_of_queries(
     with django_assert_max_num_queries(6) as many:
         assert client.get("/api/v1/patients/").json()["count"] == 22
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_patients_needing_attention_come_first_and_search_by_name(physician: User, client_for):
+    calm = PatientFactory(display_name="Ada Calm")
+    worried = PatientFactory(display_name="Zed Worried")
+    fresh = PatientFactory(display_name="Mia Fresh")
+    for p in (calm, worried, fresh):
+        link(physician, p)
+    visit_at = timezone.now() - timedelta(days=10)
+    for p in (calm, worried):
+        make_visit(physician, p, visit_at, baseline_pain=8)
+    for day in range(0, 10):
+        at = visit_at + timedelta(days=day, hours=1)
+        make_entry(calm, at, pain=2, soreness=1)
+        make_entry(worried, at, pain=8, soreness=8 if day >= 3 else 4)
+    client = client_for(physician)
+
+    by_attention = client.get("/api/v1/patients/").json()["results"]
+    by_name = client.get("/api/v1/patients/?ordering=name").json()["results"]
+    searched = client.get("/api/v1/patients/?search=calm").json()["results"]
+
+    assert [r["display_name"] for r in by_attention] == ["Zed Worried", "Ada Calm", "Mia Fresh"]
+    assert {f["code"] for f in by_attention[0]["flags"]} >= {"soreness_severe", "no_response"}
+    assert by_attention[1]["flags"] == []
+    assert by_attention[1]["latest"]["latest_relief"] == 75.0
+    assert by_attention[2]["latest"] is None
+    assert [r["display_name"] for r in by_name] == ["Ada Calm", "Mia Fresh", "Zed Worried"]
+    assert [r["display_name"] for r in searched] == ["Ada Calm"]
+    assert client.get("/api/v1/patients/?ordering=worst").status_code == 400

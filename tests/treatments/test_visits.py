@@ -112,6 +112,8 @@ def test_physician_cannot_record_a_visit_for_someone_elses_patient(
     assert response.status_code == 400
     assert response.json()["fields"] == {"patient": ["Not one of your patients."]}
     assert not Visit.objects.exists()
+    denied = AuditEvent.objects.get()
+    assert (denied.outcome, denied.action, denied.patient) == ("denied", "create", other_patient)
 
 
 def test_patient_cannot_record_a_visit(patient: User, patient_client: APIClient):

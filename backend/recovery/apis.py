@@ -1,0 +1,153 @@
+"""Recovery API: per visit, per patient course, and the physician's cohort; JSON and charts.
+
+Same permissions as the records underneath (patient: own; physician: own patients; cohort:
+physicians, own practice) and audited as reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import patient_owner, patients_visible_to
+from audit.api_support import AuditedApiMixin
+from audit.models import AuditEvent
+from audit.services import audit_record
+from config.api import IsPhysician
+from recovery import charts, cohort, reports
+from recovery.serializers import (
+    CohortFilterSerializer,
+    CohortSerializer,
+    CourseSerializer,
+    FigureSerializer,
+    VisitRecoverySerializer,
+)
+from treatments.models import BodyRegion, Condition, Injectate
+from treatments.selectors import visit_owner, visits_visible_to
+
+COHORT_PARAMETERS = [
+    OpenApiParameter("condition", OpenApiTypes.STR, enum=Condition.values, required=False),
+    OpenApiParameter("injectate", OpenApiTypes.STR, enum=Injectate.values, required=False),
+    OpenApiParameter("body_region", OpenApiTypes.STR, enum=BodyRegion.values, required=False),
+]
+
+
+class _VisitRecoveryBase(AuditedApiMixin, APIView):
+    audit_resource = "recovery"
+
+    def _visit(self, request: Request, pk: Any) -> Any:
+        with transaction.atomic():
+            visit = visits_visible_to(request.user).filter(pk=pk).first()
+            if visit is not None:
+                audit_record(
+                    request=request,
+                    action=AuditEvent.Action.READ,
+                    resource=self.audit_resource,
+                    patient_ids=[visit.patient_id],
+                    object_id=visit.pk,
+                )
+        if visit is None:
+            self.not_found(visit_owner(pk))
+        return visit
+
+
+@extend_schema(tags=["recovery"])
+class VisitRecoveryApi(_VisitRecoveryBase):
+    """Baseline, per-day pain/soreness/relief, summary and flags of one visit."""
+
+    @extend_schema(responses={200: VisitRecoverySerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(reports.visit_recovery(self._visit(request, pk)))
+
+
+@extend_schema(tags=["recovery"])
+class VisitRecoveryChartApi(_VisitRecoveryBase):
+    """The visit's recovery as a plotly figure (``Plotly.newPlot(el, data, layout)``)."""
+
+    @extend_schema(responses={200: FigureSerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(reports.visit_chart(self._visit(request, pk)))
+
+
+class _CourseBase(AuditedApiMixin, APIView):
+    audit_resource = "course"
+
+    def _patient(self, request: Request, pk: Any) -> Any:
+        with transaction.atomic():
+            patient = patients_visible_to(request.user).filter(pk=pk).first()
+            if patient is not None:
+                audit_record(
+                    request=request,
+                    action=AuditEvent.Action.READ,
+                    resource=self.audit_resource,
+                    patient_ids=[patient.pk],
+                    object_id=patient.pk,
+                )
+        if patient is None:
+            self.not_found(patient_owner(pk))
+        return patient
+
+
+@extend_schema(tags=["recovery"])
+class PatientCourseApi(_CourseBase):
+    """Every visit of one patient with its summary, in order."""
+
+    @extend_schema(responses={200: CourseSerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(reports.patient_course(self._patient(request, pk)))
+
+
+@extend_schema(tags=["recovery"])
+class PatientCourseChartApi(_CourseBase):
+    """The patient's course as a plotly figure: one pain trace per visit."""
+
+    @extend_schema(responses={200: FigureSerializer})
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(reports.course_chart(self._patient(request, pk)))
+
+
+class _CohortBase(AuditedApiMixin, APIView):
+    """Physicians only: their own practice. Aggregates, so no patient is named."""
+
+    permission_classes = (IsPhysician,)
+    audit_resource = "cohort"
+
+    def _cohort(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        filters = CohortFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        chosen = {name: filters.validated_data.get(name) for name in filters.fields}
+        result = cohort.cohort(request.user, **chosen)
+        audit_record(request=request, action=AuditEvent.Action.READ, resource="cohort")
+        return chosen, result
+
+
+@extend_schema(tags=["recovery"])
+class CohortApi(_CohortBase):
+    """Median relief and IQR per day 0-28 across the practice's visits, with n; rates."""
+
+    @extend_schema(parameters=COHORT_PARAMETERS, responses={200: CohortSerializer})
+    def get(self, request: Request) -> Response:
+        chosen, result = self._cohort(request)
+        return Response(
+            {
+                "filters": chosen,
+                "days": cohort.curve_rows(result["curve"]),
+                "rates": reports.analytics.jsonable(result["rates"]),
+            }
+        )
+
+
+@extend_schema(tags=["recovery"])
+class CohortChartApi(_CohortBase):
+    """The cohort as a plotly figure: median line, IQR band, n in the hover."""
+
+    @extend_schema(parameters=COHORT_PARAMETERS, responses={200: FigureSerializer})
+    def get(self, request: Request) -> Response:
+        _, result = self._cohort(request)
+        return Response(charts.cohort_chart(result["curve"], result["rates"]))

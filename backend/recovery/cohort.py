@@ -1,0 +1,179 @@
+"""Cohort curves for one physician's practice, aggregated where the rows live.
+
+A cohort of a million check-ins cannot be loaded into pandas per request, so the per
+(visit, day) relief is computed in SQL on every database. On PostgreSQL the median and
+quartiles are ``percentile_cont`` in the same query (29 rows come back); elsewhere the
+per (visit, day) rows come back and ``recovery.analytics.cohort_curve`` computes them.
+Both are linear-interpolation quantiles, so the numbers are identical (tested).
+
+Definitions (see ``recovery.analytics``): a visit contributes only the days it logged, only
+with a usable baseline (recorded, else the mean pain of the 7 local days before the visit;
+0 counts as none); relief = 100 * (1 - mean pain of the day / baseline). Responder rates
+count visits with a usable baseline whose days 3-14 are over (day 14 ended or a later
+visit began).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from recovery import analytics
+from treatments.models import Visit
+
+LAST_DAY = analytics.COHORT_LAST_DAY
+READ_FIRST, READ_LAST = analytics.THERAPEUTIC_READ_DAY, analytics.RESPONSE_LAST_DAY
+MODERATE, SUBSTANTIAL, EPS = 30.0, 50.0, analytics.EPS
+
+
+def cohort_visits(
+    physician: User,
+    *,
+    condition: str | None = None,
+    injectate: str | None = None,
+    body_region: str | None = None,
+) -> Any:
+    """The practice's visits matching the filters (scoped to the physician's patients)."""
+    visits = Visit.objects.filter(patient__physician_links__physician=physician)
+    if condition:
+        visits = visits.filter(condition=condition)
+    if injectate:
+        visits = visits.filter(**{f"sites__{injectate}": True})
+    if body_region:
+        visits = visits.filter(sites__body_region=body_region)
+    return visits.order_by().values("id").distinct()
+
+
+def _date_minus_7() -> str:
+    if connection.vendor == "postgresql":
+        return "v.local_date - 7"
+    return "date(v.local_date, '-7 day')"
+
+
+def _ctes(visits: Any) -> tuple[str, list[Any]]:
+    ids_sql, ids_params = visits.query.sql_with_params()
+    sql = f"""
+    WITH cohort_visits AS (
+        SELECT v.id AS visit_id, v.local_date, u.timezone,
+               COALESCE(
+                   CAST(v.baseline_pain AS FLOAT),
+                   (SELECT AVG(CAST(p.pain AS FLOAT)) FROM diary_entry p
+                     WHERE p.patient_id = v.patient_id AND p.deleted_at IS NULL
+                       AND p.local_date >= {_date_minus_7()} AND p.local_date < v.local_date)
+               ) AS baseline,
+               EXISTS (SELECT 1 FROM treatments_visit n
+                        WHERE n.patient_id = v.patient_id
+                          AND (n.performed_at > v.performed_at
+                               OR (n.performed_at = v.performed_at AND n.id > v.id))
+               ) AS has_next
+          FROM treatments_visit v
+          JOIN accounts_user u ON u.id = v.patient_id
+         WHERE v.id IN ({ids_sql})
+    ),
+    daily AS (
+        SELECT e.visit_id, e.day, AVG(CAST(e.pain AS FLOAT)) AS pain
+          FROM diary_entry e
+         WHERE e.deleted_at IS NULL AND e.day <= {LAST_DAY}
+           AND e.visit_id IN (SELECT visit_id FROM cohort_visits)
+         GROUP BY e.visit_id, e.day
+    ),
+    relief AS (
+        SELECT d.visit_id, d.day, 100.0 * (1.0 - d.pain / c.baseline) AS relief
+          FROM daily d JOIN cohort_visits c ON c.visit_id = d.visit_id
+         WHERE c.baseline > 0
+    )
+    """
+    return sql, list(ids_params)
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def curve_sql(visits: Any) -> pd.DataFrame:
+    """PostgreSQL: the whole curve in one query (percentile_cont = linear interpolation)."""
+    ctes, params = _ctes(visits)
+    rows = _fetch(
+        ctes
+        + """
+        SELECT day,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY relief),
+               percentile_cont(0.25) WITHIN GROUP (ORDER BY relief),
+               percentile_cont(0.75) WITHIN GROUP (ORDER BY relief),
+               COUNT(*)
+          FROM relief GROUP BY day ORDER BY day
+        """,
+        params,
+    )
+    found = pd.DataFrame(rows, columns=["day", "median", "q1", "q3", "n"]).set_index("day")
+    curve = found.reindex(pd.RangeIndex(0, LAST_DAY + 1, name="day"))
+    curve["n"] = curve["n"].fillna(0).astype("int64")
+    return curve.reset_index()[["day", "median", "q1", "q3", "n"]].astype(
+        {"median": "float64", "q1": "float64", "q3": "float64"}
+    )
+
+
+def relief_rows(visits: Any) -> pd.DataFrame:
+    """Per (visit, logged day) relief, computed in SQL: the input of ``cohort_curve``."""
+    ctes, params = _ctes(visits)
+    rows = _fetch(ctes + "SELECT visit_id, day, relief FROM relief", params)
+    return pd.DataFrame(rows, columns=["visit_id", "day", "relief"]).astype(
+        {"day": "int64", "relief": "float64"}
+    )
+
+
+def curve_pandas(visits: Any) -> pd.DataFrame:
+    return analytics.cohort_curve(relief_rows(visits))
+
+
+def rates(visits: Any, *, today_utc: date | None = None) -> dict[str, Any]:
+    """Responder rates over the cohort's visits: one query, vectorised in pandas."""
+    ctes, params = _ctes(visits)
+    rows = _fetch(
+        ctes
+        + f"""
+        SELECT c.visit_id, c.local_date, c.timezone, c.baseline, c.has_next,
+               MAX(CASE WHEN r.day BETWEEN {READ_FIRST} AND {READ_LAST} THEN r.relief END)
+          FROM cohort_visits c LEFT JOIN relief r ON r.visit_id = c.visit_id
+         GROUP BY c.visit_id, c.local_date, c.timezone, c.baseline, c.has_next
+        """,
+        params,
+    )
+    table = pd.DataFrame(
+        rows, columns=["visit_id", "visit_date", "tz", "baseline", "has_next", "best"]
+    )
+    if table.empty:
+        return analytics.cohort_rates(table)
+    now = timezone.now()
+    today = {tz: now.astimezone(ZoneInfo(tz)).date() for tz in table["tz"].unique()}
+    visit_date = pd.to_datetime(table["visit_date"]).dt.date
+    elapsed = [(today[tz] - d).days for tz, d in zip(table["tz"], visit_date, strict=True)]
+    usable = table["baseline"].astype(float) > 0
+    best = table["best"].astype(float)
+    summaries = pd.DataFrame(
+        {
+            "responder": (best >= MODERATE - EPS).where(usable, None),
+            "substantial_responder": (best >= SUBSTANTIAL - EPS).where(usable, None),
+            "response_window_closed": table["has_next"].astype(bool)
+            | (pd.Series(elapsed, index=table.index) > READ_LAST),
+        }
+    )
+    return analytics.cohort_rates(summaries)
+
+
+def cohort(physician: User, **filters: str | None) -> dict[str, Any]:
+    visits = cohort_visits(physician, **filters)
+    curve = curve_sql(visits) if connection.vendor == "postgresql" else curve_pandas(visits)
+    return {"curve": curve, "rates": rates(visits)}
+
+
+def curve_rows(curve: pd.DataFrame) -> list[dict[str, Any]]:
+    return analytics.jsonable(curve.to_dict("records"))

@@ -1,0 +1,166 @@
+"""Recovery reports: selectors' rows through the pure analytics, shaped for the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from accounts.models import User
+from recovery import analytics, charts
+from recovery.selectors import (
+    course_frames,
+    latest_visit_frames,
+    patient_today,
+    visit_frames,
+)
+from treatments.models import Visit
+
+# Worst first: what should bring a physician to a patient soonest.
+FLAG_WEIGHT = {
+    "soreness_severe": 6,
+    "worse_than_baseline": 5,
+    "large_bruise": 4,
+    "soreness_rising": 3,
+    "no_response": 2,
+    "not_logging": 1,
+}
+SUMMARY_FIELDS = (
+    "visit_id",
+    "visit_date",
+    "condition",
+    "baseline",
+    "baseline_source",
+    "relief_available",
+    "immediate_relief",
+    "days_since_visit",
+    "days_logged",
+    "entries",
+    "latest_day",
+    "latest_date",
+    "latest_pain",
+    "latest_soreness",
+    "latest_relief",
+    "latest_change",
+    "onset_day",
+    "responder",
+    "substantial_responder",
+    "relief_days",
+    "longest_relief_run",
+    "peak_relief",
+    "soreness_settled_day",
+    "response_window_closed",
+)
+
+
+def _summary(summary: dict[str, Any]) -> dict[str, Any]:
+    return analytics.jsonable({name: summary.get(name) for name in SUMMARY_FIELDS})
+
+
+def _report_for(visit: Visit) -> analytics.VisitReport:
+    visits, entries = visit_frames(visit)
+    ordered = visits.reset_index(drop=True)
+    position = ordered.index[ordered["visit_id"] == str(visit.id)][0]
+    gaps = analytics.next_visit_days(ordered)
+    gap = gaps.iloc[position]
+    return analytics.visit_report(
+        ordered.iloc[position],
+        entries,
+        patient_today(visit.patient),
+        None if pd.isna(gap) else int(gap),
+    )
+
+
+def visit_recovery(visit: Visit) -> dict[str, Any]:
+    report = _report_for(visit)
+    return {
+        "visit": str(visit.id),
+        "baseline": analytics.round1(report.summary["baseline"]),
+        "baseline_source": report.summary["baseline_source"],
+        "days": analytics.daily_rows(report.daily),
+        "summary": _summary(report.summary),
+        "flags": analytics.jsonable(report.flags),
+    }
+
+
+def visit_chart(visit: Visit) -> dict[str, Any]:
+    report = _report_for(visit)
+    return charts.visit_chart(report.daily, report.summary, report.flags)
+
+
+def _course_reports(patient: User) -> list[analytics.VisitReport]:
+    visits, entries = course_frames(patient)
+    if visits.empty:
+        return []
+    return analytics.course_reports(visits, entries, patient_today(patient))
+
+
+def patient_course(patient: User) -> dict[str, Any]:
+    reports = _course_reports(patient)
+    return {
+        "patient": str(patient.pk),
+        "visits": [
+            {
+                **_summary(r.summary),
+                "visit_number": r.summary["visit_number"],
+                "flags": analytics.jsonable(r.flags),
+            }
+            for r in reports
+        ],
+    }
+
+
+def course_chart(patient: User) -> dict[str, Any]:
+    return charts.course_chart(_course_reports(patient))
+
+
+def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
+    """Each patient's latest visit summary and flags, for the physician's list (2 queries)."""
+    visits, entries = latest_visit_frames([p.pk for p in patients])
+    by_id = {str(p.pk): p for p in patients}
+    result: dict[str, dict[str, Any]] = {}
+    if visits.empty:
+        return result
+    entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
+    empty = entries.iloc[0:0]
+    for patient_id, own_visits in visits.groupby("patient_id", sort=False):
+        ordered = own_visits.sort_values(["performed_at", "visit_id"]).reset_index(drop=True)
+        latest = ordered.iloc[-1]
+        report = analytics.visit_report(
+            latest,
+            entries_by_patient.get(patient_id, empty),
+            patient_today(by_id[patient_id]),
+            None,
+        )
+        s = report.summary
+        result[patient_id] = {
+            "latest": analytics.jsonable(
+                {
+                    "visit_id": s["visit_id"],
+                    "visit_date": s["visit_date"],
+                    "days_since_visit": s["days_since_visit"],
+                    "latest_pain": s["latest_pain"],
+                    "latest_relief": s["latest_relief"],
+                    "responder": s["responder"],
+                    "substantial_responder": s["substantial_responder"],
+                }
+            ),
+            "flags": analytics.jsonable(report.flags),
+        }
+    return result
+
+
+def attention_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Sort key: the most serious flags first, then non-responders, then least relief."""
+    flags = row.get("flags") or []
+    latest = row.get("latest") or {}
+    severity = sum(FLAG_WEIGHT.get(f["code"], 0) for f in flags)
+    responder = latest.get("responder")
+    relief = latest.get("latest_relief")
+    return (
+        -severity,
+        0 if responder is False else 1,
+        relief if relief is not None else float("inf"),
+        row["display_name"].lower(),
+        str(row["id"]),
+    )

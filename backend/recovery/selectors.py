@@ -1,0 +1,140 @@
+"""Rows for the recovery analytics, fetched with a constant number of queries.
+
+The frames use exactly the columns ``recovery.analytics`` documents. Every function takes
+the already-scoped objects (a visit or patients the caller may see); scoping stays in the
+accounts/treatments/diary selectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from diary.models import Entry
+from treatments.models import Visit
+
+VISIT_COLUMNS = [
+    "visit_id",
+    "patient_id",
+    "performed_at",
+    "visit_date",
+    "baseline_pain",
+    "post_injection_pain",
+    "condition",
+]
+ENTRY_COLUMNS = [
+    "entry_id",
+    "patient_id",
+    "felt_at",
+    "local_date",
+    "pain",
+    "soreness",
+    "bruising",
+    "visit_id",
+    "day",
+]
+# The baseline fallback looks at the 7 local days before a visit.
+BASELINE_DAYS = 7
+
+
+def patient_today(patient: User) -> date:
+    """Today's date where the patient lives: which days have ended is a local question."""
+    return timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
+
+
+def _visits_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(rows), columns=VISIT_COLUMNS)
+    frame["visit_id"] = frame["visit_id"].astype(str)
+    frame["patient_id"] = frame["patient_id"].astype(str)
+    frame["performed_at"] = pd.to_datetime(frame["performed_at"], utc=True)
+    frame["baseline_pain"] = frame["baseline_pain"].astype(float)
+    frame["post_injection_pain"] = frame["post_injection_pain"].astype(float)
+    return frame
+
+
+def _entries_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(rows), columns=ENTRY_COLUMNS)
+    frame["entry_id"] = frame["entry_id"].astype(str)
+    frame["patient_id"] = frame["patient_id"].astype(str)
+    frame["visit_id"] = frame["visit_id"].map(lambda v: None if v is None else str(v))
+    frame["felt_at"] = pd.to_datetime(frame["felt_at"], utc=True)
+    frame["day"] = frame["day"].astype("Int64")
+    return frame
+
+
+def visits_frame(visits: Any) -> pd.DataFrame:
+    """One query: the given visits (a queryset) as the analytics' visits frame."""
+    return _visits_frame(
+        visits.order_by("performed_at", "id").values_list(
+            "id",
+            "patient_id",
+            "performed_at",
+            "local_date",
+            "baseline_pain",
+            "post_injection_pain",
+            "condition",
+        )
+    )
+
+
+def entries_frame(entries: Any) -> pd.DataFrame:
+    """One query: the given entries (a queryset) as the analytics' entries frame."""
+    return _entries_frame(
+        entries.filter(deleted_at__isnull=True)
+        .order_by("felt_at", "id")
+        .values_list(
+            "id",
+            "patient_id",
+            "felt_at",
+            "local_date",
+            "pain",
+            "soreness",
+            "bruising",
+            "visit_id",
+            "day",
+        )
+    )
+
+
+def course_frames(patient: User) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two queries: all of a patient's visits and check-ins."""
+    return (
+        visits_frame(Visit.objects.filter(patient=patient)),
+        entries_frame(Entry.objects.filter(patient=patient)),
+    )
+
+
+def visit_frames(visit: Visit) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two queries: the patient's visits, and the entries one visit's report needs (its own
+    window and the week before it, for the baseline fallback)."""
+    visits = visits_frame(Visit.objects.filter(patient_id=visit.patient_id))
+    since = visit.local_date - timedelta(days=BASELINE_DAYS)
+    entries = entries_frame(
+        Entry.objects.filter(patient_id=visit.patient_id).filter(
+            Q(visit_id=visit.id) | Q(local_date__gte=since, local_date__lt=visit.local_date)
+        )
+    )
+    return visits, entries
+
+
+def latest_visit_frames(patient_ids: list[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two queries for many patients: all their visits, and the entries of each patient's
+    latest visit plus the week before it (what the patient list's summaries need)."""
+    visits = visits_frame(Visit.objects.filter(patient_id__in=patient_ids))
+    if visits.empty:
+        return visits, _entries_frame([])
+    latest = visits.sort_values(["performed_at", "visit_id"]).groupby("patient_id").tail(1)
+    earliest = min(latest["visit_date"]) - timedelta(days=BASELINE_DAYS)
+    entries = entries_frame(
+        Entry.objects.filter(patient_id__in=patient_ids, local_date__gte=earliest).filter(
+            Q(visit_id__in=list(latest["visit_id"])) | Q(local_date__lt=max(latest["visit_date"]))
+        )
+    )
+    return visits, entries

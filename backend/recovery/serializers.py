@@ -1,0 +1,123 @@
+"""Shapes of the recovery API (documented in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from treatments.models import BodyRegion, Condition, Injectate
+
+
+class FlagSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    day = serializers.IntegerField()
+
+
+class DayRowSerializer(serializers.Serializer):
+    day = serializers.IntegerField()
+    date = serializers.DateField()
+    pain = serializers.FloatField()
+    soreness = serializers.FloatField()
+    relief = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True)
+    entries = serializers.IntegerField()
+    large_bruise = serializers.BooleanField()
+
+
+class SummarySerializer(serializers.Serializer):
+    visit_id = serializers.UUIDField()
+    visit_date = serializers.DateField()
+    condition = serializers.CharField()
+    baseline = serializers.FloatField(allow_null=True)
+    baseline_source = serializers.CharField(allow_null=True)
+    relief_available = serializers.BooleanField()
+    immediate_relief = serializers.FloatField(allow_null=True)
+    days_since_visit = serializers.IntegerField()
+    days_logged = serializers.IntegerField()
+    entries = serializers.IntegerField()
+    latest_day = serializers.IntegerField(allow_null=True)
+    latest_date = serializers.DateField(allow_null=True)
+    latest_pain = serializers.FloatField(allow_null=True)
+    latest_soreness = serializers.FloatField(allow_null=True)
+    latest_relief = serializers.FloatField(allow_null=True)
+    latest_change = serializers.FloatField(allow_null=True)
+    onset_day = serializers.IntegerField(allow_null=True)
+    responder = serializers.BooleanField(allow_null=True)
+    substantial_responder = serializers.BooleanField(allow_null=True)
+    relief_days = serializers.IntegerField(allow_null=True)
+    longest_relief_run = serializers.IntegerField(allow_null=True)
+    peak_relief = serializers.FloatField(allow_null=True)
+    soreness_settled_day = serializers.IntegerField(allow_null=True)
+    response_window_closed = serializers.BooleanField()
+
+
+class VisitRecoverySerializer(serializers.Serializer):
+    visit = serializers.UUIDField()
+    baseline = serializers.FloatField(allow_null=True)
+    baseline_source = serializers.CharField(allow_null=True)
+    days = DayRowSerializer(many=True)
+    summary = SummarySerializer()
+    flags = FlagSerializer(many=True)
+
+
+class CourseVisitSerializer(SummarySerializer):
+    visit_number = serializers.IntegerField()
+    flags = FlagSerializer(many=True)
+
+
+class CourseSerializer(serializers.Serializer):
+    patient = serializers.UUIDField()
+    visits = CourseVisitSerializer(many=True)
+
+
+class CohortDaySerializer(serializers.Serializer):
+    day = serializers.IntegerField()
+    median = serializers.FloatField(allow_null=True)
+    q1 = serializers.FloatField(allow_null=True)
+    q3 = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+
+
+class RatesSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    responders = serializers.IntegerField()
+    substantial_responders = serializers.IntegerField()
+    responder_rate = serializers.FloatField(allow_null=True)
+    substantial_responder_rate = serializers.FloatField(allow_null=True)
+    excluded_no_baseline = serializers.IntegerField()
+    excluded_open_window = serializers.IntegerField()
+
+
+class CohortSerializer(serializers.Serializer):
+    filters = serializers.DictField(child=serializers.CharField(allow_null=True))
+    days = CohortDaySerializer(many=True)
+    rates = RatesSerializer()
+
+
+class FigureSerializer(serializers.Serializer):
+    data = serializers.ListField(child=serializers.DictField())
+    layout = serializers.DictField()
+
+
+class CohortFilterSerializer(serializers.Serializer):
+    condition = serializers.ChoiceField(choices=Condition.choices, required=False)
+    injectate = serializers.ChoiceField(choices=Injectate.choices, required=False)
+    body_region = serializers.ChoiceField(choices=BodyRegion.choices, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = [name for name in data if name not in self.fields]
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown filter."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class LatestSerializer(serializers.Serializer):
+    visit_id = serializers.UUIDField()
+    visit_date = serializers.DateField()
+    days_since_visit = serializers.IntegerField()
+    latest_pain = serializers.FloatField(allow_null=True)
+    latest_relief = serializers.FloatField(allow_null=True)
+    responder = serializers.BooleanField(allow_null=True)
+    substantial_responder = serializers.BooleanField(allow_null=True)

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from recovery import apis
+
+urlpatterns = [
+    path("visits/<uuid:pk>/recovery/", apis.VisitRecoveryApi.as_view(), name="visit-recovery"),
+    path(
+        "visits/<uuid:pk>/recovery/chart/",
+        apis.VisitRecoveryChartApi.as_view(),
+        name="visit-recovery-chart",
+    ),
+    path("patients/<uuid:pk>/course/", apis.PatientCourseApi.as_view(), name="patient-course"),
+    path(
+        "patients/<uuid:pk>/course/chart/",
+        apis.PatientCourseChartApi.as_view(),
+        name="patient-course-chart",
+    ),
+    path("cohort/", apis.CohortApi.as_view(), name="cohort"),
+    path("cohort/chart/", apis.CohortChartApi.as_view(), name="cohort-chart"),
+]

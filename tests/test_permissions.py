@@ -1,0 +1,486 @@
+"""Who may do what: every OpenAPI operation, for every actor, with its exact status.
+
+The world: ``patient`` (treated by ``physician``) owns one visit and one check-in, both with
+``SECRET`` in their notes; ``other_patient`` is treated by ``other_physician`` only.
+Detail routes are always called with ``patient``'s record.
+
+Rules the table encodes:
+- no token → 401;
+- the wrong role → 403 (role checks run before any lookup, so a physician writing a
+  check-in gets 403 whether or not the check-in is their patient's);
+- someone else's record (another patient's, or a patient another physician treats) → 404
+  that says nothing of the record;
+- every 403/404 an authenticated user gets on a health-data endpoint (patients, visits,
+  entries) leaves one ``AuditEvent`` with outcome "denied" naming that user.
+
+A new operation in the schema without a row here fails ``test_every_schema_operation_has_a_row``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts import invitations
+from accounts.models import CareLink, User
+from audit.models import AuditEvent
+from diary.models import Entry
+from diary.services import entry_save
+from treatments.models import Visit
+from treatments.services import visit_create
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "zq-SECRET-3f9c-never-in-a-refusal"
+ACTORS = ("patient", "other_patient", "physician", "other_physician", "anonymous")
+METHODS = ("get", "post", "put", "patch", "delete")
+DENIED = (401, 403, 404)
+# Actors who must never see anything of `patient`, whatever the status.
+OUTSIDERS = ("other_patient", "other_physician", "anonymous")
+# Health-data endpoints: refusals there are audited. Path prefix → AuditEvent.resource.
+AUDITED = {
+    # Most specific first: the first matching prefix or fragment names the resource.
+    "/recovery/": "recovery",
+    "/course/": "course",
+    "/api/v1/cohort/": "cohort",
+    "/api/v1/patients/": "patient",
+    "/api/v1/visits/": "visit",
+    "/api/v1/entries/": "entry",
+}
+ACTION_BY_METHOD = {
+    "get": "read",
+    "post": "create",
+    "put": "update",
+    "patch": "update",
+    "delete": "delete",
+}
+
+# fmt: off
+EXPECTED: dict[tuple[str, str], dict[str, int]] = {
+    # --- auth: public by design (no authentication runs), so the actor never matters ----
+    # Sign-in with `patient`'s email and a wrong password: one generic 401 for everyone.
+    ("/api/v1/auth/token/", "post"):
+        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "anonymous": 401},
+    # Refresh with a string that is not a refresh token: 401 "session_expired" for everyone.
+    ("/api/v1/auth/token/refresh/", "post"):
+        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "anonymous": 401},
+    # Logout with an empty body: idempotent, always 204.
+    ("/api/v1/auth/logout/", "post"):
+        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 204},
+    ("/api/v1/auth/me/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # --- care team ---------------------------------------------------------------------
+    ("/api/v1/invitations/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 201, "anonymous": 401},
+    # Accept a fresh, valid invitation (issued by `physician` in each test): the code is
+    # the credential, so every caller, signed in or not, gets 201.
+    ("/api/v1/invitations/accept/", "post"):
+        {"patient": 201, "other_patient": 201, "physician": 201, "other_physician": 201, "anonymous": 201},
+    ("/api/v1/patients/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/patients/{id}/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # --- visits: physicians write for their own patients; everyone signed in reads (scoped)
+    ("/api/v1/visits/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # A new visit for `patient`. other_physician: 400 {"patient": ["Not one of your
+    # patients."]}, the same answer as for an id that exists nowhere (nothing leaks).
+    ("/api/v1/visits/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 400, "anonymous": 401},
+    ("/api/v1/visits/{id}/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/visits/{id}/", "put"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/visits/{id}/", "patch"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # --- check-ins: patients write their own; everyone signed in reads (scoped) ----------
+    ("/api/v1/entries/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # A new check-in with a fresh id: each patient creates their own (201).
+    ("/api/v1/entries/", "post"):
+        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+    ("/api/v1/entries/{id}/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # PUT of `patient`'s entry id with its identical content and no version: a replay (200).
+    ("/api/v1/entries/{id}/", "put"):
+        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # PATCH {"pain": 4, "version": 1}: an edit of the current version (200).
+    ("/api/v1/entries/{id}/", "patch"):
+        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # DELETE without a version: allowed (204).
+    ("/api/v1/entries/{id}/", "delete"):
+        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # --- audit log: patients see access to their data, physicians their own actions ------
+    ("/api/v1/audit/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # --- recovery: same permissions as the records; cohort for physicians (own practice) -
+    ("/api/v1/visits/{id}/recovery/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/visits/{id}/recovery/chart/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/patients/{id}/course/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/patients/{id}/course/chart/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/cohort/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/cohort/chart/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+}
+# fmt: on
+
+
+# --- the world ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    patient: User
+    physician: User
+    visit: Visit
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: the body, and the {id} path parameter when the route has one."""
+
+    data: dict[str, Any] | None = None
+    record_id: uuid.UUID | None = None
+
+
+SITE = {
+    "body_region": "neck",
+    "muscle": "Upper trapezius",
+    "side": "left",
+    "injectates": ["lidocaine"],
+    "volume_ml": Decimal("1.0"),
+}
+SITE_JSON = {**SITE, "volume_ml": "1.0"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    # Every test builds four users; PBKDF2 would make the table take minutes.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(patient: User, other_patient: User, physician: User, other_physician: User) -> World:
+    CareLink.objects.create(physician=physician, patient=patient)
+    CareLink.objects.create(physician=other_physician, patient=other_patient)
+    now = timezone.now().replace(microsecond=0)
+    visit = visit_create(
+        physician=physician,
+        patient=patient,
+        performed_at=now - timedelta(days=3),
+        condition="neck_pain",
+        sites=[dict(SITE)],
+        baseline_pain=6,
+        notes=f"Tight band, referred pain. {SECRET}",
+    )
+    entry, created = entry_save(
+        patient=patient,
+        entry_id=uuid.uuid4(),
+        data={
+            "felt_at": now - timedelta(days=1),
+            "pain": 5,
+            "soreness": 3,
+            "bruising": "small",
+            "iced": True,
+            "heated": False,
+            "strenuous_activity": False,
+            "notes": f"Stiff in the morning. {SECRET}",
+        },
+        expected_version=None,
+    )
+    assert created
+    return World(patient=patient, physician=physician, visit=visit, entry=entry)
+
+
+@pytest.fixture
+def actors(
+    patient: User, other_patient: User, physician: User, other_physician: User
+) -> dict[str, User | None]:
+    return {
+        "patient": patient,
+        "other_patient": other_patient,
+        "physician": physician,
+        "other_physician": other_physician,
+        "anonymous": None,
+    }
+
+
+# --- one valid request per operation --------------------------------------------------------
+
+
+def _entry_content(entry: Entry) -> dict[str, Any]:
+    return {
+        "felt_at": entry.felt_at.isoformat(),
+        "pain": entry.pain,
+        "soreness": entry.soreness,
+        "bruising": entry.bruising,
+        "iced": entry.iced,
+        "heated": entry.heated,
+        "strenuous_activity": entry.strenuous_activity,
+        "notes": entry.notes,
+    }
+
+
+def _token(w: World) -> Call:
+    return Call({"email": w.patient.email, "password": "not the password"})
+
+
+def _refresh(w: World) -> Call:
+    return Call({"refresh": "not-a-refresh-token"})
+
+
+def _logout(w: World) -> Call:
+    return Call({})
+
+
+def _no_body(w: World) -> Call:
+    return Call()
+
+
+def _invite(w: World) -> Call:
+    return Call({"email": "newcomer@example.org", "display_name": "New Comer"})
+
+
+def _accept(w: World) -> Call:
+    issued = invitations.invitation_create(
+        physician=w.physician, email="invitee@example.org", display_name="In Vitee"
+    )
+    return Call(
+        {"code": issued.code, "password": "tangerine-lantern-orbit-42", "timezone": "Europe/Berlin"}
+    )
+
+
+def _patient_detail(w: World) -> Call:
+    return Call(record_id=w.patient.pk)
+
+
+def _visit_new(w: World) -> Call:
+    performed_at = timezone.now() - timedelta(hours=2)
+    return Call(
+        {
+            "patient": str(w.patient.pk),
+            "performed_at": performed_at.isoformat(),
+            "condition": "neck_pain",
+            "baseline_pain": 7,
+            "sites": [SITE_JSON],
+        }
+    )
+
+
+def _visit_detail(w: World) -> Call:
+    return Call(record_id=w.visit.pk)
+
+
+def _visit_put(w: World) -> Call:
+    v = w.visit
+    return Call(
+        {
+            "patient": str(w.patient.pk),
+            "performed_at": v.performed_at.isoformat(),
+            "condition": v.condition,
+            "baseline_pain": v.baseline_pain,
+            "post_injection_pain": 2,
+            "notes": v.notes,
+            "sites": [SITE_JSON],
+        },
+        record_id=v.pk,
+    )
+
+
+def _visit_patch(w: World) -> Call:
+    return Call({"post_injection_pain": 2}, record_id=w.visit.pk)
+
+
+def _entry_new(w: World) -> Call:
+    felt_at = timezone.now() - timedelta(hours=1)
+    return Call(
+        {
+            "id": str(uuid.uuid4()),
+            "felt_at": felt_at.isoformat(),
+            "pain": 2,
+            "soreness": 1,
+            "notes": "A fresh check-in.",
+        }
+    )
+
+
+def _entry_detail(w: World) -> Call:
+    return Call(record_id=w.entry.pk)
+
+
+def _entry_put(w: World) -> Call:
+    return Call(_entry_content(w.entry), record_id=w.entry.pk)
+
+
+def _entry_patch(w: World) -> Call:
+    return Call({"pain": 4, "version": w.entry.version}, record_id=w.entry.pk)
+
+
+REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
+    ("/api/v1/auth/token/", "post"): _token,
+    ("/api/v1/auth/token/refresh/", "post"): _refresh,
+    ("/api/v1/auth/logout/", "post"): _logout,
+    ("/api/v1/auth/me/", "get"): _no_body,
+    ("/api/v1/invitations/", "post"): _invite,
+    ("/api/v1/invitations/accept/", "post"): _accept,
+    ("/api/v1/patients/", "get"): _no_body,
+    ("/api/v1/patients/{id}/", "get"): _patient_detail,
+    ("/api/v1/visits/", "get"): _no_body,
+    ("/api/v1/visits/", "post"): _visit_new,
+    ("/api/v1/visits/{id}/", "get"): _visit_detail,
+    ("/api/v1/visits/{id}/", "put"): _visit_put,
+    ("/api/v1/visits/{id}/", "patch"): _visit_patch,
+    ("/api/v1/entries/", "get"): _no_body,
+    ("/api/v1/entries/", "post"): _entry_new,
+    ("/api/v1/entries/{id}/", "get"): _entry_detail,
+    ("/api/v1/entries/{id}/", "put"): _entry_put,
+    ("/api/v1/entries/{id}/", "patch"): _entry_patch,
+    ("/api/v1/entries/{id}/", "delete"): _entry_detail,
+    ("/api/v1/audit/", "get"): _no_body,
+    ("/api/v1/visits/{id}/recovery/", "get"): _visit_detail,
+    ("/api/v1/visits/{id}/recovery/chart/", "get"): _visit_detail,
+    ("/api/v1/patients/{id}/course/", "get"): _patient_detail,
+    ("/api/v1/patients/{id}/course/chart/", "get"): _patient_detail,
+    ("/api/v1/cohort/", "get"): _no_body,
+    ("/api/v1/cohort/chart/", "get"): _no_body,
+}
+
+
+# --- the schema is the list of operations ---------------------------------------------------
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (path, method)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+def test_every_schema_operation_has_a_row() -> None:
+    operations = _schema_operations()
+    missing = sorted(operations - EXPECTED.keys())
+    stale = sorted(EXPECTED.keys() - operations)
+    assert not missing, (
+        f"Operations in the OpenAPI schema without a permission row: {missing}. "
+        "Add each to EXPECTED (status per actor) and REQUESTS (a valid request) in "
+        "tests/test_permissions.py."
+    )
+    assert not stale, f"Rows for operations no longer in the schema: {stale}"
+    assert REQUESTS.keys() == EXPECTED.keys()
+    for operation, row in EXPECTED.items():
+        assert tuple(row) == ACTORS, f"{operation}: one status per actor, in ACTORS order"
+
+
+# --- the table --------------------------------------------------------------------------------
+
+
+def _assert_error_shape(body: Any) -> None:
+    assert isinstance(body, dict), body
+    assert {"code", "detail"} <= set(body) <= {"code", "detail", "fields"}, body
+    assert isinstance(body["code"], str) and body["code"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    if "fields" in body:
+        assert isinstance(body["fields"], dict), body
+        for messages in body["fields"].values():
+            assert isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+
+
+def _patient_markers(w: World) -> list[str]:
+    """Text that only someone allowed to see `patient`'s records may receive."""
+    markers = [SECRET, w.patient.email, w.patient.display_name]
+    for pk in (w.patient.pk, w.visit.pk, w.entry.pk):
+        markers += [str(pk), pk.hex]
+    return markers
+
+
+def _audited_resource(path: str) -> str | None:
+    return next(
+        (res for key, res in AUDITED.items() if path.startswith(key) or key in path[1:]), None
+    )
+
+
+CASES = [
+    pytest.param(operation, actor, id=f"{operation[1].upper()} {operation[0]} as {actor}")
+    for operation in EXPECTED
+    for actor in ACTORS
+]
+
+
+@pytest.mark.parametrize(("operation", "actor"), CASES)
+def test_permission(
+    operation: tuple[str, str],
+    actor: str,
+    world: World,
+    actors: dict[str, User | None],
+    client_for: Callable[[User | None], Any],
+) -> None:
+    path, method = operation
+    expected = EXPECTED[operation][actor]
+    user = actors[actor]
+    call = REQUESTS[operation](world)
+    assert ("{id}" in path) == (call.record_id is not None), "fill every path parameter"
+    url = path.format(id=call.record_id)
+    denied_before = set(
+        AuditEvent.objects.filter(actor=user, outcome="denied").values_list("pk", flat=True)
+    )
+
+    response = getattr(client_for(user), method)(url, data=call.data, format="json")
+
+    text = response.content.decode()
+    assert response.status_code == expected, f"{method.upper()} {url} as {actor}: {text}"
+
+    if expected in DENIED:
+        _assert_error_shape(response.json())
+        for marker in [SECRET, world.patient.email]:
+            assert marker not in text, f"refusal leaks {marker!r}: {text}"
+        if call.record_id is not None:
+            for marker in (str(call.record_id), call.record_id.hex):
+                assert marker not in text, f"refusal names the record: {text}"
+    if actor in OUTSIDERS:
+        for marker in _patient_markers(world):
+            assert marker not in text, f"{actor} received {marker!r}: {text}"
+    if (
+        actor in ("patient", "physician")
+        and method == "get"
+        and path.startswith(("/api/v1/visits/", "/api/v1/entries/"))
+        and "/recovery/" not in path
+    ):
+        # The leak checks above mean something only if the secret is reachable at all.
+        assert SECRET in text
+
+    resource = _audited_resource(path)
+    if user is None or resource is None:
+        return
+    denied = AuditEvent.objects.filter(actor=user, outcome="denied").exclude(pk__in=denied_before)
+    # A visit for someone else's patient is a 400 naming `patient` (it must not confirm the
+    # patient exists) but it is a refused write all the same, so it is audited like a 404.
+    refused_as_400 = expected == 400 and (path, method) == ("/api/v1/visits/", "post")
+    if expected in (403, 404) or refused_as_400:
+        rows = list(denied)
+        assert len(rows) == 1, f"expected one 'denied' audit row for {actor}, got {rows}"
+        row = rows[0]
+        assert (row.resource, row.action) == (resource, ACTION_BY_METHOD[method])
+        assert row.actor_role == user.role
+        assert row.object_id == str(call.record_id or "")
+        if expected == 404 or refused_as_400:
+            # The refusal says nothing; the audit row names whose record it was.
+            assert row.patient_id == world.patient.pk
+    else:
+        assert not denied.exists(), f"{expected} for {actor} but a 'denied' audit row"
