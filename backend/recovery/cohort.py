@@ -15,7 +15,6 @@ visit began).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,27 +97,64 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def curve_sql(visits: Any) -> pd.DataFrame:
-    """PostgreSQL: the whole curve in one query (percentile_cont = linear interpolation)."""
+def cohort_sql(visits: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """PostgreSQL: curve and rates from ONE statement.
+
+    The relief rows are computed once (a CTE used twice is materialised) and feed both the
+    29 curve rows (percentile_cont = linear interpolation) and one row of rate counts.
+    "Today" is each patient's local date (``now() AT TIME ZONE``) as in the analytics.
+    """
     ctes, params = _ctes(visits)
     rows = _fetch(
         ctes
-        + """
-        SELECT day,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY relief),
-               percentile_cont(0.25) WITHIN GROUP (ORDER BY relief),
-               percentile_cont(0.75) WITHIN GROUP (ORDER BY relief),
-               COUNT(*)
-          FROM relief GROUP BY day ORDER BY day
+        + f""",
+    per_visit AS (
+        SELECT c.visit_id,
+               COALESCE(c.baseline > 0, FALSE) AS usable,
+               c.has_next
+                 OR ((now() AT TIME ZONE c.timezone)::date - c.local_date) > {READ_LAST}
+                 AS closed,
+               MAX(r.relief) FILTER (WHERE r.day BETWEEN {READ_FIRST} AND {READ_LAST}) AS best
+          FROM cohort_visits c LEFT JOIN relief r ON r.visit_id = c.visit_id
+         GROUP BY c.visit_id, c.baseline, c.has_next, c.timezone, c.local_date
+    )
+    SELECT day,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY relief),
+           percentile_cont(0.25) WITHIN GROUP (ORDER BY relief),
+           percentile_cont(0.75) WITHIN GROUP (ORDER BY relief),
+           COUNT(*), NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint
+      FROM relief GROUP BY day
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL,
+           COUNT(*) FILTER (WHERE usable AND closed),
+           COUNT(*) FILTER (WHERE usable AND closed AND best >= {MODERATE - EPS}),
+           COUNT(*) FILTER (WHERE usable AND closed AND best >= {SUBSTANTIAL - EPS}),
+           COUNT(*) FILTER (WHERE NOT usable),
+           COUNT(*) FILTER (WHERE usable AND NOT closed)
+      FROM per_visit
         """,
         params,
     )
-    found = pd.DataFrame(rows, columns=["day", "median", "q1", "q3", "n"]).set_index("day")
+    days = [row[:5] for row in rows if row[0] is not None]
+    n, responders, substantial, no_baseline, open_window = next(
+        row[4:] for row in rows if row[0] is None
+    )
+    found = pd.DataFrame(days, columns=["day", "median", "q1", "q3", "n"]).set_index("day")
     curve = found.reindex(pd.RangeIndex(0, LAST_DAY + 1, name="day"))
     curve["n"] = curve["n"].fillna(0).astype("int64")
-    return curve.reset_index()[["day", "median", "q1", "q3", "n"]].astype(
+    curve = curve.reset_index()[["day", "median", "q1", "q3", "n"]].astype(
         {"median": "float64", "q1": "float64", "q3": "float64"}
     )
+    rates = {
+        "n": n,
+        "responders": responders,
+        "substantial_responders": substantial,
+        "responder_rate": 100.0 * responders / n if n else None,
+        "substantial_responder_rate": 100.0 * substantial / n if n else None,
+        "excluded_no_baseline": no_baseline,
+        "excluded_open_window": open_window,
+    }
+    return curve, rates
 
 
 def relief_rows(visits: Any) -> pd.DataFrame:
@@ -134,7 +170,7 @@ def curve_pandas(visits: Any) -> pd.DataFrame:
     return analytics.cohort_curve(relief_rows(visits))
 
 
-def rates(visits: Any, *, today_utc: date | None = None) -> dict[str, Any]:
+def rates(visits: Any) -> dict[str, Any]:
     """Responder rates over the cohort's visits: one query, vectorised in pandas."""
     ctes, params = _ctes(visits)
     rows = _fetch(
@@ -169,10 +205,18 @@ def rates(visits: Any, *, today_utc: date | None = None) -> dict[str, Any]:
     return analytics.cohort_rates(summaries)
 
 
+def cohort_portable(visits: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Any database: per (visit, day) relief from SQL, quantiles and rates in pandas."""
+    return curve_pandas(visits), rates(visits)
+
+
 def cohort(physician: User, **filters: str | None) -> dict[str, Any]:
     visits = cohort_visits(physician, **filters)
-    curve = curve_sql(visits) if connection.vendor == "postgresql" else curve_pandas(visits)
-    return {"curve": curve, "rates": rates(visits)}
+    if connection.vendor == "postgresql":
+        curve, rates_ = cohort_sql(visits)
+    else:
+        curve, rates_ = cohort_portable(visits)
+    return {"curve": curve, "rates": rates_}
 
 
 def curve_rows(curve: pd.DataFrame) -> list[dict[str, Any]]:

@@ -175,10 +175,13 @@ def test_cohort_median_iqr_and_rates(physician, other_physician, client_for):
 def test_cohort_sql_and_pandas_paths_give_identical_numbers(physician, other_physician):
     _cohort_practice(physician, other_physician)
     visits = cohort.cohort_visits(physician)
-    pandas_curve = cohort.curve_pandas(visits)
+    pandas_curve, pandas_rates = cohort.cohort_portable(visits)
     if connection.vendor == "postgresql":
-        pd.testing.assert_frame_equal(cohort.curve_sql(visits), pandas_curve)
+        sql_curve, sql_rates = cohort.cohort_sql(visits)
+        pd.testing.assert_frame_equal(sql_curve, pandas_curve)
+        assert sql_rates == pandas_rates
     assert pandas_curve.loc[3, ["median", "q1", "q3", "n"]].tolist() == [40.0, 30.0, 45.0, 3]
+    assert (pandas_rates["n"], pandas_rates["responders"]) == (3, 2)
 
 
 def test_recovery_reads_use_a_constant_number_of_queries(
