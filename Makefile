@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint schema install install-dev browser clean
+.PHONY: run test lint schema install install-dev browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ schema: install-dev
 
 test: install-dev browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print ratios measured side by side and rewrite their tables in BENCHMARKS.md.
+# They need PostgreSQL (DATABASE_URL's server; each uses a throwaway database of its own).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
+bench: install-dev
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

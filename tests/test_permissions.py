@@ -164,7 +164,7 @@ SITE = {
     "injectates": ["lidocaine"],
     "volume_ml": Decimal("1.0"),
 }
-SITE_JSON = {**SITE, "volume_ml": "1.0"}
+SITE_JSON = {**SITE, "volume_ml": 1.0}
 
 
 @pytest.fixture(autouse=True)

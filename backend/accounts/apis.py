@@ -23,11 +23,13 @@ from accounts.serializers import (
 )
 from accounts.tokens import SESSION_CLAIM
 from config.exceptions import ApiError, error_response
+from config.schema import ErrorSerializer
 
 
 def client_address(request: Request) -> str:
     """The client's address, trusting X-Forwarded-For only as far as NUM_PROXIES says."""
-    return BaseThrottle().get_ident(request)
+    # A WSGI server always sets REMOTE_ADDR; a request without one still gets a bucket.
+    return BaseThrottle().get_ident(request) or "unknown"
 
 
 def _pair_response(signin: services.SignIn, *, status_code: int = 200) -> Response:
@@ -56,11 +58,6 @@ def _clear_cookie(response: Response) -> Response:
     return response
 
 
-_AUTH_ERRORS = {
-    401: OpenApiResponse(description="Invalid credentials or token."),
-}
-
-
 class TokenObtainApi(APIView):
     """Sign in with email and password."""
 
@@ -72,7 +69,8 @@ class TokenObtainApi(APIView):
         request=SignInSerializer,
         responses={
             200: TokenPairSerializer,
-            429: OpenApiResponse(description="Too many attempts."),
+            401: ErrorSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="Too many attempts."),
         },
         tags=["auth"],
     )
@@ -114,7 +112,7 @@ class TokenRefreshApi(APIView):
     @extend_schema(
         operation_id="auth_token_refresh",
         request=RefreshSerializer,
-        responses={200: TokenPairSerializer},
+        responses={200: TokenPairSerializer, 401: ErrorSerializer},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:

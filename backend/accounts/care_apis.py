@@ -21,7 +21,7 @@ from accounts.serializers import UserSerializer
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, Pagination, StrictSerializer
+from config.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
 from config.exceptions import ApiError
 from recovery.reports import attention_key, latest_summaries
 from recovery.serializers import FlagSerializer, LatestSerializer
@@ -133,6 +133,7 @@ class PatientListApi(AuditedApiMixin, APIView):
         responses={200: PatientListRowSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
+        reject_empty_params(request, ("ordering", "page", "page_size"))
         query = PatientQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         patients = with_activity(patients_visible_to(request.user))

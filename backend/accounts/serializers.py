@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api import StrictSerializer
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -12,12 +13,12 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SignInSerializer(serializers.Serializer):
+class SignInSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(StrictSerializer):
     refresh = serializers.CharField(
         required=False,
         max_length=4096,

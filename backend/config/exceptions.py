@@ -30,14 +30,30 @@ class ApiError(exceptions.APIException):
         self.field = field
 
 
-def _flatten(detail: Any) -> Any:
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as one flat map: ``sites.0.side`` names the exact field, and a
+    nested serializer's own errors go under its name (``sites``)."""
+    out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
-    if isinstance(detail, list):
+        for key, value in detail.items():
+            name = (
+                prefix
+                if key == "non_field_errors" and prefix
+                else (f"{prefix}.{key}" if prefix else str(key))
+            )
+            for field, messages in flatten_errors(value, name).items():
+                out.setdefault(field, []).extend(messages)
+    elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [str(item) for item in detail]
-        return [_flatten(item) for item in detail]
-    return [str(detail)]
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    for field, messages in flatten_errors(item, f"{prefix}.{index}").items():
+                        out.setdefault(field, []).extend(messages)
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
 
 
 def error_body(exc: exceptions.APIException) -> dict[str, Any]:
@@ -47,14 +63,10 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
             body["fields"] = {exc.field: [str(exc.detail)]}
         return body
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        if isinstance(detail, list):
-            detail = {"non_field_errors": detail}
-        fields = _flatten(detail)
-        first = next(iter(fields), "non_field_errors")
+        fields = flatten_errors(exc.detail)
         return {
             "code": "validation_error",
-            "detail": f"Invalid input: {', '.join(fields) or first}.",
+            "detail": f"Invalid input: {', '.join(fields)}.",
             "fields": fields,
         }
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

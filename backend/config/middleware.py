@@ -47,4 +47,6 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        # WhiteNoise answers the app's files before Django's clickjacking middleware runs.
+        response.setdefault("X-Frame-Options", "DENY")
         return response

@@ -22,7 +22,12 @@ class ErrorSerializer(serializers.Serializer):
 class ReliefAutoSchema(AutoSchema):
     def _error_codes(self) -> list[str]:
         codes = []
-        if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters():
+        if (
+            self.method != "GET"
+            or self._get_filter_parameters()
+            or self._get_paginator()
+            or self.get_override_parameters()
+        ):
             codes.append("400")
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes += ["401", "403"]

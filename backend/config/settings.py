@@ -194,6 +194,8 @@ WHITENOISE_INDEX_FILE = True
 # Serve app static files (admin, Swagger UI) straight from the installed packages when
 # collectstatic has not been run (tests, `relief runserver`).
 WHITENOISE_USE_FINDERS = True
+# WhiteNoise sends "Access-Control-Allow-Origin: *" by default; nothing here is for others.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -223,6 +225,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.ReliefAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # No OPTIONS self-description: same-origin app, and the schema documents everything.
+    "DEFAULT_METADATA_CLASS": None,
     # Number of reverse proxies in front of the app; used to find the client address for
     # the sign-in limit and the audit log (X-Forwarded-For is trusted only that far).
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

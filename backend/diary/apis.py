@@ -19,7 +19,8 @@ from rest_framework.views import APIView
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPatient, Pagination
+from config.api import IsPatient, Pagination, reject_empty_params
+from config.schema import ErrorSerializer
 from diary import services
 from diary.filters import EntryFilter
 from diary.models import CONTENT_FIELDS, Entry
@@ -127,6 +128,7 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
 
     @extend_schema(responses={200: EntrySerializer(many=True)})
     def get(self, request: Request) -> Response:
+        reject_empty_params(request, ("from", "to", "visit", "patient"))
         entries = self.filter_queryset(self.get_queryset())
         with transaction.atomic():
             page = self.paginate_queryset(entries)
@@ -139,7 +141,12 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         return self.get_paginated_response(EntrySerializer(page, many=True).data)
 
     @extend_schema(
-        responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
+        responses={
+            201: EntrySerializer,
+            200: EntrySerializer,
+            **CONFLICTS,
+            404: OpenApiResponse(ErrorSerializer, description="The id is someone else's."),
+        },
         parameters=[IF_MATCH],
     )
     def post(self, request: Request) -> Response:

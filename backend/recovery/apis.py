@@ -19,7 +19,7 @@ from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician
+from config.api import IsPhysician, reject_empty_params
 from recovery import charts, cohort, reports
 from recovery.serializers import (
     CohortFilterSerializer,
@@ -119,6 +119,7 @@ class _CohortBase(AuditedApiMixin, APIView):
     audit_resource = "cohort"
 
     def _cohort(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        reject_empty_params(request, ("condition", "injectate", "body_region"))
         filters = CohortFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         chosen = {name: filters.validated_data.get(name) for name in filters.fields}

@@ -17,7 +17,7 @@ from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, Pagination
+from config.api import IsPhysician, Pagination, reject_empty_params
 from treatments import services
 from treatments.selectors import visit_owner, visits_visible_to
 from treatments.serializers import VisitSerializer
@@ -61,8 +61,9 @@ class VisitListApi(AuditedApiMixin, APIView):
     def get(self, request: Request) -> Response:
         paginator = self.pagination_class()
         visits = visits_visible_to(request.user).order_by("-performed_at", "id")
+        reject_empty_params(request, ("patient",))
         patient = request.query_params.get("patient")
-        if patient:
+        if patient is not None:
             try:
                 visits = visits.filter(
                     patient_id=serializers.UUIDField().to_internal_value(patient)

@@ -1,0 +1,444 @@
+"""Recovery analytics benchmark: cohort latency, chart cost and cohort memory, side by side.
+
+Run by ``make bench`` (needs PostgreSQL; DATABASE_URL's server, a throwaway database
+``relief_bench`` that this script drops and recreates). It seeds a practice of one
+physician, 2,000 patients, 14,000 visits and about a million check-ins (28 days after each
+visit, 1-4 a day), runs ``VACUUM ANALYZE``, then measures, interleaving the variants over
+several rounds and reporting medians:
+
+- A-1: the cohort endpoint's latency / the fastest single SQL query we could write that
+  returns the same median and IQR per day (goal <= 1.5, numbers identical);
+- A-2: the visit-chart endpoint's requests/s / the same endpoint returning only the raw
+  per-day series (goal >= 0.85);
+- A-3: peak RSS of a fresh process computing the cohort (goal < 400 MiB).
+
+It prints the table with the machine and versions and rewrites the "Recovery analytics"
+section of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DB = "relief_bench"
+PATIENTS, VISITS_PER_PATIENT, DAYS = 2000, 7, 28
+ROUNDS = 7
+SEED = 20261129
+
+# The baseline query: the fastest single statement we found that returns the cohort's
+# per-day median/IQR/n (relief per visit-day from the day's mean pain and the visit's
+# baseline, recorded or the mean of the 7 days before). Tried and slower: joining the
+# entries to the visits' baselines directly and grouping by (visit, day, baseline), 2.5x.
+BASELINE_SQL = """
+WITH cv AS (
+    SELECT v.id AS visit_id,
+           COALESCE(v.baseline_pain::float,
+                    (SELECT AVG(p.pain::float) FROM diary_entry p
+                      WHERE p.patient_id = v.patient_id AND p.deleted_at IS NULL
+                        AND p.local_date >= v.local_date - 7
+                        AND p.local_date < v.local_date)) AS baseline
+      FROM treatments_visit v
+      JOIN accounts_carelink c ON c.patient_id = v.patient_id AND c.physician_id = %s
+), daily AS (
+    SELECT e.visit_id, e.day, AVG(e.pain::float) AS pain
+      FROM diary_entry e
+     WHERE e.deleted_at IS NULL AND e.day <= 28 AND e.visit_id IN (SELECT visit_id FROM cv)
+     GROUP BY e.visit_id, e.day
+)
+SELECT d.day,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY 100.0 * (1.0 - d.pain / c.baseline)),
+       percentile_cont(0.25) WITHIN GROUP (ORDER BY 100.0 * (1.0 - d.pain / c.baseline)),
+       percentile_cont(0.75) WITHIN GROUP (ORDER BY 100.0 * (1.0 - d.pain / c.baseline)),
+       COUNT(*)
+  FROM daily d JOIN cv c ON c.visit_id = d.visit_id
+ WHERE c.baseline > 0
+ GROUP BY d.day ORDER BY d.day
+"""
+
+
+def database_url(name: str) -> str:
+    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relief")
+    parts = urlsplit(base)
+    if not parts.scheme.startswith("postgres"):
+        sys.exit("bench/analytics.py needs PostgreSQL: set DATABASE_URL=postgres://...")
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database() -> str:
+    admin = database_url("postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    url = database_url(BENCH_DB)
+    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    subprocess.run(
+        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"], env=env, check=True, cwd=ROOT
+    )
+    return url
+
+
+def _copy(conn: psycopg.Connection, table: str, columns: list[str], rows: io.StringIO) -> None:
+    rows.seek(0)
+    with conn.cursor().copy(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    ) as copy:
+        while chunk := rows.read(1 << 20):
+            copy.write(chunk)
+
+
+def seed(url: str) -> dict[str, object]:
+    """A practice generated with numpy and loaded with COPY (minutes otherwise)."""
+    rng = np.random.default_rng(SEED)
+    start = time.perf_counter()
+    now = datetime.now(UTC).replace(microsecond=0)
+    first_visit = now - timedelta(days=VISITS_PER_PATIENT * 30 + 10)
+    physician = uuid.uuid4()
+    patients = [uuid.uuid4() for _ in range(PATIENTS)]
+    users, links, visits, sites, entries = (io.StringIO() for _ in range(5))
+    stamp = now.isoformat()
+    users.write(f"{physician},!,f,dr@bench.example,Dr Bench,physician,UTC,t,f,{stamp}\n")
+    conditions = ["myofascial_pain", "fibromyalgia", "neck_pain", "low_back_pain"]
+    entry_count = 0
+    for i, patient in enumerate(patients):
+        users.write(f"{patient},!,f,p{i}@bench.example,Patient {i},patient,UTC,t,f,{stamp}\n")
+        links.write(f"{physician},{patient},{stamp}\n")
+        baseline_level = int(rng.integers(5, 10))
+        response = float(rng.uniform(0.0, 0.7))
+        for k in range(VISITS_PER_PATIENT):
+            visit = uuid.uuid4()
+            performed = first_visit + timedelta(days=30 * k, hours=int(rng.integers(8, 17)))
+            baseline = "" if rng.random() < 0.1 else str(baseline_level)
+            condition = conditions[int(rng.integers(0, len(conditions)))]
+            visits.write(
+                f"{visit},{patient},{physician},{performed.isoformat()},"
+                f'{performed.date()},{condition},{baseline},,"",{stamp},{stamp}\n'
+            )
+            sites.write(f"{visit},neck,Trapezius,left,t,f,f,1.0\n")
+            per_day = rng.integers(1, 5, size=DAYS)
+            for day in range(DAYS):
+                date = performed.date() + timedelta(days=day)
+                target = baseline_level * (1.0 - response * min(1.0, day / 4))
+                for j in range(int(per_day[day])):
+                    felt = datetime.combine(date, datetime.min.time(), UTC) + timedelta(
+                        hours=9 + 4 * j, minutes=int(rng.integers(0, 60))
+                    )
+                    if felt < performed:
+                        felt = performed + timedelta(minutes=5 + j)
+                    pain = int(np.clip(round(target + rng.normal(0, 1)), 0, 10))
+                    sore = int(np.clip(round(6 - day + rng.normal(0, 1)), 0, 10))
+                    entries.write(
+                        f"{uuid.uuid4()},{patient},{felt.isoformat()},{stamp},{stamp},"
+                        f'{date},{visit},{day},{pain},{sore},none,f,f,f,"",1\n'
+                    )
+                    entry_count += 1
+    with psycopg.connect(url) as conn:
+        _copy(
+            conn,
+            "accounts_user",
+            [
+                "id",
+                "password",
+                "is_superuser",
+                "email",
+                "display_name",
+                "role",
+                "timezone",
+                "is_active",
+                "is_staff",
+                "date_joined",
+            ],
+            users,
+        )
+        _copy(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
+        _copy(
+            conn,
+            "treatments_visit",
+            [
+                "id",
+                "patient_id",
+                "physician_id",
+                "performed_at",
+                "local_date",
+                "condition",
+                "baseline_pain",
+                "post_injection_pain",
+                "notes",
+                "created_at",
+                "updated_at",
+            ],
+            visits,
+        )
+        _copy(
+            conn,
+            "treatments_injectionsite",
+            [
+                "visit_id",
+                "body_region",
+                "muscle",
+                "side",
+                "lidocaine",
+                "saline",
+                "magnesium",
+                "volume_ml",
+            ],
+            sites,
+        )
+        _copy(
+            conn,
+            "diary_entry",
+            [
+                "id",
+                "patient_id",
+                "felt_at",
+                "recorded_at",
+                "updated_at",
+                "local_date",
+                "visit_id",
+                "day",
+                "pain",
+                "soreness",
+                "bruising",
+                "iced",
+                "heated",
+                "strenuous_activity",
+                "notes",
+                "version",
+            ],
+            entries,
+        )
+        conn.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return {
+        "physician": physician,
+        "entries": entry_count,
+        "visits": PATIENTS * VISITS_PER_PATIENT,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def setup_django(url: str) -> None:
+    os.environ.update(DATABASE_URL=url, DEBUG="false", ALLOWED_HOSTS="testserver")
+    os.environ.setdefault("SECRET_KEY", "bench-" + "s" * 60)
+    os.environ.setdefault("JWT_SIGNING_KEY", "bench-" + "j" * 60)
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    sys.path.insert(0, str(ROOT / "backend"))
+    import django
+
+    django.setup()
+
+
+def median_ratio(a: list[float], b: list[float]) -> float:
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def bench_cohort(url: str, physician: uuid.UUID) -> dict[str, object]:
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+
+    user = User.objects.get(pk=physician)
+    client = APIClient()
+    client.force_authenticate(user=user)
+    endpoint, baseline = [], []
+    body = None
+    rows = None
+    with psycopg.connect(url) as conn:
+        for _ in range(ROUNDS):
+            t0 = time.perf_counter()
+            response = client.get("/api/v1/cohort/")
+            endpoint.append(time.perf_counter() - t0)
+            assert response.status_code == 200, response.content
+            body = response.json()
+            t0 = time.perf_counter()
+            rows = conn.execute(BASELINE_SQL, (physician,)).fetchall()
+            baseline.append(time.perf_counter() - t0)
+    ours = {d["day"]: (d["median"], d["q1"], d["q3"], d["n"]) for d in body["days"] if d["n"]}
+    theirs = {
+        day: (round(m + 0.0, 1), round(q1 + 0.0, 1), round(q3 + 0.0, 1), n)
+        for day, m, q1, q3, n in rows
+    }
+    return {
+        "endpoint_ms": statistics.median(endpoint) * 1000,
+        "baseline_ms": statistics.median(baseline) * 1000,
+        "ratio": median_ratio(endpoint, baseline),
+        "identical": ours == theirs,
+        "rates": body["rates"],
+    }
+
+
+def bench_chart(physician: uuid.UUID, seconds: float = 3.0) -> dict[str, object]:
+    """Same view stack both ways; only the response body differs (figure vs raw series)."""
+    from rest_framework.request import Request
+    from rest_framework.response import Response
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from accounts.models import User
+    from recovery import analytics, apis, reports
+    from treatments.models import Visit
+
+    class RawSeriesApi(apis.VisitRecoveryChartApi):
+        def get(self, request: Request, pk: object) -> Response:
+            visit = self._visit(request, pk)
+            return Response(analytics.daily_rows(reports._report_for(visit).daily))
+
+    user = User.objects.get(pk=physician)
+    visit = Visit.objects.filter(physician=user).order_by("-performed_at").first()
+    factory = APIRequestFactory()
+    views = {"chart": apis.VisitRecoveryChartApi.as_view(), "raw": RawSeriesApi.as_view()}
+
+    def rate(name: str) -> float:
+        done, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds / ROUNDS:
+            request = factory.get("/")
+            force_authenticate(request, user=user)
+            response = views[name](request, pk=visit.pk)
+            response.render()
+            assert response.status_code == 200
+            done += 1
+        return done / (time.perf_counter() - t0)
+
+    rate("chart"), rate("raw")  # warm up
+    chart, raw = [], []
+    for _ in range(ROUNDS):
+        chart.append(rate("chart"))
+        raw.append(rate("raw"))
+    return {
+        "chart_rps": statistics.median(chart),
+        "raw_rps": statistics.median(raw),
+        "ratio": median_ratio(chart, raw),
+    }
+
+
+def bench_memory(url: str, physician: uuid.UUID) -> float:
+    """Peak RSS (MiB) of a fresh process that sets Django up and computes the cohort.
+
+    Read as VmHWM from /proc: getrusage's ru_maxrss survives exec on Linux, so a child of
+    this (large, seeding) process would report the parent's peak instead of its own.
+    """
+    code = f"""
+import os, sys
+sys.path.insert(0, {str(ROOT / "backend")!r})
+os.environ.update(DATABASE_URL={url!r}, DEBUG="true", DJANGO_SETTINGS_MODULE="config.settings")
+import django; django.setup()
+from accounts.models import User
+from recovery import cohort
+user = User.objects.get(pk={str(physician)!r})
+for _ in range(3):
+    cohort.cohort(user)
+status = open("/proc/self/status").read()
+print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def machine() -> str:
+    import django
+    import pandas
+    import plotly
+
+    with psycopg.connect(database_url("postgres")) as conn:
+        server = conn.execute("SHOW server_version").fetchone()[0]
+    cpu = "unknown CPU"
+    if Path("/proc/cpuinfo").exists():
+        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1) if found else cpu
+    return (
+        f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}); Python {platform.python_version()}, "
+        f"Django {django.get_version()}, pandas {pandas.__version__}, plotly {plotly.__version__}, "
+        f"PostgreSQL {server}"
+    )
+
+
+def write_section(markdown: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
+    start, end = "<!-- analytics:start -->", "<!-- analytics:end -->"
+    block = f"{start}\n{markdown}\n{end}"
+    if start in text:
+        text = re.sub(f"{start}.*?{end}", lambda _m: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)
+
+
+def main() -> None:
+    url = recreate_database()
+    seeded = seed(url)
+    setup_django(url)
+    cohort = bench_cohort(url, seeded["physician"])
+    chart = bench_chart(seeded["physician"])
+    memory = bench_memory(url, seeded["physician"])
+    rows = [
+        (
+            "A-1",
+            "cohort endpoint latency / fastest single SQL query (same numbers)",
+            f"{cohort['endpoint_ms']:.0f} ms / {cohort['baseline_ms']:.0f} ms",
+            f"{cohort['ratio']:.2f}x",
+            "<= 1.5",
+            cohort["ratio"] <= 1.5 and cohort["identical"],
+        ),
+        (
+            "A-2",
+            "visit chart req/s / same endpoint with raw per-day series",
+            f"{chart['chart_rps']:.0f} / {chart['raw_rps']:.0f} req/s",
+            f"{chart['ratio']:.2f}x",
+            ">= 0.85",
+            chart["ratio"] >= 0.85,
+        ),
+        (
+            "A-3",
+            "peak RSS of a process computing the cohort",
+            f"{memory:.0f} MiB",
+            "-",
+            "< 400 MiB",
+            memory < 400,
+        ),
+    ]
+    header = "| id | measure | absolute | ratio | goal | result |\n|---|---|---|---|---|---|"
+    lines = [
+        f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {'PASS' if r[5] else 'FAIL'} |"
+        for r in rows
+    ]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    markdown = "\n".join(
+        [
+            "## Recovery analytics (`bench/analytics.py`)",
+            "",
+            f"Last run {stamp} on {machine()}.",
+            f"Practice: 1 physician, {PATIENTS:,} patients, {seeded['visits']:,} visits, "
+            f"{seeded['entries']:,} check-ins (seeded by COPY in {seeded['seconds']:.0f} s, "
+            f"then VACUUM ANALYZE). Medians of {ROUNDS} interleaved rounds. Cohort numbers "
+            f"identical to the baseline query: {'yes' if cohort['identical'] else 'NO'}.",
+            "",
+            header,
+            *lines,
+        ]
+    )
+    print(markdown)
+    print(json.dumps({"rates": cohort["rates"]}))
+    write_section(markdown)
+    if not all(r[5] for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
