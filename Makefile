@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint schema install install-dev browser bench clean
+.PHONY: run test lint schema install install-dev browser node bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-run: install
+# The web app's npm files (plotly.js partial bundle, axe-core for the browser tests).
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund
+	touch $@
+
+node: node_modules/.installed
+
+run: install node
 	@mkdir -p var
 	$(DEV_ENV) $(BIN)/relief migrate --noinput
 	$(DEV_ENV) $(BIN)/relief seed_demo
@@ -55,14 +62,16 @@ lint: install-dev
 schema: install-dev
 	$(BIN)/python -m pytest -q tests/test_schema.py
 
-test: install-dev browser lint
+test: install-dev browser lint node
+	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print ratios measured side by side and rewrite their tables in BENCHMARKS.md.
 # They need PostgreSQL (DATABASE_URL's server; each uses a throwaway database of its own).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
-bench: install-dev
+bench: install-dev node browser
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -127,7 +127,13 @@ class TokenRefreshApi(APIView):
             signin = services.session_refresh(
                 raw_refresh=raw, client_address=client_address(request)
             )
-        except services.RefreshFailed:
+        except services.RefreshFailed as exc:
+            if exc.race:
+                # Lost a race with this client's own concurrent refresh: the winner's
+                # response set the new cookie, which clearing it here would destroy.
+                return error_response(
+                    ApiError(401, "refresh_in_progress", "This token was just used. Retry.")
+                )
             return _clear_cookie(
                 error_response(
                     ApiError(401, "session_expired", "The session has ended. Sign in again.")

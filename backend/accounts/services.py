@@ -24,7 +24,15 @@ class SignInFailed(Exception):
 
 
 class RefreshFailed(Exception):
-    """The refresh token is invalid, expired, used or its session has ended."""
+    """The refresh token is invalid, expired, used or its session has ended.
+
+    ``race`` is True when the token was spent a moment ago by a concurrent refresh of the
+    same client: the session lives on, so the client must keep its (newer) cookie.
+    """
+
+    def __init__(self, *, race: bool = False) -> None:
+        super().__init__()
+        self.race = race
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,8 @@ def session_refresh(*, raw_refresh: str, client_address: str | None = None) -> S
         grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
         if used_at is not None and now - used_at > grace:
             session_revoke_for_reuse(session_id=sid, jti=jti, client_address=client_address)
+        elif used_at is not None:
+            raise RefreshFailed(race=True)
     raise RefreshFailed
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config import health
+from config import frontend, health
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -22,6 +22,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # The web app itself is served from frontend/ by WhiteNoise; these two need a view.
+    path("sw.js", frontend.service_worker, name="service-worker"),
+    path("vendor/<str:name>", frontend.vendor, name="vendor"),
 ]
 
 handler404 = "config.exceptions.json_not_found"

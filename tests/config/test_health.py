@@ -56,7 +56,9 @@ def test_unknown_api_path_is_a_json_404(db: None):
     assert response.json() == {"code": "not_found", "detail": "Not found."}
 
 
-def test_placeholder_page_is_served_at_the_root(db: None):
+def test_the_web_app_is_served_at_the_root(db: None):
     response = Client().get("/")
     assert response.status_code == 200
-    assert b"<h1>Relief</h1>" in b"".join(response.streaming_content)
+    html = b"".join(response.streaming_content)
+    assert b"<title>Relief</title>" in html
+    assert b'<script type="module" src="/app.js"></script>' in html

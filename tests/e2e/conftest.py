@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -28,7 +33,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser tests, but {CHROMIUM} is missing.")
@@ -42,10 +47,139 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 360, "height": 640})
+def context(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        timezone_id="Europe/Berlin",
+        locale="en-GB",
+    )
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     page = context.new_page()
+    page.console_messages = []  # type: ignore[attr-defined]
+    page.on(
+        "console",
+        lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"),  # type: ignore[attr-defined]
+    )
+    page.on("pageerror", lambda exc: page.console_messages.append(f"pageerror: {exc}"))  # type: ignore[attr-defined]
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    if not page.is_closed():
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def shot(page: Any, name: str) -> None:
+    """A 360x640 screenshot of what the screen shows now, kept as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"screen-{name}.png"))
+
+
+def csp_violations(page: Any) -> list[str]:
+    return [
+        m
+        for m in page.console_messages
+        if "Content Security Policy" in m or "strict CSP" in m or m.startswith("pageerror")
+    ]
+
+
+def check_a11y(page: Any, screen: str) -> None:
+    """axe-core (from npm) on the current screen: no serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
+    page.wait_for_load_state("networkidle")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # Served through a route on the app's own origin, so the page's CSP allows it.
+        page.add_script_tag(url="/__axe__/axe.min.js")
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                 "wcag22aa", "best-practice"]},
+            });
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+        }"""
+    )
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    shot(page, screen)
+    assert bad == [], f"axe on {screen}: {json.dumps(bad, indent=1)}"
+
+
+@pytest.fixture
+def serve_axe(context: Any) -> None:
+    body = AXE.read_bytes() if AXE.exists() else b""
+    context.route(
+        "**/__axe__/axe.min.js",
+        lambda route: route.fulfill(body=body, content_type="text/javascript"),
+    )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, step: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    assert predicate(), "condition not met in time"
+
+
+def sign_in(page: Any, base: str, email: str, password: str) -> None:
+    page.goto(base + "/")
+    page.wait_for_selector("html[data-ready=true]")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#sign-out:not([hidden])")
+
+
+def choose(page: Any, field: str, value: int) -> None:
+    page.locator(f'fieldset[data-field="{field}"] label').nth(value).click()
+
+
+def check_in(page: Any, pain: int, soreness: int, notes: str = "") -> str:
+    """Fills and submits today's check-in; returns the id of the confirmed entry."""
+    choose(page, "pain", pain)
+    choose(page, "soreness", soreness)
+    if notes:
+        page.fill("textarea[name=notes]", notes)
+    before = (
+        page.locator("[data-saved]").get_attribute("data-saved")
+        if page.locator("[data-saved]").count()
+        else None
+    )
+    page.click("form.checkin button[type=submit]")
+    page.wait_for_function(
+        "prev => { const el = document.querySelector('[data-saved]');"
+        " return el && el.dataset.saved !== prev; }",
+        arg=before,
+    )
+    return page.locator("[data-saved]").get_attribute("data-saved")
+
+
+def outbox_ids(page: Any) -> list[str]:
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const req = indexedDB.open("relief");
+            req.onsuccess = () => {
+                const db = req.result;
+                if (!db.objectStoreNames.contains("outbox")) { db.close(); resolve([]); return; }
+                const all = db.transaction("outbox").objectStore("outbox").getAllKeys();
+                all.onsuccess = () => { db.close(); resolve(all.result); };
+                all.onerror = () => reject(all.error);
+            };
+            req.onerror = () => reject(req.error);
+        })"""
+    )
+
+
+def wait_for_service_worker(page: Any) -> None:
+    """The shell is cached once the worker controls the page."""
+    page.evaluate("() => navigator.serviceWorker.ready")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)

@@ -1,17 +1,136 @@
+"""The app shell: served files, manifest, service worker, vendored plotly, CSP hygiene."""
+
 from __future__ import annotations
+
+import gzip
+import json
+import re
+import struct
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+from config import frontend
+from tests.e2e.conftest import ROOT, csp_violations
+
+FRONTEND = ROOT / "frontend"
+
+browser_test = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_placeholder_page_renders_in_chromium(live_server, page):
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_index_has_one_module_script_and_nothing_inline():
+    parser = _Tags()
+    parser.feed((FRONTEND / "index.html").read_text())
+    scripts = [attrs for tag, attrs in parser.tags if tag == "script"]
+    assert scripts == [{"type": "module", "src": "/app.js"}]
+    assert not [tag for tag, _ in parser.tags if tag == "style"]
+    assert not [tag for tag, attrs in parser.tags if "style" in attrs]
+    assert not [tag for tag, attrs in parser.tags if any(a.startswith("on") for a in attrs)]
+
+
+def test_user_text_never_goes_through_inner_html():
+    sinks = re.compile(r"\.(innerHTML|outerHTML)\s*\+?=|insertAdjacentHTML\(|document\.write")
+    for path in FRONTEND.rglob("*.js"):
+        assert not sinks.search(path.read_text()), f"{path.name} writes HTML"
+
+
+def test_manifest_makes_the_app_installable():
+    manifest = json.loads((FRONTEND / "manifest.webmanifest").read_text())
+    assert manifest["name"].startswith("Relief")
+    assert manifest["short_name"] == "Relief"
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"] == "/"
+    assert re.fullmatch(r"#[0-9a-f]{6}", manifest["theme_color"])
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("192x192", "maskable"),
+            ("512x512", "maskable")} <= sizes  # fmt: skip
+    for icon in manifest["icons"]:
+        width, height = _png_size(FRONTEND / icon["src"].lstrip("/"))
+        assert f"{width}x{height}" == icon["sizes"]
+
+
+def test_service_worker_is_served_fresh_with_a_version_from_the_shell(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    assert response["Cache-Control"] == "no-cache"
+    assert response["Service-Worker-Allowed"] == "/"
+    body = response.content.decode()
+    version = re.search(r'const SHELL_VERSION = "([0-9a-f]{16})";', body)
+    files = json.loads(re.search(r"const SHELL_FILES = (\[.*\]);", body).group(1))
+    assert version
+    assert files[0] == "/"
+    assert {"/app.js", "/styles.css", "/manifest.webmanifest", "/icons/icon-192.png"} <= set(files)
+    assert "/service-worker.js" not in files
+    assert not [f for f in files if f.startswith(("/api/", "/vendor/"))]
+
+
+def test_the_worker_version_changes_with_any_shell_file(tmp_path):
+    (tmp_path / "service-worker.js").write_text("// worker\n")
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    (tmp_path / "app.js").write_text("export {};")
+    first = frontend._worker_script(tmp_path)
+    assert first == frontend._worker_script(tmp_path)
+    (tmp_path / "app.js").write_text("export const changed = true;")
+    assert frontend._worker_script(tmp_path) != first
+
+
+def test_plotly_is_served_compressed_from_node_modules(client):
+    path = frontend.NODE_MODULES / frontend.VENDOR_FILES["plotly-basic.min.js"]
+    if not path.exists():
+        pytest.fail("node_modules is missing: run `make node` (npm install)")
+    raw = path.read_bytes()
+    zipped = client.get("/vendor/plotly-basic.min.js", HTTP_ACCEPT_ENCODING="gzip")
+    assert zipped.status_code == 200
+    assert zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == raw
+    assert zipped["Vary"] == "Accept-Encoding"
+    if path.with_name(path.name + ".br").exists():
+        brotli = client.get("/vendor/plotly-basic.min.js", HTTP_ACCEPT_ENCODING="gzip, br")
+        assert brotli["Content-Encoding"] == "br"
+        assert len(brotli.content) < len(zipped.content)
+    plain = client.get("/vendor/plotly-basic.min.js", HTTP_ACCEPT_ENCODING="identity")
+    assert plain.content == raw
+    again = client.get("/vendor/plotly-basic.min.js", HTTP_IF_NONE_MATCH=zipped["ETag"])
+    assert again.status_code == 304
+    assert client.get("/vendor/../package.json").status_code == 404
+    assert client.get("/vendor/axe.min.js").status_code == 404
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_app_shell_renders_in_chromium_without_csp_violations(live_server, page):
     response = page.goto(live_server.url + "/")
     assert response.status == 200
-    assert page.locator("h1").inner_text() == "Relief"
-    assert page.title() == "Relief"
+    page.wait_for_selector("html[data-ready=true]")
+    assert page.locator("h1").inner_text() == "Sign in to Relief"
+    assert page.title() == "Sign in to Relief · Relief"
+    assert page.locator("#sign-out").is_hidden()
+    assert page.evaluate("() => navigator.serviceWorker.ready.then(r => r.active.scriptURL)") == (
+        live_server.url + "/sw.js"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert csp_violations(page) == []
 
 
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
 def test_api_docs_render_with_no_internet(live_server, page):
     """Swagger UI comes from the installed sidecar package, not a CDN."""
     external: list[str] = []

@@ -1,0 +1,192 @@
+// The API client. The access token lives only in this module's memory; the refresh token is
+// an HttpOnly cookie the browser sends to /api/v1/auth/ and JavaScript never sees. Refreshes
+// are single-flight: one per tab (a shared promise) and one across tabs (a Web Lock), because
+// each refresh token works once and a losing concurrent refresh would end up signed out.
+
+const REFRESH_MARGIN_MS = 30_000;
+
+let access = null;
+let validUntil = 0; // device-clock time until which the access token is good
+let refreshing = null;
+const expiredListeners = new Set();
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.detail || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export class NetworkError extends Error {
+  constructor(cause) {
+    super("The server could not be reached.");
+    this.cause = cause;
+    this.network = true;
+  }
+}
+
+export class SessionExpired extends Error {
+  constructor() {
+    super("Your session has ended. Please sign in again.");
+    this.sessionExpired = true;
+  }
+}
+
+/** Token lifetime from its own claims (exp - iat), measured on this device's clock. */
+function lifetimeMs(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+    if (claims.exp && claims.iat) return (claims.exp - claims.iat) * 1000;
+  } catch {
+    // not a JWT we can read: rely on the server's 401
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+function setAccess(token) {
+  access = token;
+  const lifetime = lifetimeMs(token);
+  validUntil = Date.now() + lifetime - Math.min(REFRESH_MARGIN_MS, lifetime / 10);
+}
+
+export function forgetAccess() {
+  access = null;
+  validUntil = 0;
+}
+
+export const hasAccess = () => access !== null;
+
+export function onSessionExpired(listener) {
+  expiredListeners.add(listener);
+  return () => expiredListeners.delete(listener);
+}
+
+function sessionExpired() {
+  forgetAccess();
+  for (const listener of expiredListeners) listener();
+  return new SessionExpired();
+}
+
+async function send(path, { method = "GET", body, auth = true, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin", cache: "no-store", signal };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  if (auth && access) headers.Authorization = `Bearer ${access}`;
+  try {
+    return await fetch(path, init);
+  } catch (error) {
+    if (error?.name === "AbortError") throw error;
+    throw new NetworkError(error);
+  }
+}
+
+function withLock(fn) {
+  if (globalThis.navigator?.locks?.request) {
+    return navigator.locks.request("relief-token-refresh", fn);
+  }
+  return fn();
+}
+
+/**
+ * A new access token from the refresh cookie. Resolves to the signed-in user; rejects with
+ * SessionExpired (sign in again) or NetworkError (try later; the session may be fine).
+ */
+export function refresh() {
+  if (!refreshing) {
+    refreshing = withLock(async () => {
+      const response = await send("/api/v1/auth/token/refresh/", {
+        method: "POST",
+        body: {},
+        auth: false,
+      });
+      if (response.status === 401 || response.status === 400) throw sessionExpired();
+      if (!response.ok) throw new ApiError(response.status, await readBody(response));
+      const data = await response.json();
+      setAccess(data.access);
+      return data.user;
+    }).finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+async function readBody(response) {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text.slice(0, 200) };
+  }
+}
+
+/**
+ * An authenticated request; refreshes first when the token is missing or about to expire,
+ * and once more on a 401. Resolves to {status, body, headers}; never throws for HTTP errors.
+ */
+export async function request(path, options = {}) {
+  if (!access || Date.now() >= validUntil) await refresh();
+  let response = await send(path, options);
+  if (response.status === 401) {
+    await refresh();
+    response = await send(path, options);
+    if (response.status === 401) throw sessionExpired();
+  }
+  return { status: response.status, body: await readBody(response), headers: response.headers };
+}
+
+/** Like request(), but resolves to the body of a 2xx answer and throws ApiError otherwise. */
+export async function json(path, options = {}) {
+  const { status, body } = await request(path, options);
+  if (status < 200 || status >= 300) throw new ApiError(status, body);
+  return body;
+}
+
+export async function signIn(email, password) {
+  const response = await send("/api/v1/auth/token/", {
+    method: "POST",
+    body: { email, password },
+    auth: false,
+  });
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body);
+  // The body also carries the refresh token for native clients; the web app relies on the
+  // HttpOnly cookie set by the same response and keeps nothing but the access token.
+  setAccess(body.access);
+  return body.user;
+}
+
+export async function acceptInvitation(code, password, timezone) {
+  const response = await send("/api/v1/invitations/accept/", {
+    method: "POST",
+    body: { code, password, timezone },
+    auth: false,
+  });
+  const body = await readBody(response);
+  if (!response.ok) throw new ApiError(response.status, body);
+  return body;
+}
+
+/** Ends the session on the server (and its cookie). Throws NetworkError when offline. */
+export async function signOut() {
+  const response = await send("/api/v1/auth/logout/", { method: "POST", body: {} });
+  forgetAccess();
+  if (!response.ok && response.status !== 401) throw new ApiError(response.status, null);
+}
+
+/** Query string from an object, skipping empty values. */
+export function qs(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}

@@ -1,0 +1,84 @@
+// plotly.js is loaded only here, only when a chart screen opens: the check-in screen never
+// waits for its ~330 kB. The bundle is the npm registry's basic partial build (scatter is
+// all Relief's charts use), served from node_modules by config/frontend.py.
+
+import { h } from "./dom.js";
+
+const PLOTLY_SRC = "/vendor/plotly-basic.min.js";
+let loading = null;
+
+export function loadPlotly() {
+  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
+  if (!loading) {
+    // plotly inserts its stylesheet into an inline <style>, which the CSP (style-src 'self')
+    // blocks. This marker tells plotly not to try; styles.css carries the rules it needs.
+    if (!document.getElementById("plotly.js-style-global")) {
+      document.head.append(
+        h("meta", { id: "plotly.js-style-global", class: "no-inline-styles", name: "plotly" }),
+      );
+    }
+    loading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = PLOTLY_SRC;
+      script.async = true;
+      script.onload = () => resolve(globalThis.Plotly);
+      script.onerror = () => {
+        loading = null;
+        script.remove();
+        reject(new Error("The chart library could not be loaded."));
+      };
+      document.head.append(script);
+    });
+  }
+  return loading;
+}
+
+const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, displaylogo: false };
+
+/**
+ * A chart figure ({data, layout} from the API) drawn into a new element. `label` is the
+ * text alternative for screen readers (the summary the chart illustrates).
+ */
+export function chartBox(label) {
+  const plot = h("div", { class: "chart-plot" });
+  const box = h("figure", { class: "chart", "data-chart": "loading" }, plot);
+  box.append(h("figcaption", { class: "visually-hidden", text: label }));
+  return { box, plot };
+}
+
+/**
+ * Phone-width adjustments to the server's figure: fewer x ticks (no rotated labels) and the
+ * legend pushed below the axis title instead of over it.
+ */
+export function fitToWidth(layout, width) {
+  if (!width || width >= 520) return layout;
+  const xaxis = { ...(layout.xaxis ?? {}), tickangle: 0 };
+  if ((xaxis.dtick ?? 1) < 2) xaxis.dtick = 2;
+  const legend = { ...(layout.legend ?? {}) };
+  if (legend.orientation === "h") legend.y = Math.min(legend.y ?? -0.18, -0.32);
+  return { ...layout, xaxis, legend, height: Math.max(layout.height ?? 380, 440) };
+}
+
+export async function draw({ box, plot }, figure) {
+  const Plotly = await loadPlotly();
+  const width = plot.clientWidth;
+  const layout = fitToWidth({ ...figure.layout, autosize: true }, width);
+  delete layout.width;
+  const title = layout.title?.text;
+  if (title && width < 520) {
+    // A plot title never wraps; on a phone it goes above the chart as text that does.
+    layout.title = { ...layout.title, text: "" };
+    box.querySelector(".chart-title")?.remove();
+    box.prepend(h("p", { class: "chart-title", text: title.replace(/<[^>]*>/g, " ") }));
+  }
+  await Plotly.newPlot(plot, figure.data, layout, CONFIG);
+  // Plotly's SVG is decorative for assistive technology: the caption carries the meaning.
+  for (const svg of plot.querySelectorAll("svg")) svg.setAttribute("aria-hidden", "true");
+  box.dataset.chart = "drawn";
+  performance.mark("relief:chart-drawn");
+  return box;
+}
+
+export function purge(plot) {
+  if (globalThis.Plotly && plot) globalThis.Plotly.purge(plot);
+}

@@ -1,0 +1,125 @@
+// Words for numbers: pain anchors, relief sentences, labels. DOM-free (tested with node).
+
+/** Verbal anchor for a 0-10 NRS score. */
+export function painWord(score) {
+  if (score === null || score === undefined) return "";
+  if (score === 0) return "No pain";
+  if (score <= 3) return "Mild";
+  if (score <= 6) return "Moderate";
+  if (score <= 9) return "Severe";
+  return "Worst imaginable";
+}
+
+export function sorenessWord(score) {
+  if (score === null || score === undefined) return "";
+  if (score === 0) return "Not sore";
+  if (score <= 3) return "A little sore";
+  if (score <= 6) return "Sore";
+  if (score <= 9) return "Very sore";
+  return "Worst imaginable";
+}
+
+/** 3 → "3", 2.5 → "2.5" (one decimal at most, as the server rounds). */
+export function num(value) {
+  if (value === null || value === undefined) return "—";
+  return String(Math.round(value * 10) / 10);
+}
+
+/** Whole percent, as patients read it: 56.7 → "57 %". */
+export function percent(value) {
+  return `${Math.round(Math.abs(value))} %`;
+}
+
+/**
+ * One line for a patient about a visit's latest day, e.g.
+ * "Pain 3 today, 57 % lower than before your injection".
+ */
+export function patientSummary(summary, today) {
+  if (!summary || summary.latest_pain === null || summary.latest_pain === undefined) {
+    return "No check-ins since this injection yet.";
+  }
+  const when =
+    summary.latest_date === today
+      ? "today"
+      : summary.latest_day === null || summary.latest_day === undefined
+        ? "at your last check-in"
+        : `on day ${summary.latest_day}`;
+  const head = `Pain ${num(summary.latest_pain)} ${when}`;
+  const rel = summary.latest_relief;
+  if (rel !== null && rel !== undefined) {
+    if (Math.round(rel) === 0) return `${head}, the same as before your injection`;
+    return `${head}, ${percent(rel)} ${rel > 0 ? "lower" : "higher"} than before your injection`;
+  }
+  const change = summary.latest_change;
+  if (change !== null && change !== undefined && summary.baseline !== null) {
+    if (Math.round(change * 10) === 0) return `${head}, the same as before your injection`;
+    const pts = Math.abs(Math.round(change * 10) / 10);
+    const word = pts === 1 ? "point" : "points";
+    // change = pain - baseline: negative means lower
+    return `${head}, ${pts} ${word} ${change < 0 ? "lower" : "higher"} than before your injection`;
+  }
+  return head;
+}
+
+/** A physician's label for relief so far. */
+export function reliefLabel(latest) {
+  if (!latest) return "No visit yet";
+  if (latest.latest_relief === null || latest.latest_relief === undefined) {
+    return latest.latest_pain === null || latest.latest_pain === undefined
+      ? "No check-ins since the visit"
+      : `Pain ${num(latest.latest_pain)} (no baseline for % relief)`;
+  }
+  const r = Math.round(latest.latest_relief);
+  return `${r} % relief, pain ${num(latest.latest_pain)}`;
+}
+
+/** Responder status; per-patient use is a guide (IMMPACT thresholds are group-level). */
+export function responderLabel(latest) {
+  if (!latest) return { text: "—", tone: "neutral" };
+  if (latest.substantial_responder) return { text: "Substantial relief (≥ 50 %)", tone: "good" };
+  if (latest.responder) return { text: "Responding (≥ 30 %)", tone: "good" };
+  if (latest.responder === false) {
+    if (latest.days_since_visit !== null && latest.days_since_visit < 3) {
+      return { text: "Too early to judge (before day 3)", tone: "neutral" };
+    }
+    return { text: "Not responding yet (< 30 %)", tone: "warn" };
+  }
+  return { text: "Relief unknown", tone: "neutral" };
+}
+
+export const CONDITIONS = {
+  myofascial_pain: "Myofascial pain",
+  fibromyalgia: "Fibromyalgia",
+  tension_headache: "Tension headache",
+  neck_pain: "Neck pain",
+  low_back_pain: "Low back pain",
+  extremity_pain: "Extremity pain",
+};
+
+export const BODY_REGIONS = {
+  head: "Head",
+  neck: "Neck",
+  shoulder: "Shoulder",
+  upper_back: "Upper back",
+  low_back: "Low back",
+  chest: "Chest",
+  abdomen: "Abdomen",
+  hip_buttock: "Hip / buttock",
+  arm: "Arm",
+  leg: "Leg",
+};
+
+export const SIDES = { left: "Left", right: "Right", bilateral: "Both sides", midline: "Midline" };
+
+export const INJECTATES = { lidocaine: "Lidocaine", saline: "Saline", magnesium: "Magnesium" };
+
+export const BRUISING = {
+  none: "None",
+  small: "Small",
+  large: "Large",
+};
+
+/** "neck_pain" → "Neck pain" for any of the label maps, falling back to the code. */
+export function label(map, code) {
+  return map[code] ?? code;
+}

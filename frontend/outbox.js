@@ -1,0 +1,120 @@
+// The check-in outbox: entries made on this device, kept until the server confirms them.
+// DOM-free: the store (IndexedDB in the app, a Map in the tests) and the sender (fetch in
+// the app) are passed in, so `node --test` exercises the whole sync logic.
+
+/** Oldest first, so the server sees check-ins in the order they were made. */
+export function syncOrder(items) {
+  return [...items].sort(
+    (a, b) =>
+      (a.queued_at < b.queued_at ? -1 : a.queued_at > b.queued_at ? 1 : 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+}
+
+/**
+ * What a server answer to PUT /entries/{id}/ means for the queued item:
+ * - "done": the server holds this check-in (2xx), or holds a version of this id already
+ *   (409 conflict / entry_deleted, 412 stale version): removing it loses nothing.
+ * - "auth": the session has ended; keep everything and ask the patient to sign in.
+ * - "rejected": the server refuses this content (400/404/422) and retrying cannot help;
+ *   kept (never silently dropped) but skipped, so it does not block the others.
+ * - "retry": network trouble, throttling or a server error; try again later.
+ */
+export function classify(status) {
+  if (status >= 200 && status < 300) return "done";
+  if (status === 409 || status === 412) return "done";
+  if (status === 401) return "auth";
+  if (status === 400 || status === 404 || status === 422) return "rejected";
+  return "retry";
+}
+
+/** The body of the PUT for a queued entry (its id goes in the URL). */
+export function entryBody(item) {
+  const e = item.entry;
+  return {
+    felt_at: e.felt_at,
+    pain: e.pain,
+    soreness: e.soreness,
+    bruising: e.bruising,
+    iced: e.iced,
+    heated: e.heated,
+    strenuous_activity: e.strenuous_activity,
+    notes: e.notes,
+  };
+}
+
+/** A new outbox item for a check-in; `id` is the entry's UUID, chosen here once. */
+export function newItem(entry, { id, now = new Date() }) {
+  return { id, queued_at: now.toISOString(), attempts: 0, last_error: null, entry: { ...entry } };
+}
+
+/**
+ * Sends every queued item once, oldest first. `store` has all() / remove(id) / put(item);
+ * `send(item)` resolves to an HTTP status, rejects with a network error, or rejects with an
+ * error whose `sessionExpired` is true. Stops at the first network failure (the rest would
+ * fail too) or at an ended session. Returns {sent, remaining, rejected, stopped}.
+ */
+export async function flushOnce({ store, send }) {
+  const items = syncOrder(await store.all());
+  let sent = 0;
+  let rejected = 0;
+  let stopped = null;
+  for (const item of items) {
+    let status;
+    try {
+      status = await send(item);
+    } catch (error) {
+      stopped = error?.sessionExpired ? "auth" : "network";
+      await store.put({ ...item, attempts: item.attempts + 1, last_error: stopped });
+      break;
+    }
+    const outcome = classify(status);
+    if (outcome === "done") {
+      await store.remove(item.id);
+      sent += 1;
+    } else if (outcome === "rejected") {
+      rejected += 1;
+      await store.put({ ...item, attempts: item.attempts + 1, last_error: `HTTP ${status}` });
+    } else {
+      stopped = outcome === "auth" ? "auth" : "retry";
+      await store.put({ ...item, attempts: item.attempts + 1, last_error: `HTTP ${status}` });
+      break;
+    }
+  }
+  const remaining = (await store.all()).length;
+  return { sent, remaining, rejected, stopped };
+}
+
+/**
+ * Single-flight wrapper: while a flush runs, further calls wait for it and then run once
+ * more (something may have been queued meanwhile), instead of sending the same items twice.
+ */
+export function singleFlight(run) {
+  let running = null;
+  let again = false;
+  const start = () => {
+    running = (async () => {
+      let result;
+      do {
+        again = false;
+        result = await run();
+      } while (again && !result.stopped);
+      return result;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  };
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    return start();
+  };
+}
+
+/** Retry delay after `failures` consecutive failed flushes: 5 s doubling to 5 min. */
+export function backoff(failures) {
+  return Math.min(5_000 * 2 ** Math.max(0, failures - 1), 300_000);
+}

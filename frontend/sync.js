@@ -1,0 +1,110 @@
+// Sends the outbox: on start, on `online`, after sign-in, after each check-in and on a timer
+// (backing off while it fails). The logic lives in outbox.js; this wires it to IndexedDB,
+// the API client and the page's events.
+
+import { request } from "./api.js";
+import { outboxStore } from "./idb.js";
+import { backoff, entryBody, flushOnce, newItem, singleFlight } from "./outbox.js";
+
+const TIMER_MS = 60_000;
+const listeners = new Set();
+let owner = null; // the signed-in user's id: only their check-ins are sent
+let timer = null;
+let failures = 0;
+let state = { waiting: 0, stopped: null, syncing: false };
+
+const mine = {
+  all: async () => (await outboxStore.all()).filter((item) => item.owner === owner),
+  put: (item) => outboxStore.put(item),
+  remove: (id) => outboxStore.remove(id),
+};
+
+function emit(patch) {
+  state = { ...state, ...patch };
+  for (const listener of listeners) listener(state);
+}
+
+export function onChange(listener) {
+  listeners.add(listener);
+  listener(state);
+  return () => listeners.delete(listener);
+}
+
+export const status = () => state;
+
+async function sendItem(item) {
+  const { status } = await request(`/api/v1/entries/${item.id}/`, {
+    method: "PUT",
+    body: entryBody(item),
+  });
+  return status;
+}
+
+const flushShared = singleFlight(async () => {
+  emit({ syncing: true });
+  try {
+    return await flushOnce({ store: mine, send: sendItem });
+  } catch (error) {
+    // IndexedDB trouble: report as a retry; nothing was removed.
+    return { sent: 0, remaining: (await mine.all()).length, rejected: 0, stopped: "retry", error };
+  }
+});
+
+/** Sends what is waiting (if anyone is signed in). Resolves to flushOnce's result. */
+export async function flush() {
+  if (!owner) return { sent: 0, remaining: 0, stopped: null };
+  const result = await flushShared();
+  failures = result.stopped && result.stopped !== "auth" ? failures + 1 : 0;
+  emit({ waiting: result.remaining, stopped: result.stopped, syncing: false });
+  schedule();
+  return result;
+}
+
+function schedule() {
+  clearTimeout(timer);
+  if (!owner || state.stopped === "auth") return;
+  if (state.waiting > 0 || failures > 0) {
+    timer = setTimeout(flush, failures ? backoff(failures) : TIMER_MS);
+  }
+}
+
+/** Queues a check-in (with a new UUID) and tries to send it at once. */
+export async function queue(entry) {
+  const item = { ...newItem(entry, { id: crypto.randomUUID() }), owner };
+  await outboxStore.put(item);
+  emit({ waiting: (await mine.all()).length });
+  return item;
+}
+
+export async function isWaiting(id) {
+  return (await mine.all()).some((item) => item.id === id);
+}
+
+export const waitingItems = () => mine.all();
+
+export async function refreshCount() {
+  if (!owner) return 0;
+  const waiting = (await mine.all()).length;
+  emit({ waiting });
+  return waiting;
+}
+
+/** Starts syncing for `user` (after sign-in or a restored session). */
+export async function start(user) {
+  owner = user.id;
+  failures = 0;
+  emit({ stopped: null });
+  await refreshCount();
+  return flush();
+}
+
+export function stop() {
+  owner = null;
+  clearTimeout(timer);
+  emit({ waiting: 0, stopped: null, syncing: false });
+}
+
+globalThis.addEventListener?.("online", () => {
+  failures = 0;
+  flush();
+});

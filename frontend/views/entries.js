@@ -1,0 +1,63 @@
+// A list of check-ins (patient: with edit and delete; physician: read-only with notes).
+
+import { formatDateTime } from "../dates.js";
+import { h } from "../dom.js";
+import { BRUISING, label } from "../format.js";
+
+function facts(entry) {
+  const done = [
+    entry.iced ? "ice" : null,
+    entry.heated ? "heat" : null,
+    entry.strenuous_activity ? "strenuous activity" : null,
+  ].filter(Boolean);
+  return [
+    `Pain ${entry.pain}`,
+    `soreness ${entry.soreness}`,
+    `bruising ${label(BRUISING, entry.bruising).toLowerCase()}`,
+    done.length ? done.join(", ") : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+/**
+ * entries: API entries; waiting: outbox items (shown first, marked). actions(entry) returns
+ * extra nodes (edit/delete buttons) or null.
+ */
+export function entryList({ entries, waiting = [], timeZone, actions = null, empty }) {
+  const rows = [
+    ...waiting.map((item) =>
+      h(
+        "li",
+        { class: "entry waiting", "data-entry": item.id },
+        h(
+          "p",
+          { class: "entry-when" },
+          formatDateTime(item.entry.felt_at, timeZone),
+          h("span", { class: "badge pending", text: "Waiting to sync" }),
+        ),
+        h("p", { text: facts(item.entry) }),
+        item.entry.notes ? h("p", { class: "entry-notes", text: item.entry.notes }) : null,
+      ),
+    ),
+    ...entries.map((entry) =>
+      h(
+        "li",
+        { class: "entry", "data-entry": entry.id },
+        h(
+          "p",
+          { class: "entry-when" },
+          formatDateTime(entry.felt_at, timeZone),
+          entry.day !== null && entry.day !== undefined
+            ? h("span", { class: "badge", text: `Day ${entry.day}` })
+            : null,
+        ),
+        h("p", { text: facts(entry) }),
+        entry.notes ? h("p", { class: "entry-notes", text: entry.notes }) : null,
+        actions ? actions(entry) : null,
+      ),
+    ),
+  ];
+  if (!rows.length) return h("p", { class: "muted", text: empty });
+  return h("ul", { class: "entries" }, rows);
+}

@@ -1,0 +1,79 @@
+// Invite a patient: the one-time code (and a link) to hand over.
+
+import { json } from "../api.js";
+import { formatDateTime } from "../dates.js";
+import { h, message, uid } from "../dom.js";
+
+export function inviteView() {
+  const nameId = uid("name");
+  const emailId = uid("email");
+  const result = h("div", { class: "form-status", role: "status" });
+  const form = h(
+    "form",
+    { class: "stack" },
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: nameId, text: "Patient's name" }),
+      h("input", { id: nameId, name: "display_name", required: true, autocomplete: "off" }),
+    ),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: emailId, text: "Patient's email" }),
+      h("input", { id: emailId, name: "email", type: "email", required: true, autocomplete: "off" }),
+    ),
+    h("button", { type: "submit", class: "button primary wide", text: "Create invitation" }),
+    result,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      const inv = await json("/api/v1/invitations/", {
+        method: "POST",
+        body: {
+          display_name: form.elements.display_name.value.trim(),
+          email: form.elements.email.value.trim(),
+        },
+      });
+      const link = `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
+      result.replaceChildren(
+        h(
+          "div",
+          { class: "card invitation" },
+          h("p", { text: `Invitation for ${inv.display_name} (${inv.email}).` }),
+          h("p", {}, "One-time code: ", h("strong", { class: "code", "data-code": "", text: inv.code })),
+          h("p", { class: "hint", text: `Link: ${link}` }),
+          h("p", {
+            class: "hint",
+            text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
+          }),
+        ),
+      );
+      form.elements.display_name.value = "";
+      form.elements.email.value = "";
+    } catch (error) {
+      const fields = error?.body?.fields;
+      result.replaceChildren(
+        message(
+          "error",
+          fields ? Object.values(fields).flat().join(" ") : error?.message || "Could not invite.",
+        ),
+      );
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h(
+    "section",
+    { class: "stack narrow" },
+    h("h1", { tabindex: "-1", text: "Invite a patient" }),
+    h("p", {
+      class: "lead",
+      text: "The patient sets a password with the code, and joins your care list.",
+    }),
+    form,
+  );
+}

@@ -1,0 +1,203 @@
+// One patient, for their physician: course chart, each visit's chart and summary,
+// check-ins with notes, and the form to record a new visit (CPT code shown).
+
+import { json, qs } from "../api.js";
+import { chartBox, draw, loadPlotly } from "../charts.js";
+import { formatDate } from "../dates.js";
+import { announce, h, message } from "../dom.js";
+import {
+  BODY_REGIONS,
+  CONDITIONS,
+  INJECTATES,
+  SIDES,
+  label,
+  num,
+  responderLabel,
+} from "../format.js";
+import { entryList } from "./entries.js";
+import { visitForm } from "./visitform.js";
+
+const BASELINE_SOURCES = {
+  visit: "recorded at the visit",
+  entries: "mean of the 7 days before",
+};
+
+export function physicianSummary(summary) {
+  if (!summary) return "No recovery data yet.";
+  const parts = [];
+  if (summary.baseline !== null && summary.baseline !== undefined) {
+    const source = BASELINE_SOURCES[summary.baseline_source] ?? summary.baseline_source ?? "";
+    parts.push(`Baseline ${num(summary.baseline)}${source ? ` (${source})` : ""}`);
+  } else parts.push("No baseline: absolute change only");
+  if (summary.latest_pain !== null && summary.latest_pain !== undefined) {
+    const relief =
+      summary.latest_relief === null || summary.latest_relief === undefined
+        ? ""
+        : `, relief ${Math.round(summary.latest_relief)} %`;
+    parts.push(`day ${summary.latest_day}: pain ${num(summary.latest_pain)}${relief}`);
+  } else parts.push("no check-ins since the visit");
+  if (summary.onset_day !== null && summary.onset_day !== undefined) {
+    parts.push(`≥ 30 % from day ${summary.onset_day}`);
+  }
+  parts.push(responderLabel(summary).text);
+  return `${parts.join(" · ")}.`;
+}
+
+function sitesText(visit) {
+  return visit.sites
+    .map(
+      (s) =>
+        `${s.muscle} (${label(SIDES, s.side).toLowerCase()}, ${label(BODY_REGIONS, s.body_region).toLowerCase()}): ` +
+        `${s.injectates.map((i) => label(INJECTATES, i).toLowerCase()).join(" + ")}, ${s.volume_ml} ml`,
+    )
+    .join("; ");
+}
+
+function visitCard(visit, { open }) {
+  const titleId = `visit-${visit.id}`;
+  const summarySlot = h("p", { class: "summary", text: "Loading summary…" });
+  const flagsSlot = h("div");
+  const chart = chartBox(`Recovery chart for the visit on ${formatDate(visit.local_date)}`);
+  let drawn = false;
+  const drawChart = () => {
+    if (drawn) return;
+    drawn = true;
+    json(`/api/v1/visits/${visit.id}/recovery/chart/`)
+      .then((figure) => draw(chart, figure))
+      .catch(() => {
+        chart.box.dataset.chart = "failed";
+        chart.box.replaceChildren(message("error", "Chart unavailable."));
+      });
+  };
+  const details = h(
+    "details",
+    { class: "chart-details", open: open || false },
+    h("summary", { text: "Recovery chart" }),
+    chart.box,
+  );
+  details.addEventListener("toggle", () => details.open && drawChart());
+  if (open) drawChart();
+
+  json(`/api/v1/visits/${visit.id}/recovery/`)
+    .then((report) => {
+      summarySlot.textContent = physicianSummary(report.summary);
+      chart.box.querySelector("figcaption").textContent = physicianSummary(report.summary);
+      if (report.flags?.length) {
+        flagsSlot.replaceChildren(
+          h(
+            "ul",
+            { class: "flags" },
+            report.flags.map((f) => h("li", { class: "flag", "data-flag": f.code, text: f.message })),
+          ),
+        );
+      }
+    })
+    .catch(() => {
+      summarySlot.textContent = "Summary unavailable.";
+    });
+
+  return h(
+    "article",
+    { class: "card visit", "aria-labelledby": titleId, "data-visit": visit.id },
+    h(
+      "h3",
+      { id: titleId },
+      `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`,
+    ),
+    h(
+      "p",
+      { class: "visit-meta" },
+      h("span", { class: "badge", "data-cpt": visit.cpt_code, text: `CPT ${visit.cpt_code}` }),
+      " ",
+      visit.baseline_pain === null || visit.baseline_pain === undefined
+        ? "Baseline pain not recorded"
+        : `Baseline pain ${visit.baseline_pain}`,
+    ),
+    h("p", { class: "visit-sites", text: sitesText(visit) }),
+    visit.notes ? h("p", { class: "entry-notes", text: visit.notes }) : null,
+    summarySlot,
+    flagsSlot,
+    details,
+  );
+}
+
+export async function patientView(ctx, id) {
+  loadPlotly().catch(() => {}); // overlaps the download with the API calls
+  const [patient, visits, entries] = await Promise.all([
+    json(`/api/v1/patients/${id}/`),
+    json(`/api/v1/visits/${qs({ patient: id, page_size: 50 })}`),
+    json(`/api/v1/entries/${qs({ patient: id, page_size: 50 })}`),
+  ]);
+  const visitsSlot = h("div", { class: "stack" });
+  const courseSlot = h("div");
+
+  function renderVisits(list) {
+    visitsSlot.replaceChildren(
+      list.length
+        ? h(
+            "div",
+            { class: "stack" },
+            list.map((v, i) => visitCard(v, { open: i === 0 })),
+          )
+        : h("p", { text: "No visits recorded yet." }),
+    );
+    if (list.length > 1) {
+      const chart = chartBox(`Relief across ${list.length} visits`);
+      courseSlot.replaceChildren(
+        h(
+          "section",
+          { class: "card", "aria-labelledby": "course-title" },
+          h("h2", { id: "course-title", text: `Course: ${list.length} visits` }),
+          chart.box,
+        ),
+      );
+      json(`/api/v1/patients/${id}/course/chart/`)
+        .then((figure) => draw(chart, figure))
+        .catch(() => {
+          chart.box.dataset.chart = "failed";
+          chart.box.replaceChildren(message("error", "Chart unavailable."));
+        });
+    } else courseSlot.replaceChildren();
+  }
+  renderVisits(visits.results);
+
+  const form = visitForm({
+    patientId: id,
+    onSaved: async (visit) => {
+      announce(`Visit recorded. CPT ${visit.cpt_code}.`);
+      const fresh = await json(`/api/v1/visits/${qs({ patient: id, page_size: 50 })}`);
+      renderVisits(fresh.results);
+    },
+  });
+
+  return h(
+    "section",
+    { class: "stack" },
+    h("p", {}, h("a", { href: "#/", text: "← All patients" })),
+    h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
+    h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
+    courseSlot,
+    h(
+      "section",
+      { class: "stack", "aria-labelledby": "visits-title" },
+      h("h2", { id: "visits-title", text: "Visits" }),
+      visitsSlot,
+    ),
+    h(
+      "section",
+      { class: "stack", "aria-labelledby": "checkins-title" },
+      h("h2", { id: "checkins-title", text: "Check-ins" }),
+      entryList({
+        entries: entries.results,
+        timeZone: patient.timezone,
+        empty: "No check-ins yet.",
+      }),
+    ),
+    h(
+      "section",
+      { class: "card stack", "aria-labelledby": "record-title" },
+      h("h2", { id: "record-title", text: "Record a visit" }),
+      form,
+    ),
+  );
+}

@@ -1,0 +1,228 @@
+// Record a visit: condition, baseline pain, sites (muscle, side, injectates, volume).
+
+import { json } from "../api.js";
+import { datetimeLocalValue, fromDatetimeLocal } from "../dates.js";
+import { h, message, uid } from "../dom.js";
+import { BODY_REGIONS, CONDITIONS, INJECTATES, SIDES } from "../format.js";
+
+function select({ name, labelText, options, value, required = true, placeholder }) {
+  const id = uid(name);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: labelText }),
+    h(
+      "select",
+      { id, name, required },
+      placeholder !== undefined ? h("option", { value: "", text: placeholder }) : null,
+      Object.entries(options).map(([v, text]) =>
+        h("option", { value: v, text, selected: v === value }),
+      ),
+    ),
+  );
+}
+
+function input({ name, labelText, type = "text", value = "", required = true, ...rest }) {
+  const id = uid(name);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: labelText }),
+    h("input", { id, name, type, value, required, ...rest }),
+  );
+}
+
+const NRS = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [String(i), String(i)]));
+
+function siteFieldset(index, onRemove) {
+  const legendText = `Site ${index + 1}`;
+  const injectates = Object.entries(INJECTATES).map(([v, text]) => {
+    const id = uid(`inj-${v}`);
+    return h(
+      "span",
+      { class: "toggle" },
+      h("input", {
+        type: "checkbox",
+        id,
+        name: "injectates",
+        value: v,
+        class: "visually-hidden",
+        checked: v === "lidocaine",
+      }),
+      h("label", { for: id, text }),
+    );
+  });
+  const fieldset = h(
+    "fieldset",
+    { class: "site card", "data-site": String(index) },
+    h("legend", { text: legendText }),
+    select({ name: "body_region", labelText: "Body region", options: BODY_REGIONS, value: "neck" }),
+    input({ name: "muscle", labelText: "Muscle", autocomplete: "off", maxlength: "100" }),
+    select({ name: "side", labelText: "Side", options: SIDES, value: "left" }),
+    h(
+      "fieldset",
+      { class: "choice" },
+      h("legend", { text: "Injectates" }),
+      h("div", { class: "choice-options" }, injectates),
+    ),
+    input({
+      name: "volume_ml",
+      labelText: "Volume (ml)",
+      type: "number",
+      value: "1.0",
+      min: "0.1",
+      max: "20",
+      step: "0.1",
+      inputmode: "decimal",
+    }),
+    onRemove
+      ? h("button", {
+          type: "button",
+          class: "button secondary small",
+          text: `Remove site ${index + 1}`,
+          onclick: onRemove,
+        })
+      : null,
+  );
+  return fieldset;
+}
+
+function readSite(fieldset) {
+  const get = (name) => fieldset.querySelector(`[name="${name}"]`);
+  return {
+    body_region: get("body_region").value,
+    muscle: get("muscle").value.trim(),
+    side: get("side").value,
+    injectates: [...fieldset.querySelectorAll('[name="injectates"]:checked')].map((i) => i.value),
+    volume_ml: Number(get("volume_ml").value),
+  };
+}
+
+function fieldErrors(body) {
+  const fields = body?.fields ?? {};
+  const lines = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (name === "sites" && Array.isArray(value)) {
+      value.forEach((site, i) => {
+        if (site && typeof site === "object" && !Array.isArray(site)) {
+          for (const [f, msgs] of Object.entries(site)) lines.push(`Site ${i + 1} ${f}: ${msgs}`);
+        } else if (site) lines.push(`Sites: ${site}`);
+      });
+    } else lines.push(`${name}: ${[value].flat().join(" ")}`);
+  }
+  return lines.length ? lines.join(" ") : body?.detail || "The visit could not be saved.";
+}
+
+export function visitForm({ patientId, onSaved }) {
+  const sites = h("div", { class: "stack sites" });
+  const status = h("div", { class: "form-status", role: "status" });
+  const renumber = () => {
+    const all = [...sites.children];
+    all.forEach((fs, i) => {
+      fs.querySelector("legend").textContent = `Site ${i + 1}`;
+      fs.dataset.site = String(i);
+    });
+  };
+  const addSite = () => {
+    const index = sites.children.length;
+    const fs = siteFieldset(
+      index,
+      index === 0
+        ? null
+        : () => {
+            fs.remove();
+            renumber();
+          },
+    );
+    sites.append(fs);
+    return fs;
+  };
+  addSite();
+
+  const form = h(
+    "form",
+    { class: "stack visit-form", novalidate: true },
+    input({
+      name: "performed_at",
+      labelText: "Date and time of the visit",
+      type: "datetime-local",
+      value: datetimeLocalValue(new Date()),
+    }),
+    select({ name: "condition", labelText: "Condition", options: CONDITIONS, placeholder: "Choose…" }),
+    select({
+      name: "baseline_pain",
+      labelText: "Baseline pain before injection (0–10)",
+      options: NRS,
+      placeholder: "Not recorded",
+      required: false,
+    }),
+    select({
+      name: "post_injection_pain",
+      labelText: "Pain just after injection (0–10)",
+      options: NRS,
+      placeholder: "Not recorded",
+      required: false,
+    }),
+    sites,
+    h("button", {
+      type: "button",
+      class: "button secondary",
+      text: "Add another site",
+      onclick: () => addSite().querySelector("select").focus(),
+    }),
+    h(
+      "div",
+      { class: "field" },
+      h("label", { for: "visit-notes", text: "Notes (optional)" }),
+      h("textarea", { id: "visit-notes", name: "notes", rows: "2", maxlength: "5000" }),
+    ),
+    h("button", { type: "submit", class: "button primary wide", text: "Record visit" }),
+    status,
+  );
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const el = form.elements;
+    const siteValues = [...sites.children].map(readSite);
+    const problems = [];
+    if (!el.performed_at.value) problems.push("Enter the date and time of the visit.");
+    if (!el.condition.value) problems.push("Choose the condition.");
+    siteValues.forEach((s, i) => {
+      if (!s.muscle) problems.push(`Site ${i + 1}: name the muscle.`);
+      if (!s.injectates.length) problems.push(`Site ${i + 1}: choose at least one injectate.`);
+      if (!(s.volume_ml >= 0.1 && s.volume_ml <= 20)) {
+        problems.push(`Site ${i + 1}: volume between 0.1 and 20 ml.`);
+      }
+    });
+    if (problems.length) {
+      status.replaceChildren(message("error", problems.join(" ")));
+      return;
+    }
+    const body = {
+      patient: patientId,
+      performed_at: fromDatetimeLocal(el.performed_at.value),
+      condition: el.condition.value,
+      baseline_pain: el.baseline_pain.value === "" ? null : Number(el.baseline_pain.value),
+      post_injection_pain:
+        el.post_injection_pain.value === "" ? null : Number(el.post_injection_pain.value),
+      notes: el.notes.value,
+      sites: siteValues,
+    };
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const visit = await json("/api/v1/visits/", { method: "POST", body });
+      status.replaceChildren(
+        message("success", `Visit recorded. CPT ${visit.cpt_code}.`, { "data-cpt": visit.cpt_code }),
+      );
+      onSaved?.(visit);
+    } catch (error) {
+      status.replaceChildren(
+        message("error", error?.network ? "You are offline." : fieldErrors(error?.body)),
+      );
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,136 @@
+"""The physician's web app in real Chromium: patients needing attention first, the patient
+page with its charts, recording a visit, the practice view and invitations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.e2e.conftest import check_a11y, csp_violations, shot, sign_in, wait_until
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    PhysicianFactory,
+    link,
+    make_entry,
+    make_visit,
+)
+from treatments.models import Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def practice():  # type: ignore[no-untyped-def]
+    physician = PhysicianFactory(email="dr.review@example.org", display_name="Dr. Review")
+    well = PatientFactory(email="aaron@example.org", display_name="Aaron Able")
+    flagged = PatientFactory(email="zed@example.org", display_name="Zed Zulu")
+    now = timezone.now()
+    for patient in (well, flagged):
+        link(physician, patient)
+    # Aaron: responding well, nothing to worry about.
+    visit = now - timedelta(days=6)
+    make_visit(physician, well, visit, baseline_pain=8, condition="neck_pain")
+    for day in range(1, 7):
+        make_entry(well, visit + timedelta(days=day), pain=3, soreness=1)
+    # Zed: two visits (a course); a large bruise after the latest one.
+    make_visit(physician, flagged, now - timedelta(days=40), baseline_pain=7)
+    visit = now - timedelta(days=5)
+    make_visit(physician, flagged, visit, baseline_pain=7, condition="low_back_pain")
+    for day in range(1, 6):
+        make_entry(
+            flagged,
+            visit + timedelta(days=day),
+            pain=6,
+            soreness=4,
+            bruising="large" if day == 2 else "none",
+            notes="Bruise on the left side" if day == 2 else "",
+        )
+    return physician, well, flagged
+
+
+def test_physician_sees_the_flagged_patient_first_opens_charts_and_records_a_visit(
+    live_server, page, serve_axe, practice
+):
+    physician, _well, flagged = practice
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.wait_for_selector(".patients")
+    first = page.locator(".patient").first
+    assert first.locator(".patient-name").inner_text() == "Zed Zulu"
+    assert first.locator('[data-flag="large_bruise"]').count() == 1
+    assert page.locator(".patient").nth(1).locator(".flag").count() == 0
+    check_a11y(page, "patients")
+
+    page.fill("input[type=search]", "aar")
+    page.wait_for_function("() => document.querySelectorAll('.patient').length === 1")
+    assert page.locator(".patient-name").inner_text() == "Aaron Able"
+    page.fill("input[type=search]", "")
+    page.wait_for_function("() => document.querySelectorAll('.patient').length === 2")
+
+    page.click("text=Zed Zulu")
+    page.wait_for_selector("h1:text('Zed Zulu')")
+    # Course chart (two visits) and the latest visit's chart.
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-chart=drawn] .main-svg').length >= 2",
+        timeout=20000,
+    )
+    latest = page.locator("article.visit").first
+    assert "Low back pain" in latest.locator("h3").inner_text()
+    assert latest.locator("[data-flag=large_bruise]").count() == 1
+    assert "Baseline 7" in latest.locator(".summary").inner_text()
+    assert page.locator(".entry-notes", has_text="Bruise on the left side").count() == 1
+    check_a11y(page, "patient-page")
+
+    # Record a visit: two sites, two muscles -> CPT 20552.
+    form = page.locator("form.visit-form")
+    form.locator("select[name=condition]").select_option("myofascial_pain")
+    form.locator("select[name=baseline_pain]").select_option("6")
+    site = form.locator("fieldset.site").nth(0)
+    site.locator("input[name=muscle]").fill("Upper trapezius")
+    form.locator("text=Add another site").click()
+    site = form.locator("fieldset.site").nth(1)
+    site.locator("select[name=body_region]").select_option("upper_back")
+    site.locator("input[name=muscle]").fill("Rhomboid major")
+    site.locator("select[name=side]").select_option("right")
+    site.locator("label", has_text="Magnesium").click()
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("form.visit-form [data-cpt]")
+    assert form.locator("[data-cpt]").inner_text() == "Visit recorded. CPT 20552."
+    wait_until(lambda: Visit.objects.filter(patient=flagged).count() == 3)
+    visit = Visit.objects.filter(patient=flagged).order_by("-performed_at").first()
+    assert (visit.condition, visit.baseline_pain, visit.cpt_code) == (
+        "myofascial_pain",
+        6,
+        "20552",
+    )
+    sites = sorted((s.muscle, s.side, sorted(s.injectates)) for s in visit.sites.all())
+    assert sites == [
+        ("Rhomboid major", "right", ["lidocaine", "magnesium"]),
+        ("Upper trapezius", "left", ["lidocaine"]),
+    ]
+    page.wait_for_function("() => document.querySelectorAll('article.visit').length === 3")
+    shot(page, "visit-recorded")
+    assert csp_violations(page) == []
+
+
+def test_physician_practice_view_and_invitation(live_server, page, serve_axe, practice):
+    physician, _well, _flagged = practice
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.click("nav >> text=Practice")
+    page.wait_for_selector("[data-chart=drawn] .main-svg", timeout=20000)
+    check_a11y(page, "practice")
+    page.select_option("select[name=condition]", "low_back_pain")
+    page.wait_for_function(
+        "() => document.querySelector('.chart')?.dataset.chart === 'drawn'", timeout=20000
+    )
+
+    page.click("nav >> text=Invite")
+    page.fill("input[name=display_name]", "Nina New")
+    page.fill("input[name=email]", "nina@example.org")
+    page.click("button[type=submit]")
+    code = page.locator("[data-code]").inner_text()
+    assert len(code) >= 6
+    check_a11y(page, "invite")
+    assert csp_violations(page) == []

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { CONTACT_CLINIC, FLAG_ADVICE, aftercareFor } from "../../frontend/aftercare.js";
+import { painWord, patientSummary, responderLabel } from "../../frontend/format.js";
+
+const text = (day) => aftercareFor(day).items.join(" ");
+
+test("day 0: ice, soreness starts within hours, no strenuous activity", () => {
+  assert.match(text(0), /Ice the injection sites today/);
+  assert.match(text(0), /2–8 hours/);
+  assert.match(text(0), /Avoid strenuous activity/);
+  assert.doesNotMatch(text(0), /Alternate ice and heat/);
+});
+
+test("days 1-2: soreness peaks at 24-48 h; alternate ice and heat; rest until day 4", () => {
+  for (const day of [1, 2]) {
+    assert.match(text(day), /24–48 hours/);
+    assert.match(text(day), /Alternate ice and heat/);
+    assert.match(text(day), /until day 4/);
+    assert.match(text(day), /bruising is expected/);
+  }
+});
+
+test("day 3: soreness settled by 72 h, one more rest day, the therapeutic read starts", () => {
+  assert.match(text(3), /72 hours/);
+  assert.match(text(3), /One more day without strenuous activity/);
+  assert.match(text(3), /whether the injection is helping/);
+});
+
+test("day 4 on: back to activity gradually", () => {
+  assert.match(text(4), /start returning to your usual activity/);
+  assert.match(text(10), /Return to your usual activity gradually/);
+});
+
+test("no visit: no injection advice", () => {
+  assert.equal(aftercareFor(null).heading, "No injection recorded yet");
+});
+
+test("every physician flag has patient wording, and contact rules cover them", () => {
+  for (const code of ["soreness_rising", "soreness_severe", "large_bruise",
+    "worse_than_baseline", "no_response", "not_logging"]) {
+    assert.ok(FLAG_ADVICE[code], code);
+  }
+  assert.equal(CONTACT_CLINIC.length, 5);
+});
+
+test("verbal anchors of the 0-10 scale", () => {
+  assert.equal(painWord(0), "No pain");
+  assert.equal(painWord(3), "Mild");
+  assert.equal(painWord(5), "Moderate");
+  assert.equal(painWord(8), "Severe");
+  assert.equal(painWord(10), "Worst imaginable");
+});
+
+test("the patient's one-line summary", () => {
+  const base = { latest_pain: 3, latest_date: "2026-03-09", latest_day: 8, baseline: 7 };
+  assert.equal(
+    patientSummary({ ...base, latest_relief: 57.14 }, "2026-03-09"),
+    "Pain 3 today, 57 % lower than before your injection",
+  );
+  assert.equal(
+    patientSummary({ ...base, latest_relief: -14.3 }, "2026-03-10"),
+    "Pain 3 on day 8, 14 % higher than before your injection",
+  );
+  assert.equal(
+    patientSummary({ ...base, baseline: 0, latest_relief: null, latest_change: 3 }, "2026-03-09"),
+    "Pain 3 today, 3 points higher than before your injection",
+  );
+  assert.equal(
+    patientSummary({ ...base, baseline: null, latest_relief: null, latest_change: null }, "2026-03-09"),
+    "Pain 3 today",
+  );
+  assert.equal(patientSummary({ latest_pain: null }, "2026-03-09"), "No check-ins since this injection yet.");
+});
+
+test("responder labels never call days 0-2 a non-response", () => {
+  assert.equal(responderLabel({ responder: false, days_since_visit: 1 }).text,
+    "Too early to judge (before day 3)");
+  assert.equal(responderLabel({ responder: false, days_since_visit: 8 }).tone, "warn");
+  assert.equal(responderLabel({ responder: true, substantial_responder: true }).tone, "good");
+  assert.equal(responderLabel({ responder: null }).text, "Relief unknown");
+});
