@@ -72,6 +72,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
 bench: install-dev node browser
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/exports.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

@@ -48,6 +48,9 @@ OUTSIDERS = ("other_patient", "other_physician", "anonymous")
 # Health-data endpoints: refusals there are audited. Path prefix → AuditEvent.resource.
 AUDITED = {
     # Most specific first: the first matching prefix or fragment names the resource.
+    "/fhir/": "export_fhir",
+    "/entries.csv": "export_csv",
+    "/report-link/": "report",
     "/recovery/": "recovery",
     "/course/": "course",
     "/api/v1/cohort/": "cohort",
@@ -134,6 +137,13 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
     ("/api/v1/cohort/chart/", "get"):
         {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # --- exports: same permissions as the records; the report opens with a one-time link -
+    ("/api/v1/patients/{id}/fhir/", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/patients/{id}/entries.csv", "get"):
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    ("/api/v1/visits/{id}/report-link/", "post"):
+        {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "anonymous": 401},
 }
 # fmt: on
 
@@ -357,6 +367,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/patients/{id}/course/chart/", "get"): _patient_detail,
     ("/api/v1/cohort/", "get"): _no_body,
     ("/api/v1/cohort/chart/", "get"): _no_body,
+    ("/api/v1/patients/{id}/fhir/", "get"): _patient_detail,
+    ("/api/v1/patients/{id}/entries.csv", "get"): _patient_detail,
+    ("/api/v1/visits/{id}/report-link/", "post"): _visit_detail,
 }
 
 
@@ -443,7 +456,9 @@ def test_permission(
 
     response = getattr(client_for(user), method)(url, data=call.data, format="json")
 
-    text = response.content.decode()
+    # A streamed body (the CSV export) has no .content; read the stream instead.
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode()
     assert response.status_code == expected, f"{method.upper()} {url} as {actor}: {text}"
 
     if expected in DENIED:

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "treatments",
     "diary",
     "recovery",
+    "interop",
 ]
 
 MIDDLEWARE = [

@@ -13,12 +13,15 @@ api_v1 = [
     path("", include("diary.urls")),
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
+    path("", include("interop.urls")),
 ]
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
+    # The printable visit report: an HTML page opened with a one-time link (see interop).
+    path("reports/", include("interop.report_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

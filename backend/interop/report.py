@@ -1,0 +1,176 @@
+"""What the printable visit report shows, as plain values for the template.
+
+Numbers come from ``recovery.reports`` (the same summary, flags and figure as the app and
+the API); this module only words and formats them. Times are in the patient's timezone,
+because the report is about the patient's days since the injection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from accounts.models import User
+from diary.models import Bruising
+from diary.selectors import entries_visible_to
+from interop.fhir import CPT_DISPLAY, site_text
+from recovery import reports
+from treatments.models import Condition, Injectate, Visit
+
+BASELINE_SOURCE = {
+    "recorded": "recorded at the visit",
+    "prior_entries": "mean of the patient's check-ins in the 7 days before",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}/10"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} %"
+
+
+def _yes_no(value: bool | None, unknown: str) -> str:
+    if value is None:
+        return unknown
+    return "yes" if value else "not so far"
+
+
+def _day(value: int | None, never: str) -> str:
+    return never if value is None else f"day {value}"
+
+
+def _local(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def summary_facts(recovery: dict[str, Any]) -> list[Fact]:
+    """The recovery summary in words (values as the recovery API rounds them)."""
+    s = recovery["summary"]
+    baseline = recovery["baseline"]
+    no_baseline = "unknown (no baseline)"
+    if baseline is None:
+        baseline_text = "none recorded: absolute pain only, no % relief"
+    else:
+        source = BASELINE_SOURCE.get(recovery["baseline_source"] or "", "")
+        baseline_text = f"{_score(baseline)} ({source})" if source else _score(baseline)
+        if not s["relief_available"]:
+            baseline_text += ": no % relief from a baseline of 0"
+    latest = "-"
+    if s["latest_day"] is not None:
+        latest = (
+            f"day {s['latest_day']} ({s['latest_date']}): pain {_score(s['latest_pain'])}, "
+            f"soreness {_score(s['latest_soreness'])}"
+        )
+        if s["latest_relief"] is not None:
+            latest += f", relief {_percent(s['latest_relief'])}"
+    return [
+        Fact("Baseline pain", baseline_text),
+        Fact("Immediate relief (after the injection)", _percent(s["immediate_relief"])),
+        Fact("Days since the visit", str(s["days_since_visit"])),
+        Fact("Days logged", f"{s['days_logged']} ({s['entries']} check-ins)"),
+        Fact("Latest", latest),
+        Fact(
+            "Relief of 30 % or more first on",
+            no_baseline if not s["relief_available"] else _day(s["onset_day"], "not reached"),
+        ),
+        Fact(
+            "30 % relief on a day 3-14 (responder, as a guide)",
+            _yes_no(s["responder"], no_baseline),
+        ),
+        Fact(
+            "50 % relief on a day 3-14 (substantial, as a guide)",
+            _yes_no(s["substantial_responder"], no_baseline),
+        ),
+        Fact("Peak relief from day 3", _percent(s["peak_relief"])),
+        Fact("Soreness settled (2/10 or less) from", _day(s["soreness_settled_day"], "-")),
+    ]
+
+
+def visit_report_context(*, visit: Visit, user: User) -> dict[str, Any]:
+    """Everything the template needs: visit, sites, summary, flags, figure, check-ins."""
+    patient = visit.patient
+    zone = ZoneInfo(patient.timezone)
+    recovery = reports.visit_recovery(visit)
+    figure = reports.visit_chart(visit)
+    sites = list(visit.sites.all())
+    injectate_labels = dict(Injectate.choices)
+    entries = (
+        entries_visible_to(user)
+        .filter(visit=visit)
+        .order_by("felt_at", "recorded_at", "id")
+        .values_list(
+            "felt_at",
+            "day",
+            "pain",
+            "soreness",
+            "bruising",
+            "iced",
+            "heated",
+            "strenuous_activity",
+            "notes",
+        )
+    )
+    bruising = dict(Bruising.choices)
+    checkins = [
+        {
+            "felt_at": _local(felt_at, zone),
+            "day": day,
+            "pain": pain,
+            "soreness": soreness,
+            "bruising": bruising.get(bruise, bruise),
+            "aftercare": ", ".join(
+                name
+                for name, done in (("iced", iced), ("heat", heated), ("strenuous", strenuous))
+                if done
+            )
+            or "-",
+            "notes": notes,
+        }
+        for felt_at, day, pain, soreness, bruise, iced, heated, strenuous, notes in entries
+    ]
+    cpt = visit.cpt_code
+    return {
+        "visit": visit,
+        "patient": patient,
+        "physician": visit.physician,
+        "prepared_for": user,
+        "prepared_at": _local(timezone.now(), zone),
+        "timezone": patient.timezone,
+        "performed_at": _local(visit.performed_at, zone),
+        "condition": Condition(visit.condition).label,
+        "cpt_code": cpt,
+        "cpt_display": CPT_DISPLAY[cpt],
+        "sites": [
+            {
+                "text": site_text(site),
+                "injectates": ", ".join(injectate_labels[name] for name in site.injectates),
+                "volume": f"{site.volume_ml:.1f} mL",
+            }
+            for site in sites
+        ],
+        "baseline_pain": visit.baseline_pain,
+        "post_injection_pain": visit.post_injection_pain,
+        "facts": summary_facts(recovery),
+        "flags": recovery["flags"],
+        "days": [
+            {
+                **row,
+                "relief_text": _percent(row["relief"]),
+            }
+            for row in recovery["days"]
+        ],
+        "figure": figure,
+        "checkins": checkins,
+    }
