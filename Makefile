@@ -73,6 +73,7 @@ bench: install-dev node browser
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/exports.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts

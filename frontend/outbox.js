@@ -118,3 +118,96 @@ export function singleFlight(run) {
 export function backoff(failures) {
   return Math.min(5_000 * 2 ** Math.max(0, failures - 1), 300_000);
 }
+
+/** Entries per POST /entries/sync/ (the server takes up to 500). */
+export const BATCH_SIZE = 500;
+
+/**
+ * What one per-entry result of POST /entries/sync/ means for the queued item; the same
+ * rules as classify() for the single PUT each result stands for:
+ * - "done": the server holds a version of this id (created, unchanged, updated, conflict,
+ *   version_mismatch, deleted): removing it loses nothing.
+ * - "rejected": refused (invalid content, or an id that is not ours): kept, marked, skipped.
+ * - "retry": anything else (an answer this client does not understand): kept for later.
+ */
+export function classifyResult(status) {
+  if (["created", "unchanged", "updated", "conflict", "version_mismatch", "deleted"].includes(status)) {
+    return "done";
+  }
+  if (status === "invalid" || status === "not_found") return "rejected";
+  return "retry";
+}
+
+/** The body of POST /entries/sync/ for some queued items (each with its id). */
+export function batchBody(items) {
+  return { entries: items.map((item) => ({ id: item.id, ...entryBody(item) })) };
+}
+
+/** Why the server refused an item, for the patient to see (e.g. "invalid: pain"). */
+function refusal(result) {
+  const fields = Object.keys(result?.fields || {});
+  return fields.length ? `${result.status}: ${fields.join(", ")}` : String(result?.status);
+}
+
+const mark = (store, item, error) =>
+  store.put({ ...item, attempts: item.attempts + 1, last_error: error });
+
+/**
+ * Sends the outbox in batches of `batchSize`, oldest first. `sendBatch(items)` resolves to
+ * {status, body} for POST /entries/sync/ (rejecting like `send` does); each item is removed
+ * only when its own result says the server holds it. A server without the batch endpoint
+ * (404/405) gets the items one by one through flushOnce({store, send}), and the result
+ * says `unsupported: true`. Returns {sent, remaining, rejected, stopped}.
+ */
+export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_SIZE }) {
+  const items = syncOrder(await store.all());
+  let sent = 0;
+  let rejected = 0;
+  let stopped = null;
+  for (let start = 0; start < items.length && !stopped; start += batchSize) {
+    const chunk = items.slice(start, start + batchSize);
+    let answer;
+    try {
+      answer = await sendBatch(chunk);
+    } catch (error) {
+      stopped = error?.sessionExpired ? "auth" : "network";
+      for (const item of chunk) await mark(store, item, stopped);
+      break;
+    }
+    const { status, body } = answer;
+    if (status === 404 || status === 405) {
+      const single = await flushOnce({ store, send });
+      return {
+        ...single,
+        sent: sent + single.sent,
+        rejected: rejected + single.rejected,
+        unsupported: true,
+      };
+    }
+    const results = status === 200 ? body?.results : null;
+    if (Array.isArray(results) && results.length === chunk.length) {
+      for (const [index, item] of chunk.entries()) {
+        const result = results[index];
+        const outcome = result?.id === item.id ? classifyResult(result.status) : "retry";
+        if (outcome === "done") {
+          await store.remove(item.id);
+          sent += 1;
+        } else if (outcome === "rejected") {
+          rejected += 1;
+          await mark(store, item, refusal(result));
+        } else {
+          stopped = "retry";
+          await mark(store, item, `unexpected result ${refusal(result)}`);
+        }
+      }
+      continue;
+    }
+    // The batch as a whole was not taken. Never read a batch-level 2xx/409/412 as "done".
+    const outcome = status === 401 ? "auth" : [400, 413, 422].includes(status) ? "rejected" : "retry";
+    for (const item of chunk) await mark(store, item, `HTTP ${status}`);
+    if (outcome === "rejected") rejected += chunk.length;
+    else stopped = outcome;
+  }
+  const remaining = (await store.all()).length;
+  return { sent, remaining, rejected, stopped };
+}

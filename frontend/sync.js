@@ -1,10 +1,19 @@
 // Sends the outbox: on start, on `online`, after sign-in, after each check-in and on a timer
-// (backing off while it fails). The logic lives in outbox.js; this wires it to IndexedDB,
-// the API client and the page's events.
+// (backing off while it fails). It goes in batches through POST /entries/sync/, and one PUT
+// per entry only where the server has no batch endpoint. The logic lives in outbox.js; this
+// wires it to IndexedDB, the API client and the page's events.
 
 import { request } from "./api.js";
 import { outboxStore } from "./idb.js";
-import { backoff, entryBody, flushOnce, newItem, singleFlight } from "./outbox.js";
+import {
+  backoff,
+  batchBody,
+  entryBody,
+  flushBatches,
+  flushOnce,
+  newItem,
+  singleFlight,
+} from "./outbox.js";
 
 const TIMER_MS = 60_000;
 const listeners = new Set();
@@ -12,6 +21,7 @@ let owner = null; // the signed-in user's id: only their check-ins are sent
 let timer = null;
 let failures = 0;
 let state = { waiting: 0, stopped: null, syncing: false };
+let batchSupported = true; // until a server answers 404/405 to POST /entries/sync/
 
 const mine = {
   all: async () => (await outboxStore.all()).filter((item) => item.owner === owner),
@@ -40,10 +50,18 @@ async function sendItem(item) {
   return status;
 }
 
+/** The whole outbox (up to 500 at a time) in one request: one result per entry. */
+function sendBatch(items) {
+  return request("/api/v1/entries/sync/", { method: "POST", body: batchBody(items) });
+}
+
 const flushShared = singleFlight(async () => {
   emit({ syncing: true });
   try {
-    return await flushOnce({ store: mine, send: sendItem });
+    if (!batchSupported) return await flushOnce({ store: mine, send: sendItem });
+    const result = await flushBatches({ store: mine, sendBatch, send: sendItem });
+    if (result.unsupported) batchSupported = false;
+    return result;
   } catch (error) {
     // IndexedDB trouble: report as a retry; nothing was removed.
     return { sent: 0, remaining: (await mine.all()).length, rejected: 0, stopped: "retry", error };

@@ -110,6 +110,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # A new check-in with a fresh id: each patient creates their own (201).
     ("/api/v1/entries/", "post"):
         {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # A batch of one new check-in with a fresh id: each patient syncs their own (200, with
+    # per-entry results; another patient's id inside a batch is tested in tests/diary).
+    ("/api/v1/entries/sync/", "post"):
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
     ("/api/v1/entries/{id}/", "get"):
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     # PUT of `patient`'s entry id with its identical content and no version: a replay (200).
@@ -328,6 +332,10 @@ def _entry_new(w: World) -> Call:
     )
 
 
+def _entry_sync(w: World) -> Call:
+    return Call({"entries": [_entry_new(w).data]})
+
+
 def _entry_detail(w: World) -> Call:
     return Call(record_id=w.entry.pk)
 
@@ -356,6 +364,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/visits/{id}/", "patch"): _visit_patch,
     ("/api/v1/entries/", "get"): _no_body,
     ("/api/v1/entries/", "post"): _entry_new,
+    ("/api/v1/entries/sync/", "post"): _entry_sync,
     ("/api/v1/entries/{id}/", "get"): _entry_detail,
     ("/api/v1/entries/{id}/", "put"): _entry_put,
     ("/api/v1/entries/{id}/", "patch"): _entry_patch,

@@ -55,3 +55,39 @@ def audit_record(
     patients = list(dict.fromkeys(patient_ids))
     rows = [AuditEvent(patient_id=p, **common) for p in patients] or [AuditEvent(**common)]
     AuditEvent.objects.bulk_create(rows)
+
+
+def audit_record_many(
+    *,
+    request: Request | None,
+    events: Iterable[dict[str, Any]],
+    actor: Any = None,
+) -> None:
+    """Several audit rows for one request (a batch), written with one INSERT.
+
+    Each event is a dict of ``action``, ``resource``, ``patient_id``, ``object_id`` and
+    optionally ``outcome`` (allowed by default); actor, role, request id and client address
+    are the request's, as in ``audit_record``.
+    """
+    if request is not None:
+        actor = getattr(request, "user", None)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
+    role = getattr(actor, "role", "") or ""
+    rows = [
+        AuditEvent(
+            actor=actor,
+            actor_role=role,
+            action=event["action"],
+            resource=event["resource"],
+            patient_id=event.get("patient_id"),
+            object_id=str(event.get("object_id") or ""),
+            request_id=request_id,
+            client_address=address,
+            outcome=event.get("outcome", AuditEvent.Outcome.ALLOWED),
+        )
+        for event in events
+    ]
+    if rows:
+        AuditEvent.objects.bulk_create(rows)

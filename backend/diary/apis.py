@@ -20,12 +20,19 @@ from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.api import IsPatient, Pagination, reject_empty_params
+from config.exceptions import flatten_errors
 from config.schema import ErrorSerializer
 from diary import services
 from diary.filters import EntryFilter
 from diary.models import CONTENT_FIELDS, Entry
 from diary.selectors import entries_visible_to, entry_owner
-from diary.serializers import EntryConflictSerializer, EntrySerializer
+from diary.serializers import (
+    EntryConflictSerializer,
+    EntrySerializer,
+    EntrySyncItemSerializer,
+    EntrySyncRequestSerializer,
+    EntrySyncResponseSerializer,
+)
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -236,3 +243,76 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
                 self.not_found(None)
             return _conflict(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _sync_result(result: services.SyncResult) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": str(result.id), "status": result.status}
+    if result.entry is not None:
+        body["version"] = result.entry.version
+        if result.status in (services.SyncStatus.CONFLICT, services.SyncStatus.VERSION_MISMATCH):
+            body["entry"] = EntrySerializer(result.entry).data
+    if result.fields is not None:
+        body["fields"] = result.fields
+    return body
+
+
+def _invalid(raw: Any, fields: dict[str, list[str]]) -> dict[str, Any]:
+    # The id is echoed only as the client sent it, so it can match the result to its item.
+    raw_id = raw.get("id") if isinstance(raw, dict) else None
+    return {
+        "id": raw_id if isinstance(raw_id, str) else None,
+        "status": services.SyncStatus.INVALID,
+        "fields": fields,
+    }
+
+
+@extend_schema(tags=["entries"])
+class EntrySyncApi(AuditedApiMixin, GenericAPIView):
+    """A phone's outbox in one request: each entry saved as PUT /entries/{id}/ would."""
+
+    audit_resource = "entry"
+    permission_classes = (IsPatient,)
+    serializer_class = EntrySyncRequestSerializer
+
+    @extend_schema(
+        request=EntrySyncRequestSerializer,
+        responses={200: EntrySyncResponseSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Create, replay or edit up to 500 check-ins in one transaction.
+
+        The result for each entry, in request order, is what a PUT of it would have
+        answered: ``created`` (201), ``unchanged``/``updated`` (200), ``conflict`` (409,
+        with the stored entry), ``version_mismatch`` (412, with the stored entry),
+        ``deleted`` (409 entry_deleted), ``not_found`` (404: another patient's id, or a
+        version for an unknown id) or ``invalid`` (400, with ``fields`` named as in error
+        responses). An invalid entry does not stop the others; an id repeated in the batch
+        is invalid after its first use. Only a body that is not ``{"entries": [...]}`` or
+        holds more than 500 entries is refused as a whole (400 naming ``entries``).
+        """
+        batch = EntrySyncRequestSerializer(data=request.data)
+        batch.is_valid(raise_exception=True)
+        raw_items = batch.validated_data["entries"]
+        results: list[dict[str, Any] | None] = [None] * len(raw_items)
+        items: list[services.SyncItem] = []
+        positions: list[int] = []
+        seen: set[uuid.UUID] = set()
+        checker = EntrySyncItemSerializer()  # fields are built once, not once per entry
+        for index, raw in enumerate(raw_items):
+            try:
+                data = dict(checker.run_validation(raw))
+            except serializers.ValidationError as exc:
+                results[index] = _invalid(raw, flatten_errors(exc.detail))
+                continue
+            entry_id = data.pop("id")
+            if entry_id in seen:
+                results[index] = _invalid(raw, {"id": ["Appears more than once in this batch."]})
+                continue
+            seen.add(entry_id)
+            version = data.pop("version", None)
+            items.append(services.SyncItem(id=entry_id, data=data, version=version))
+            positions.append(index)
+        outcomes = services.entries_sync(patient=request.user, items=items, request=request)
+        for index, outcome in zip(positions, outcomes, strict=True):
+            results[index] = _sync_result(outcome)
+        return Response({"results": results})

@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import AwareDateTimeField, StrictSerializer
 from diary.models import Bruising
+from diary.services import SYNC_MAX_ENTRIES
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -58,3 +60,55 @@ class EntryConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     version = serializers.IntegerField(help_text="The version the server holds.")
     entry = EntrySerializer(required=False)
+
+
+class EntrySyncItemSerializer(EntrySerializer):
+    """One entry of a batch: as for PUT /entries/{id}/, with the id in the body."""
+
+    id = serializers.UUIDField(help_text="Chosen by the client (UUID); the entry's identity.")
+
+
+@extend_schema_field(EntrySyncItemSerializer(many=True))
+class EntrySyncItemsField(serializers.ListField):
+    """The entries, each validated on its own (an invalid one does not refuse the batch)."""
+
+
+class EntrySyncRequestSerializer(StrictSerializer):
+    entries = EntrySyncItemsField(
+        max_length=SYNC_MAX_ENTRIES,
+        help_text=f"Up to {SYNC_MAX_ENTRIES} check-ins, each idempotent by its id.",
+    )
+
+
+class EntrySyncResultSerializer(serializers.Serializer):
+    id = serializers.CharField(
+        allow_null=True, help_text="The id sent (null when an invalid item had none)."
+    )
+    status = serializers.ChoiceField(
+        choices=[
+            ("created", "Created"),
+            ("unchanged", "Already held with this content (a replay)"),
+            ("updated", "Edited (the version sent was current)"),
+            ("conflict", "The id holds other content; send its version to edit"),
+            ("version_mismatch", "The version sent is stale"),
+            ("deleted", "The id was deleted and cannot be reused"),
+            ("not_found", "No entry of yours has this id"),
+            ("invalid", "Refused: see fields"),
+        ]
+    )
+    version = serializers.IntegerField(
+        required=False,
+        help_text="The version the server holds (every status but not_found and invalid).",
+    )
+    entry = EntrySerializer(
+        required=False, help_text="The stored entry, for conflict and version_mismatch."
+    )
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For invalid: each offending field with its messages.",
+    )
+
+
+class EntrySyncResponseSerializer(serializers.Serializer):
+    results = EntrySyncResultSerializer(many=True, help_text="One per entry, in request order.")

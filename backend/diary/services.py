@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_many
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
 from treatments.models import Visit
 
@@ -243,3 +247,292 @@ def entries_reassign(*, patient: User) -> int:
             changed.append(entry)
     Entry.objects.bulk_update(changed, ["visit", "day"], batch_size=500)
     return len(changed)
+
+
+# --- batch sync ----------------------------------------------------------------------------
+
+SYNC_MAX_ENTRIES = 500
+
+
+class SyncStatus:
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+    CONFLICT = "conflict"
+    VERSION_MISMATCH = "version_mismatch"
+    DELETED = "deleted"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class SyncItem:
+    """One validated entry of a batch: its id, content (CONTENT_FIELDS) and the version
+    being edited (None for a create or a replay)."""
+
+    id: uuid.UUID
+    data: dict[str, Any]
+    version: int | None = None
+
+
+@dataclass
+class SyncResult:
+    """What became of one item. ``entry`` is the stored entry (absent for not_found and
+    invalid); ``fields`` the field errors of an invalid item."""
+
+    id: uuid.UUID
+    status: str
+    entry: Entry | None = None
+    fields: dict[str, list[str]] | None = None
+    audit: dict[str, Any] | None = None
+
+
+class _Timeline:
+    """A patient's visits, read once per batch, to place many entries without a query each."""
+
+    def __init__(self, patient: User) -> None:
+        self.patient = patient
+        self.rows: list[tuple[uuid.UUID, datetime, date]] | None = None  # read when needed
+        self.times: list[datetime] = []
+
+    def place(self, entry: Entry) -> None:
+        """The same placement as ``entry_placement``: the latest visit performed at or
+        before felt_at (ties: the greatest id, as ``-performed_at, -id`` picks first)."""
+        if self.rows is None:
+            self.rows = list(
+                Visit.objects.filter(patient=self.patient)
+                .order_by("performed_at", "id")
+                .values_list("id", "performed_at", "local_date")
+            )
+            self.times = [performed_at for _id, performed_at, _date in self.rows]
+        entry.local_date = local_date_for(entry.patient, entry.felt_at)
+        index = bisect_right(self.times, entry.felt_at) - 1
+        if index < 0:
+            entry.visit_id, entry.day = None, None
+            return
+        visit_id, _performed_at, visit_date = self.rows[index]
+        entry.visit_id, entry.day = visit_id, day_since(entry.local_date, visit_date)
+
+
+def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    return {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
+
+
+def _clean(entry: Entry) -> None:
+    entry.full_clean(
+        exclude=["patient", "visit"], validate_unique=False, validate_constraints=False
+    )
+
+
+def entries_sync(
+    *, patient: User, items: Sequence[SyncItem], request: Any = None
+) -> list[SyncResult]:
+    """Save a phone's outbox in one transaction; one result per item, in order.
+
+    Each item gets exactly what ``entry_save`` would do with it (PUT /entries/{id}/):
+    created, unchanged (a replay), updated (an edit of the current version, with its
+    revision), conflict (other content, no version), version_mismatch (stale version),
+    deleted (the id was deleted; never re-created), not_found (someone else's id, or a
+    version for an unknown id: nothing about it is returned, and a denied audit row names
+    the real owner) or invalid (model validation; ``fields``). Ids must be distinct.
+
+    Cost does not grow in queries with the batch: one SELECT ... FOR UPDATE of the batch's
+    ids, one read of the patient's visits (when anything is placed), one INSERT ... ON CONFLICT DO NOTHING RETURNING
+    for the new entries, one insert of revisions and one UPDATE for edits when there are
+    any, and one audit insert. A concurrent writer of the same new id (a single PUT or an
+    identical batch) makes our insert skip that row; it is then re-read and replayed like
+    the single path does after its IntegrityError, so no id is ever written twice.
+    """
+    results: list[SyncResult] = []
+    if not items:
+        return results
+    if len({item.id for item in items}) != len(items):
+        raise ValueError("entries_sync needs distinct ids")
+    with transaction.atomic():
+        stored = {
+            entry.pk: entry
+            for entry in Entry.objects.select_for_update()
+            .filter(pk__in=[item.id for item in items])
+            .order_by("pk")
+        }
+        timeline = _Timeline(patient)
+        edited: list[tuple[Entry, EntryRevision]] = []
+        creates: list[int] = []
+        for item in items:
+            entry = stored.get(item.id)
+            if entry is None:
+                result = _sync_new(patient, item, timeline)
+                if result.status == SyncStatus.CREATED:
+                    creates.append(len(results))
+            else:
+                result = _sync_existing(patient, entry, item, timeline, edited)
+            results.append(result)
+
+        new = sorted((results[i].entry for i in creates), key=lambda e: e.pk)  # type: ignore[union-attr]
+        inserted = _insert_skipping_existing(new)
+        lost = [i for i in creates if results[i].id not in inserted]
+        if lost:
+            # Someone else committed these ids after our read: replay against their rows.
+            winners = {
+                entry.pk: entry
+                for entry in Entry.objects.select_for_update()
+                .filter(pk__in=[results[i].id for i in lost])
+                .order_by("pk")
+            }
+            for i in lost:
+                winner = winners.get(results[i].id)
+                if winner is None:
+                    raise IntegrityError(f"entry {results[i].id} was neither inserted nor found")
+                results[i] = _sync_existing(patient, winner, items[i], timeline, edited)
+        if edited:
+            EntryRevision.objects.bulk_create([revision for _entry, revision in edited])
+            Entry.objects.bulk_update(
+                [entry for entry, _revision in edited],
+                [*CONTENT_FIELDS, "local_date", "visit", "day", "version", "updated_at"],
+            )
+        audit_record_many(
+            request=request,
+            actor=patient,
+            events=[result.audit for result in results if result.audit is not None],
+        )
+    return results
+
+
+def _sync_new(patient: User, item: SyncItem, timeline: _Timeline) -> SyncResult:
+    if item.version is not None:
+        # An edit of an id that exists nowhere: a 404 for the single PUT, audited.
+        return SyncResult(item.id, SyncStatus.NOT_FOUND, audit=_denied(item.id, None))
+    entry = Entry(id=item.id, patient=patient)
+    for name in CONTENT_FIELDS:
+        setattr(entry, name, item.data[name])
+    timeline.place(entry)
+    try:
+        _clean(entry)
+    except ValidationError as exc:
+        return SyncResult(item.id, SyncStatus.INVALID, fields=_field_errors(exc))
+    return SyncResult(
+        item.id,
+        SyncStatus.CREATED,
+        entry=entry,
+        audit={
+            "action": AuditEvent.Action.CREATE,
+            "resource": "entry",
+            "patient_id": patient.pk,
+            "object_id": entry.pk,
+        },
+    )
+
+
+def _denied(entry_id: uuid.UUID, owner_id: Any) -> dict[str, Any]:
+    return {
+        "action": AuditEvent.Action.UPDATE,  # what the same item sent as a PUT records
+        "resource": "entry",
+        "patient_id": owner_id,
+        "object_id": entry_id,
+        "outcome": AuditEvent.Outcome.DENIED,
+    }
+
+
+def _sync_existing(
+    patient: User,
+    entry: Entry,
+    item: SyncItem,
+    timeline: _Timeline,
+    edited: list[tuple[Entry, EntryRevision]],
+) -> SyncResult:
+    """``_lock_own`` + ``_replay_or_edit`` for a row already read and locked."""
+    if entry.patient_id != patient.pk:
+        return SyncResult(item.id, SyncStatus.NOT_FOUND, audit=_denied(item.id, entry.patient_id))
+    if entry.deleted_at is not None:
+        return SyncResult(item.id, SyncStatus.DELETED, entry=entry)
+    entry.patient = patient
+    if item.version is None:
+        same = _same_content(entry, item.data)
+        return SyncResult(item.id, SyncStatus.UNCHANGED if same else SyncStatus.CONFLICT, entry)
+    if item.version != entry.version:
+        return SyncResult(item.id, SyncStatus.VERSION_MISMATCH, entry=entry)
+    if _same_content(entry, item.data):
+        return SyncResult(item.id, SyncStatus.UNCHANGED, entry=entry)
+    revision = EntryRevision(
+        entry=entry,
+        version=entry.version,
+        action=EntryRevision.Action.UPDATE,
+        changed_by=patient,
+        values=_snapshot(entry),
+    )
+    before = {name: getattr(entry, name) for name in (*CONTENT_FIELDS, "local_date", "day")}
+    before_visit = entry.visit_id
+    for name in CONTENT_FIELDS:
+        setattr(entry, name, item.data[name])
+    timeline.place(entry)
+    try:
+        _clean(entry)
+    except ValidationError as exc:
+        for name, value in before.items():
+            setattr(entry, name, value)
+        entry.visit_id = before_visit
+        return SyncResult(item.id, SyncStatus.INVALID, fields=_field_errors(exc))
+    entry.version += 1
+    entry.updated_at = timezone.now()
+    edited.append((entry, revision))
+    return SyncResult(
+        item.id,
+        SyncStatus.UPDATED,
+        entry=entry,
+        audit={
+            "action": AuditEvent.Action.UPDATE,
+            "resource": "entry",
+            "patient_id": patient.pk,
+            "object_id": entry.pk,
+        },
+    )
+
+
+def _max_params(connection: BaseDatabaseWrapper) -> int:
+    if connection.vendor == "sqlite":
+        # Django assumes SQLite's old 999; the library in use says its real limit.
+        import sqlite3
+
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return connection.features.max_query_params or 65535
+
+
+def _insert_skipping_existing(entries: list[Entry]) -> set[uuid.UUID]:
+    """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id: the ids this call inserted.
+
+    Django's ``bulk_create(ignore_conflicts=True)`` does not say which rows were skipped,
+    and that is exactly what tells a create from a lost race. PostgreSQL waits for a
+    concurrent uncommitted insert of the same id and then skips it; SQLite (3.35+) takes
+    the write lock for the whole transaction, so it never races.
+    """
+    if not entries:
+        return set()
+    connection = connections[router.db_for_write(Entry)]
+    quote = connection.ops.quote_name
+    fields = list(Entry._meta.concrete_fields)
+    pk_column = quote(Entry._meta.pk.column)
+    columns = ", ".join(quote(field.column) for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, _max_params(connection) // len(fields))
+    inserted: set[uuid.UUID] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(entries), per_statement):
+            chunk = entries[start : start + per_statement]
+            params = [
+                field.get_db_prep_save(field.pre_save(entry, True), connection)
+                for entry in chunk
+                for field in fields
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"ON CONFLICT ({pk_column}) DO NOTHING RETURNING {pk_column}",
+                params,
+            )
+            inserted.update(Entry._meta.pk.to_python(value) for (value,) in cursor.fetchall())
+    for entry in entries:
+        if entry.pk in inserted:
+            entry._state.adding = False
+            entry._state.db = connection.alias
+    return inserted

@@ -15,6 +15,7 @@ import {
   responderLabel,
 } from "../format.js";
 import { entryList } from "./entries.js";
+import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
 
 const BASELINE_SOURCES = {
@@ -96,14 +97,11 @@ function visitCard(visit, { open }) {
       summarySlot.textContent = "Summary unavailable.";
     });
 
+  const title = `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`;
   return h(
     "article",
     { class: "card visit", "aria-labelledby": titleId, "data-visit": visit.id },
-    h(
-      "h3",
-      { id: titleId },
-      `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`,
-    ),
+    h("h3", { id: titleId, text: title }),
     h(
       "p",
       { class: "visit-meta" },
@@ -117,6 +115,7 @@ function visitCard(visit, { open }) {
     visit.notes ? h("p", { class: "entry-notes", text: visit.notes }) : null,
     summarySlot,
     flagsSlot,
+    printReportButton(visit, { name: `visit of ${title}` }),
     details,
   );
 }

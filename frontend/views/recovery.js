@@ -9,15 +9,18 @@ import { CONDITIONS, label, patientSummary } from "../format.js";
 import * as sync from "../sync.js";
 import { entryList } from "./entries.js";
 import { entryForm } from "./form.js";
+import { printReportButton } from "./report.js";
 
-function chartSection({ title, summaryText, chartUrl, id }) {
+function chartSection({ title, summaryText, chartUrl, id, before = null, after = null }) {
   const chart = chartBox(summaryText || title);
   const section = h(
     "section",
     { class: "card", "aria-labelledby": id },
     h("h2", { id, text: title }),
     summaryText ? h("p", { class: "summary", "data-summary": "", text: summaryText }) : null,
+    before,
     chart.box,
+    after,
   );
   json(chartUrl)
     .then((figure) => draw(chart, figure))
@@ -55,6 +58,32 @@ async function deleteEntry(ctx, entry) {
 
 const PAGE = 10;
 
+const visitName = (visit) =>
+  `injection of ${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`;
+
+/** The earlier injections, each with its printable report. */
+function earlierReports(visits) {
+  return h(
+    "section",
+    { class: "stack visit-reports", "aria-labelledby": "earlier-title" },
+    h("h3", { id: "earlier-title", text: "Reports of earlier injections" }),
+    h(
+      "ul",
+      { class: "visit-report-list" },
+      visits.map((visit) =>
+        h(
+          "li",
+          { "data-visit": visit.id },
+          h("p", {
+            text: `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`,
+          }),
+          printReportButton(visit, { name: visitName(visit) }),
+        ),
+      ),
+    ),
+  );
+}
+
 export async function recoveryView(ctx) {
   loadPlotly().catch(() => {}); // overlaps the download with the API calls
   const tz = ctx.user.timezone || undefined;
@@ -76,6 +105,7 @@ export async function recoveryView(ctx) {
         title: `Since your injection on ${formatDate(latest.local_date)}`,
         summaryText,
         chartUrl: `/api/v1/visits/${latest.id}/recovery/chart/`,
+        before: printReportButton(latest, { name: visitName(latest) }),
       }),
     );
     if (report?.summary?.days_since_visit !== undefined && report.summary.days_since_visit < 3) {
@@ -101,6 +131,7 @@ export async function recoveryView(ctx) {
           .filter((v, i, a) => a.indexOf(v) === i)
           .join(", ")}).`,
         chartUrl: `/api/v1/patients/${ctx.user.id}/course/chart/`,
+        after: earlierReports(visits.results.slice(1)),
       }),
     );
   }

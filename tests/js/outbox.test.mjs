@@ -5,8 +5,11 @@ import { test } from "node:test";
 
 import {
   backoff,
+  batchBody,
   classify,
+  classifyResult,
   entryBody,
+  flushBatches,
   flushOnce,
   newItem,
   singleFlight,
@@ -149,4 +152,115 @@ test("backoff doubles from 5 s up to 5 minutes", () => {
   assert.equal(backoff(2), 10000);
   assert.equal(backoff(3), 20000);
   assert.equal(backoff(20), 300000);
+});
+
+// --- batches: POST /api/v1/entries/sync/ ------------------------------------------------
+
+const answer = (items, statuses) => ({
+  status: 200,
+  body: { results: items.map((i, n) => ({ id: i.id, status: statuses[n] ?? statuses[0] })) },
+});
+
+test("the batch body carries each item's id and content fields", () => {
+  const one = item("a", "2026-03-01T10:00:00Z");
+  assert.deepEqual(batchBody([one]), { entries: [{ id: "a", ...entry }] });
+});
+
+test("every result that means the server holds the id lets the item go", () => {
+  for (const status of ["created", "unchanged", "updated", "conflict", "version_mismatch", "deleted"]) {
+    assert.equal(classifyResult(status), "done", status);
+  }
+  assert.equal(classifyResult("invalid"), "rejected");
+  assert.equal(classifyResult("not_found"), "rejected");
+  assert.equal(classifyResult("something new"), "retry");
+});
+
+test("a batch flush sends everything in one request, oldest first, and empties the store", async () => {
+  const store = memoryStore([item("2", "2026-03-01T10:00:00Z"), item("1", "2026-03-01T09:00:00Z")]);
+  const batches = [];
+  const result = await flushBatches({
+    store,
+    sendBatch: async (items) => (batches.push(items.map((i) => i.id)), answer(items, ["created", "unchanged"])),
+    send: async () => assert.fail("no single PUT while the batch endpoint answers"),
+  });
+  assert.deepEqual(batches, [["1", "2"]]);
+  assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null });
+  assert.equal(store.map.size, 0);
+});
+
+test("invalid results are kept and marked, the others removed", async () => {
+  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z"),
+    item("3", "2026-03-01T11:00:00Z")]);
+  const result = await flushBatches({
+    store,
+    sendBatch: async (items) => ({
+      status: 200,
+      body: { results: [
+        { id: "1", status: "created", version: 1 },
+        { id: "2", status: "invalid", fields: { pain: ["Too high."], felt_at: ["Naive."] } },
+        { id: "3", status: "conflict", version: 2, entry: {} },
+      ] },
+    }),
+    send: async () => assert.fail("no fallback"),
+  });
+  assert.deepEqual(result, { sent: 2, remaining: 1, rejected: 1, stopped: null });
+  assert.deepEqual([...store.map.keys()], ["2"]);
+  assert.equal(store.map.get("2").last_error, "invalid: pain, felt_at");
+  assert.equal(store.map.get("2").attempts, 1);
+});
+
+test("large outboxes go in several batches", async () => {
+  const items = Array.from({ length: 7 }, (_, n) => item(`id-${n}`, `2026-03-01T0${n}:00:00Z`));
+  const store = memoryStore(items);
+  const sizes = [];
+  const result = await flushBatches({
+    store,
+    batchSize: 3,
+    sendBatch: async (chunk) => (sizes.push(chunk.length), answer(chunk, ["created"])),
+    send: async () => assert.fail("no fallback"),
+  });
+  assert.deepEqual(sizes, [3, 3, 1]);
+  assert.equal(result.remaining, 0);
+});
+
+test("a lost batch keeps every item; a server error and an ended session stop", async () => {
+  for (const [failure, stopped] of [
+    [() => { throw new TypeError("Failed to fetch"); }, "network"],
+    [() => { throw Object.assign(new Error("session"), { sessionExpired: true }); }, "auth"],
+    [() => ({ status: 503, body: null }), "retry"],
+    [() => ({ status: 401, body: null }), "auth"],
+    // A batch-level 409 or a 200 without per-entry results must never count as delivered.
+    [() => ({ status: 409, body: { code: "conflict" } }), "retry"],
+    [() => ({ status: 200, body: {} }), "retry"],
+  ]) {
+    const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
+    const result = await flushBatches({ store, sendBatch: async () => failure(), send: async () => 201 });
+    assert.equal(result.stopped, stopped);
+    assert.equal(store.map.size, 2);
+  }
+});
+
+test("a result for another id is not taken as this item's", async () => {
+  const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
+  const result = await flushBatches({
+    store,
+    sendBatch: async () => ({ status: 200, body: { results: [{ id: "9", status: "created" }] } }),
+    send: async () => 201,
+  });
+  assert.equal(result.stopped, "retry");
+  assert.equal(store.map.size, 1);
+});
+
+test("without a batch endpoint (404/405) each item goes by PUT", async () => {
+  for (const missing of [404, 405]) {
+    const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
+    const puts = [];
+    const result = await flushBatches({
+      store,
+      sendBatch: async () => ({ status: missing, body: null }),
+      send: async (i) => (puts.push(i.id), 201),
+    });
+    assert.deepEqual(puts, ["1", "2"]);
+    assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null, unsupported: true });
+  }
 });

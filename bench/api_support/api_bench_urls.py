@@ -1,0 +1,71 @@
+"""The product's URLs plus the benchmark's baselines (never part of the product)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from accounts.apis import MeApi
+from accounts.authentication import RevocableJWTAuthentication
+from accounts.models import User
+from diary.selectors import entries_visible_to
+
+FIELDS = (
+    "id",
+    "patient_id",
+    "felt_at",
+    "recorded_at",
+    "updated_at",
+    "local_date",
+    "visit_id",
+    "day",
+    "pain",
+    "soreness",
+    "bruising",
+    "iced",
+    "heated",
+    "strenuous_activity",
+    "notes",
+    "version",
+)
+_auth = RevocableJWTAuthentication()
+
+
+def plain_entries(request: HttpRequest) -> HttpResponse:
+    """API-1 baseline: the same JWT check and query, ``.values()`` and orjson, nothing else."""
+    found = _auth.authenticate(Request(request))
+    if found is None:
+        return HttpResponse(status=401)
+    rows = list(
+        entries_visible_to(found[0]).order_by("-felt_at", "-recorded_at", "id").values(*FIELDS)[:30]
+    )
+    return HttpResponse(orjson.dumps({"results": rows}), content_type="application/json")
+
+
+_users: dict[str, User] = {}
+
+
+class StubAuthentication(BaseAuthentication):
+    """API-3 baseline: the user named by a header, read once per process (no token check)."""
+
+    def authenticate(self, request: Request) -> tuple[User, Any] | None:
+        user_id = request.META["HTTP_X_BENCH_USER"]
+        if user_id not in _users:
+            _users[user_id] = User.objects.get(pk=user_id)
+        return _users[user_id], None
+
+
+class StubbedMeApi(MeApi):
+    authentication_classes = (StubAuthentication,)
+
+
+urlpatterns = [
+    path("bench/plain/entries/", plain_entries),
+    path("bench/stub/me/", StubbedMeApi.as_view()),
+    path("", include("config.urls")),
+]
