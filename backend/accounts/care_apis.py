@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import invitations
-from accounts.models import User, validate_timezone
-from accounts.selectors import patients_visible_to, with_activity
+from accounts.models import validate_timezone
+from accounts.selectors import patient_owner, patients_visible_to, with_activity
 from accounts.serializers import UserSerializer
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
@@ -188,5 +188,5 @@ class PatientDetailApi(AuditedApiMixin, APIView):
                     object_id=patient.pk,
                 )
         if patient is None:
-            self.not_found(pk if User.objects.filter(pk=pk, role="patient").exists() else None)
+            self.not_found(patient_owner(pk))
         return Response(PatientSerializer(patient).data)

@@ -10,7 +10,7 @@ from config.api import Pagination
 
 
 class ActorSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
+    id = serializers.UUIDField(allow_null=True)
     display_name = serializers.CharField()
 
 
@@ -32,6 +32,19 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "outcome",
         )
         read_only_fields = fields
+
+    def to_representation(self, instance: AuditEvent) -> dict:
+        data = super().to_representation(instance)
+        viewer = self.context["request"].user
+        if instance.outcome == AuditEvent.Outcome.DENIED:
+            # A refusal must not confirm, after the fact, whose record an id was: only the
+            # patient it belongs to sees that. And a patient who probed someone else's data
+            # stays anonymous to them (their name is another patient's personal data).
+            if instance.patient_id != viewer.pk:
+                data["patient"] = None
+            if instance.actor_role == "patient" and instance.actor_id != viewer.pk:
+                data["actor"] = {"id": None, "display_name": "Another patient"}
+        return data
 
 
 @extend_schema(tags=["audit"])

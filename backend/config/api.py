@@ -101,13 +101,13 @@ class Pagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
+        if not is_positive_int(raw):
             raise serializers.ValidationError({"page_size": ["Must be a whole number >= 1."]})
         return min(int(raw), self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        if raw is not None and not is_positive_int(raw):
             raise serializers.ValidationError({"page": ["Must be a whole number >= 1."]})
         try:
             return super().paginate_queryset(queryset, request, view)
@@ -138,3 +138,8 @@ def reject_empty_params(request: Request, names: tuple[str, ...]) -> None:
     empty = [name for name in names if request.query_params.get(name) == ""]
     if empty:
         raise serializers.ValidationError({name: ["May not be empty."] for name in empty})
+
+
+def is_positive_int(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes "²", which int() then refuses."""
+    return text.isascii() and text.isdigit() and int(text) >= 1

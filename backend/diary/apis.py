@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPatient, Pagination, reject_empty_params
+from config.api import IsPatient, Pagination, is_positive_int, reject_empty_params
 from config.exceptions import flatten_errors
 from config.schema import ErrorSerializer
 from diary import services
@@ -65,7 +65,7 @@ def _expected_version(request: Request, body_version: int | None) -> int | None:
     if header is None:
         return body_version
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) < 1:
+    if not is_positive_int(text):
         raise serializers.ValidationError({"version": ["If-Match must be a version number."]})
     if body_version is not None and body_version != int(text):
         raise serializers.ValidationError({"version": ["If-Match and version disagree."]})
@@ -229,7 +229,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         """Delete a check-in (kept as history). A given version must be current."""
         raw = request.query_params.get("version")
-        if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        if raw is not None and not is_positive_int(raw):
             raise serializers.ValidationError({"version": ["Must be a version number."]})
         expected = _expected_version(request, int(raw) if raw else None)
         try:

@@ -68,7 +68,17 @@ class EntrySyncItemSerializer(EntrySerializer):
     id = serializers.UUIDField(help_text="Chosen by the client (UUID); the entry's identity.")
 
 
-@extend_schema_field(EntrySyncItemSerializer(many=True))
+# Items are documented as free-form on purpose: each is validated on its own and a malformed
+# one gets an "invalid" result with its field errors, not a 400 that would refuse the others.
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "description": "A check-in as for PUT /entries/{id}/, with its `id` in the body. "
+            "Anything else (even a non-object) is answered with an `invalid` result.",
+        },
+    }
+)
 class EntrySyncItemsField(serializers.ListField):
     """The entries, each validated on its own (an invalid one does not refuse the batch)."""
 

@@ -50,6 +50,16 @@ class Placement:
     day: int | None
 
 
+def lock_patient(patient: User) -> None:
+    """Serialise writes that place check-ins under visits for one patient.
+
+    Placement reads the patient's visits and re-placement reads their entries; without a
+    lock, a check-in and a new visit committed at the same moment could each miss the
+    other. Every such write takes this row lock first (SQLite serialises writes anyway).
+    """
+    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+
+
 def local_date_for(patient: User, moment: datetime) -> date:
     """The patient-local calendar date of an instant, in the patient's IANA timezone."""
     return moment.astimezone(ZoneInfo(patient.timezone)).date()
@@ -111,6 +121,7 @@ def entry_save(
     primary-key collision falls back to the replay path.
     """
     with transaction.atomic():
+        lock_patient(patient)
         existing = _lock_own(patient, entry_id)
         if existing is None:
             if expected_version is not None:
@@ -196,6 +207,7 @@ def entry_delete(
 ) -> None:
     """Soft-delete: the entry leaves every list, its last values stay as a revision."""
     with transaction.atomic():
+        lock_patient(patient)
         entry = _lock_own(patient, entry_id)
         if entry is None:
             raise EntryNotFound
@@ -349,6 +361,7 @@ def entries_sync(
     if len({item.id for item in items}) != len(items):
         raise ValueError("entries_sync needs distinct ids")
     with transaction.atomic():
+        lock_patient(patient)
         stored = {
             entry.pk: entry
             for entry in Entry.objects.select_for_update()

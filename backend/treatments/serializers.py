@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.api import AwareDateTimeField, StrictSerializer
+from diary.serializers import EARLIEST
 from treatments.models import INJECTATES, BodyRegion, Condition, Side, Visit
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -65,6 +66,8 @@ class VisitSerializer(StrictSerializer):
     def validate_performed_at(self, value: Any) -> Any:
         if value > timezone.now() + FUTURE_TOLERANCE:
             raise serializers.ValidationError("A visit cannot be in the future.")
+        if value < EARLIEST:
+            raise serializers.ValidationError("Must be after 2000-01-01.")
         return value
 
     def validate_sites(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from diary.services import entries_reassign, local_date_for
+from diary.services import entries_reassign, local_date_for, lock_patient
 from treatments.models import INJECTATES, InjectionSite, Visit
 
 VISIT_FIELDS = ("performed_at", "condition", "baseline_pain", "post_injection_pain", "notes")
@@ -46,6 +46,7 @@ def visit_create(
     request: Any = None,
 ) -> Visit:
     with transaction.atomic():
+        lock_patient(patient)
         visit = Visit(
             patient=patient,
             physician=physician,
@@ -74,12 +75,16 @@ def visit_create(
 def visit_update(*, visit: Visit, data: dict[str, Any], actor: User, request: Any = None) -> Visit:
     """Change a visit's fields; ``sites``, when given, replaces the whole list."""
     with transaction.atomic():
+        lock_patient(visit.patient)
         visit = Visit.objects.select_for_update().select_related("patient").get(pk=visit.pk)
         moved = "performed_at" in data and data["performed_at"] != visit.performed_at
         for name in VISIT_FIELDS:
             if name in data:
                 setattr(visit, name, data[name])
-        visit.local_date = local_date_for(visit.patient, visit.performed_at)
+        if moved:
+            # Day 0 is fixed when recorded; only moving the visit moves it (a later timezone
+            # change of the patient must not shift the days of past check-ins).
+            visit.local_date = local_date_for(visit.patient, visit.performed_at)
         visit.updated_at = timezone.now()
         visit.full_clean(exclude=["patient", "physician"], validate_constraints=False)
         visit.save()

@@ -45,7 +45,8 @@ def test_patient_sees_who_accessed_their_data(physician, patient, other_patient,
 
     seen = [(r["actor"]["display_name"], r["action"], r["outcome"]) for r in body["results"]]
     assert seen == [
-        ("Olive Other", "read", "denied"),
+        # Another patient's attempt is shown, but not who they are.
+        ("Another patient", "read", "denied"),
         ("Dr. Hope", "read", "allowed"),
         ("Pat Patient", "create", "allowed"),
     ]
@@ -96,3 +97,23 @@ def test_postgres_refuses_audit_updates_even_in_raw_sql(physician, patient, clie
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == 1
+
+
+def test_a_refusal_in_my_own_audit_does_not_reveal_whose_record_it_was(
+    physician, other_physician, patient, client_for
+):
+    link(physician, patient)
+    entry = make_entry(patient, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    assert client_for(other_physician).get(f"/api/v1/entries/{entry.id}/").status_code == 404
+    assert client_for(other_physician).get(f"/api/v1/patients/{patient.pk}/").status_code == 404
+
+    rows = client_for(other_physician).get("/api/v1/audit/").json()["results"]
+
+    assert [(r["outcome"], r["patient"]) for r in rows] == [("denied", None), ("denied", None)]
+    assert all(r["patient"] is None for r in rows)
+    # The patient, though, sees that someone was refused their data.
+    mine = client_for(patient).get("/api/v1/audit/").json()["results"]
+    assert [(r["actor"]["display_name"], r["outcome"], r["patient"]) for r in mine[:2]] == [
+        ("Dr. Other", "denied", str(patient.pk)),
+        ("Dr. Other", "denied", str(patient.pk)),
+    ]

@@ -315,3 +315,25 @@ def test_concurrent_identical_puts_on_sqlite_too(patient: User, client_for):
     )
     assert sorted(statuses) == [200] * 4 + [201]
     assert Entry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "headers", "field"),
+    [
+        ("get", "?page=\u00b2", {}, "page"),
+        ("get", "?page_size=\u00b2", {}, "page_size"),
+        ("delete", "?version=\u00b2", {}, "version"),
+        ("patch", "", {"HTTP_IF_MATCH": '"\u00b2"'}, "version"),
+    ],
+)
+def test_non_ascii_digits_are_a_400_not_a_crash(
+    patient: User, patient_client: APIClient, method, query, headers, field
+):
+    entry_id = uuid.uuid4()
+    patient_client.put(url(entry_id), body(), format="json")
+    target = ("/api/v1/entries/" if method == "get" else url(entry_id)) + query
+    kwargs = {"format": "json"} if method == "patch" else {}
+    data = ({"pain": 1},) if method == "patch" else ()
+    response = getattr(patient_client, method)(target, *data, **kwargs, **headers)
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]

@@ -137,6 +137,7 @@ def test_patient_cannot_record_a_visit(patient: User, patient_client: APIClient)
         ({"sites": "neck"}, "sites"),
         ({"performed_at": "2026-03-02T15:00:00"}, "performed_at"),
         ({"performed_at": "2099-01-01T00:00:00Z"}, "performed_at"),
+        ({"performed_at": "0001-01-01T00:00:00Z"}, "performed_at"),
         ({"cpt_code": "20553"}, "cpt_code"),
         ({"physician": str(uuid.uuid4())}, "physician"),
         ({"patient": "not-a-uuid"}, "patient"),
@@ -199,3 +200,15 @@ def test_entries_placed_under_a_visit_keep_the_visit_protected(treating, patient
     visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
     make_entry(patient, datetime(2026, 3, 6, 10, tzinfo=UTC))
     assert Entry.objects.get().visit == visit
+
+
+def test_editing_notes_never_moves_day_zero(treating, patient, physician_client):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 23, 30, tzinfo=UTC))
+    assert str(visit.local_date) == "2026-03-06"  # Berlin, past midnight
+    patient.timezone = "America/New_York"
+    patient.save()
+    response = physician_client.patch(
+        f"/api/v1/visits/{visit.id}/", {"notes": "Follow-up in 4 weeks."}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["local_date"] == "2026-03-06"
