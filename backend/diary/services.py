@@ -130,11 +130,7 @@ def entry_save(
             _apply(entry, data)
             try:
                 with transaction.atomic():
-                    entry.full_clean(
-                        exclude=["patient", "visit"],
-                        validate_unique=False,
-                        validate_constraints=False,
-                    )
+                    _clean(entry)
                     entry.save(force_insert=True)
             except IntegrityError:
                 # A concurrent create with the same id won the insert: replay against it.
@@ -187,9 +183,7 @@ def _replay_or_edit(
     _apply(entry, data)
     entry.version += 1
     entry.updated_at = timezone.now()
-    entry.full_clean(
-        exclude=["patient", "visit"], validate_unique=False, validate_constraints=False
-    )
+    _clean(entry)
     entry.save()
     audit_record(
         request=request,
@@ -331,6 +325,7 @@ def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def _clean(entry: Entry) -> None:
+    """Field validators in Python; uniqueness and check constraints are the database's."""
     entry.full_clean(
         exclude=["patient", "visit"], validate_unique=False, validate_constraints=False
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from diary.models import Entry
+from recovery import analytics
 from treatments.models import Visit
 
 VISIT_COLUMNS = [
@@ -40,8 +41,8 @@ ENTRY_COLUMNS = [
     "visit_id",
     "day",
 ]
-# The baseline fallback looks at the 7 local days before a visit.
-BASELINE_DAYS = 7
+# The baseline fallback looks at the local days before a visit (analytics' definition).
+BASELINE_DAYS = analytics.BASELINE_LOOKBACK_DAYS
 
 
 def patient_today(patient: User) -> date:
