@@ -21,8 +21,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -30,10 +28,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import psycopg
+from common import database_url, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench"
@@ -70,14 +68,6 @@ SELECT d.day,
  WHERE c.baseline > 0
  GROUP BY d.day ORDER BY d.day
 """
-
-
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relief")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/analytics.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def recreate_database() -> str:
@@ -350,34 +340,16 @@ print(next(line.split()[1] for line in status.splitlines() if line.startswith("V
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 
 
-def machine() -> str:
+def versions_line() -> str:
     import django
     import pandas
     import plotly
 
-    with psycopg.connect(database_url("postgres")) as conn:
-        server = conn.execute("SHOW server_version").fetchone()[0]
-    cpu = "unknown CPU"
-    if Path("/proc/cpuinfo").exists():
-        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        cpu = found.group(1) if found else cpu
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}); Python {platform.python_version()}, "
-        f"Django {django.get_version()}, pandas {pandas.__version__}, plotly {plotly.__version__}, "
-        f"PostgreSQL {server}"
+    return machine(
+        f"Django {django.get_version()}",
+        f"pandas {pandas.__version__}",
+        f"plotly {plotly.__version__}",
     )
-
-
-def write_section(markdown: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    start, end = "<!-- analytics:start -->", "<!-- analytics:end -->"
-    block = f"{start}\n{markdown}\n{end}"
-    if start in text:
-        text = re.sub(f"{start}.*?{end}", lambda _m: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
 
 
 def main() -> None:
@@ -423,7 +395,7 @@ def main() -> None:
         [
             "## Recovery analytics (`bench/analytics.py`)",
             "",
-            f"Last run {stamp} on {machine()}.",
+            f"Last run {stamp} on {versions_line()}.",
             f"Practice: 1 physician, {PATIENTS:,} patients, {seeded['visits']:,} visits, "
             f"{seeded['entries']:,} check-ins (seeded by COPY in {seeded['seconds']:.0f} s, "
             f"then VACUUM ANALYZE). Medians of {ROUNDS} interleaved rounds. Cohort numbers "
@@ -435,7 +407,7 @@ def main() -> None:
     )
     print(markdown)
     print(json.dumps({"rates": cohort["rates"]}))
-    write_section(markdown)
+    write_section("analytics", markdown)
     if not all(r[5] for r in rows):
         sys.exit(1)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -23,9 +22,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
+from common import database_url, write_section
+from common import machine as common_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench_api"
@@ -38,14 +39,6 @@ COLUMNS = [
     "day", "pain", "soreness", "bruising", "iced", "heated", "strenuous_activity", "notes",
     "version",
 ]  # fmt: skip
-
-
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relief")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/api.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def environment(url: str) -> dict[str, str]:
@@ -364,30 +357,8 @@ def build_cost(physician: uuid.UUID) -> tuple[float, float]:
 def machine() -> str:
     import django
 
-    with psycopg.connect(database_url("postgres")) as conn:
-        server = conn.execute("SHOW server_version").fetchone()[0]
-    cpu = "unknown CPU"
-    if Path("/proc/cpuinfo").exists():
-        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        cpu = found.group(1) if found else cpu
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[:2]
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}); Python "
-        f"{platform.python_version()}, Django {django.get_version()}, PostgreSQL {server}, "
-        f"{' '.join(wrk_version)}"
-    )
-
-
-def write_section(markdown: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    start, end = "<!-- api:start -->", "<!-- api:end -->"
-    block = f"{start}\n{markdown}\n{end}"
-    if start in text:
-        text = re.sub(f"{start}.*?{end}", lambda _m: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
+    return common_machine(f"Django {django.get_version()}", " ".join(wrk_version))
 
 
 def ratio(a: list[float], b: list[float]) -> float:
@@ -488,7 +459,7 @@ def main() -> None:
     )
     print(markdown)
     if not QUICK:
-        write_section(markdown)
+        write_section("api", markdown)
     if not all(row[5] for row in rows):
         sys.exit(1)
 

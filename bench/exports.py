@@ -27,8 +27,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import platform
-import re
 import statistics
 import subprocess
 import sys
@@ -36,16 +34,15 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from common import database_url, machine, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench_exports"
 SMALL, LARGE = 1_000, 100_000
 ROUNDS = 3
 GOAL = 1.10
-START, END = "<!-- exports:start -->", "<!-- exports:end -->"
 NOTES = (
     "",
     "",
@@ -54,14 +51,6 @@ NOTES = (
     "Better after ice, tight band still there",
     '=HYPERLINK("http://evil.example","x")',
 )
-
-
-def database_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relief")
-    parts = urlsplit(base)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/exports.py needs PostgreSQL: set DATABASE_URL=postgres://...")
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def child_env(url: str) -> dict[str, str]:
@@ -234,32 +223,11 @@ def measure(url: str, mode: str, patient: uuid.UUID) -> dict[str, float]:
     }
 
 
-def machine() -> str:
+def versions_line() -> str:
     import django
     import pandas
 
-    with psycopg.connect(database_url("postgres")) as conn:
-        server = conn.execute("SHOW server_version").fetchone()[0]
-    cpu = "unknown CPU"
-    if Path("/proc/cpuinfo").exists():
-        found = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        cpu = found.group(1) if found else cpu
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}); Python "
-        f"{platform.python_version()}, Django {django.get_version()}, pandas "
-        f"{pandas.__version__}, PostgreSQL {server}"
-    )
-
-
-def write_section(markdown: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    block = f"{START}\n{markdown}\n{END}"
-    if START in text and END in text:
-        text = re.sub(f"{re.escape(START)}.*?{re.escape(END)}", lambda _m: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
+    return machine(f"Django {django.get_version()}", f"pandas {pandas.__version__}")
 
 
 def main() -> None:
@@ -333,7 +301,7 @@ def main() -> None:
         [
             "## Export memory: CSV and FHIR (`bench/exports.py`)",
             "",
-            f"Last run {stamp} on {machine()}.",
+            f"Last run {stamp} on {versions_line()}.",
             f"One patient with {SMALL:,} and one with {LARGE:,} check-ins (seeded by COPY in "
             f"{seeded['seconds']:.0f} s). Each number is a fresh process streaming "
             "`GET /api/v1/patients/{id}/entries.csv` (or `.../fhir/`) through the real view; "
@@ -348,7 +316,7 @@ def main() -> None:
     )
     print(markdown)
     print(json.dumps(results))
-    write_section(markdown)
+    write_section("exports", markdown)
     if any(row[5] == "FAIL" for row in rows):
         sys.exit(1)
 
