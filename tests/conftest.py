@@ -54,6 +54,16 @@ def _database_reachable(request: pytest.FixtureRequest) -> None:
                 connection.close_pool()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's test database, whose teardown first closes the session cache's
+    LISTEN connection (an open connection would stop the database being dropped)."""
+    yield
+    from accounts.session_cache import session_cache
+
+    session_cache.close()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     if not request.config.pluginmanager.hasplugin("django"):

@@ -2,43 +2,85 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections import OrderedDict
+from contextlib import suppress
+from typing import Any, ClassVar
 
 from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import User
+from accounts.session_cache import Known, session_cache
 from accounts.tokens import SESSION_CLAIM
+
+USER_FIELDS = ("id", "email", "display_name", "role", "timezone", "is_active", "is_staff")
+_TOKENS_KEPT = 4096
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
-    """simplejwt's bearer-token check, plus the token's session in the same user query.
+    """simplejwt's bearer-token check, plus the token's session.
 
-    One query per request (the same count as simplejwt's own user lookup) returns the user
-    only if the account is active and the sign-in session is neither revoked nor past its
-    end, so logout, refresh-token reuse, deactivation and a password change end every token
-    at once.
+    A request is authenticated only if the account is active and the sign-in session is
+    neither revoked nor past its end, so logout, refresh-token reuse, deactivation and a
+    password change end every token at once. The session is checked in one user query, or,
+    on PostgreSQL, against ``accounts.session_cache`` (what that query answered before, kept
+    only until the database announces a change to the user or the session).
+
+    A token's signature and claims are checked once per process: the decoded token is kept
+    by its exact text, and its expiry is checked again on every use.
     """
+
+    _decoded: ClassVar[OrderedDict[bytes, Any]] = OrderedDict()
+
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        token = self._decoded.get(raw_token)
+        if token is not None:
+            try:
+                token.check_exp(current_time=aware_utcnow())
+                return token
+            except TokenError:  # expired since: decode again for simplejwt's own 401
+                self._decoded.pop(raw_token, None)
+        token = super().get_validated_token(raw_token)
+        self._decoded[raw_token] = token
+        if len(self._decoded) > _TOKENS_KEPT:
+            with suppress(KeyError):  # another thread emptied it first
+                self._decoded.popitem(last=False)
+        return token
 
     def get_user(self, validated_token: Any) -> User:
         try:
-            user_id = validated_token[api_settings.USER_ID_CLAIM]
-            session_id = validated_token[SESSION_CLAIM]
+            user_id = str(validated_token[api_settings.USER_ID_CLAIM])
+            session_id = str(validated_token[SESSION_CLAIM])
         except KeyError as exc:
             raise InvalidToken("Token is not valid.") from exc
-        user = (
+        now = timezone.now()
+        generation = session_cache.ready()
+        if generation is not None:
+            known = session_cache.get(session_id, user_id, now)
+            if known is not None:
+                return User.from_db("default", known.user_fields, known.user_values)
+        row = (
             User.objects.filter(
                 pk=user_id,
                 is_active=True,
                 sessions__id=session_id,
                 sessions__revoked_at__isnull=True,
-                sessions__expires_at__gt=timezone.now(),
+                sessions__expires_at__gt=now,
             )
-            .only("id", "email", "display_name", "role", "timezone", "is_active", "is_staff")
+            .values_list(*USER_FIELDS, "sessions__expires_at")
             .first()
         )
-        if user is None:
+        if row is None:
             raise AuthenticationFailed("Token is not valid.", code="token_not_valid")
-        return user
+        values, expires_at = row[:-1], row[-1]
+        if generation is not None:
+            session_cache.remember(
+                session_id,
+                Known(user_id, expires_at, time.monotonic(), USER_FIELDS, values),
+                generation,
+            )
+        return User.from_db("default", USER_FIELDS, values)

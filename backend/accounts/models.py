@@ -31,7 +31,18 @@ class Role(models.TextChoices):
     PHYSICIAN = "physician", "Physician"
 
 
-class UserManager(BaseUserManager):
+class ForgetOnUpdate(models.QuerySet):
+    """A bulk ``update()`` of users or sessions also drops this process's remembered
+    sessions (``accounts.session_cache``); other processes hear of it from the database."""
+
+    def update(self, **kwargs: Any) -> int:
+        from accounts.session_cache import session_cache
+
+        session_cache.forget_all()
+        return super().update(**kwargs)
+
+
+class UserManager(BaseUserManager.from_queryset(ForgetOnUpdate)):  # type: ignore[misc]
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
@@ -99,15 +110,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # set_password() leaves the raw password in _password until the save; a changed
         # password (or a deactivation) must end every existing sign-in at once.
+        from accounts.session_cache import session_cache
+
         password_changed = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
+        session_cache.forget(user_id=self.pk)
         if password_changed:
             Session.objects.revoke_for_user(self, reason=Session.Reason.PASSWORD_CHANGED)
         if not self.is_active and not self._state.adding:
             Session.objects.revoke_for_user(self, reason=Session.Reason.DEACTIVATED)
 
 
-class SessionQuerySet(models.QuerySet):
+class SessionQuerySet(ForgetOnUpdate):
     def revoke_for_user(self, user: User, *, reason: str) -> int:
         return self.filter(user=user, revoked_at__isnull=True).update(
             revoked_at=dj_tz.now(), revoked_reason=reason

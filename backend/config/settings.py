@@ -248,6 +248,9 @@ SPECTACULAR_SETTINGS = {
 # Access tokens are short; a sign-in ("session") lives as a family of single-use refresh
 # tokens in the database (accounts.models.Session), with its own idle and absolute limits.
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=5)
+# On PostgreSQL, each process remembers valid sessions until the database announces a
+# change (accounts.session_cache); false checks the session in the database every request.
+RELIEF_SESSION_CACHE = env.bool("RELIEF_SESSION_CACHE", default=True)
 RELIEF_SESSION_LIMITS = {
     # role: (idle timeout or None, absolute lifetime)
     "physician": (timedelta(minutes=30), timedelta(hours=12)),
