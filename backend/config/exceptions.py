@@ -17,6 +17,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from config import health
+
 logger = logging.getLogger("relief.api")
 
 
@@ -97,14 +99,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, OperationalError | InterfaceError | DatabaseError) and _is_outage(exc):
+    elif isinstance(exc, OperationalError | InterfaceError | DatabaseError) and is_outage(exc):
         set_rollback()
         logger.warning("database unavailable: %s", type(exc).__name__)
+        health.outage.saw(exc)  # a lost server: later requests get their 503 at once
         response = Response(
             {"code": "service_unavailable", "detail": "Temporarily unavailable. Try again."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = "5"
+        response["Retry-After"] = health.RETRY_AFTER
         return response
     if not isinstance(exc, exceptions.APIException):
         return None
@@ -119,7 +122,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _is_outage(exc: Exception) -> bool:
+def is_outage(exc: Exception) -> bool:
     """Connection loss or pool exhaustion, as opposed to a bug in a query."""
     if isinstance(exc, InterfaceError):
         return True

@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "config.middleware.NoStoreApiMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After the static files (the web app's shell loads offline-first even then): while
+    # PostgreSQL is known to be down, 503 with Retry-After at once (see config/health.py).
+    "config.health.DatabaseOutageGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
