@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint schema install install-dev browser node bench clean
+.PHONY: run test lint schema install install-dev browser node bench load faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,17 @@ bench: install-dev node browser
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/exports.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/api.py
+
+# Reliability (RELIABILITY.md): long runs, not part of `make test`; each prints PASS/FAIL.
+# load: locust against gunicorn on a seeded relief_load database (LOAD_SECONDS, default 300).
+load: install-dev
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/load/run.py
+
+# faults: PostgreSQL restarted (pg_ctlcluster: every user of the cluster notices) and gunicorn
+# workers killed under write load, then reconciled (FAULTS_OUTAGE=proxy: a socat proxy is cut
+# instead of restarting PostgreSQL).
+faults: install-dev
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/faults/run.py
 
 clean:
 	rm -rf $(VENV) var test-artifacts
