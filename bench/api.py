@@ -323,20 +323,23 @@ def copy_rate(url: str, patient: uuid.UUID, rows: int = 50_000) -> float:
 
 
 def build_cost(physician: uuid.UUID) -> tuple[float, float]:
-    """API-2: the API's response for 1,000 entries vs .values() + orjson (ms, same rows)."""
+    """API-2: the API's way of building a list response, for 1,000 entries (the selector's
+    rows and the API's configured renderer), vs ``.values()`` dicts + orjson (ms, same
+    rows, the query included in both)."""
     import orjson
     from api_bench_urls import FIELDS
-    from rest_framework.renderers import JSONRenderer
+    from django.conf import settings
+    from django.utils.module_loading import import_string
 
     from accounts.models import User
-    from diary.selectors import entries_visible_to
-    from diary.serializers import EntrySerializer
+    from diary.selectors import entries_visible_to, entry_dicts, entry_values
 
+    renderer = import_string(settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"][0])()
     user = User.objects.get(pk=physician)
     query = entries_visible_to(user).order_by("-felt_at", "-recorded_at", "id")[:1000]
 
     def api() -> None:
-        JSONRenderer().render(EntrySerializer(list(query), many=True).data)
+        renderer.render({"results": entry_dicts(entry_values(query))})
 
     def floor() -> None:
         orjson.dumps(list(query.values(*FIELDS)))
@@ -369,8 +372,10 @@ def main() -> None:
     url = recreate_database()
     seeded = seed(url)
     setup_django(url)
+    # Reads by the first physicians; writes by the last physician's patients, so that the
+    # rows the write runs add never change what the interleaved read runs measure.
     doctors = seeded["physicians"][:8]
-    patients = seeded["patients"][:8]
+    patients = seeded["patients"][-8:]
     doctor_tokens, patient_tokens = tokens(doctors), tokens(patients)
     felt = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     servers = [start_gunicorn(url, PORT), start_gunicorn(url, PORT_NEWCONN, new_connection=True)]
@@ -382,18 +387,25 @@ def main() -> None:
             '"/bench/plain/entries/"',
             "{" + ids + "}",
         )
+        list_bare = LUA_HEADERS % (
+            lua_list(doctor_tokens),
+            '"/bench/plain/entries-query-only/"',
+            "{" + ids + "}",
+        )
         me = LUA_HEADERS % (lua_list(doctor_tokens), '"/api/v1/auth/me/"', "{" + ids + "}")
         me_stub = LUA_HEADERS % (lua_list(doctor_tokens), '"/bench/stub/me/"', "{" + ids + "}")
         put = LUA_PUT % (lua_list(patient_tokens), felt)
         batch = LUA_SYNC % (lua_list(patient_tokens), felt)
-        for script in (list_api, list_plain, me, me_stub, put):  # warm-up
+        for script in (list_api, list_plain, list_bare, me, me_stub, put):  # warm-up
             wrk(PORT, script, seconds=1)
         wrk(PORT_NEWCONN, list_api, seconds=1)
         runs: dict[str, list[float]] = {k: [] for k in
-            ("list", "plain", "me", "stub", "pooled", "newconn", "put", "pgbench", "sync", "copy")}  # fmt: skip
+            ("list", "plain", "bare", "me", "stub", "pooled", "newconn", "put", "pgbench", "sync",
+             "copy")}  # fmt: skip
         for _ in range(ROUNDS):
             runs["list"].append(wrk(PORT, list_api))
             runs["plain"].append(wrk(PORT, list_plain))
+            runs["bare"].append(wrk(PORT, list_bare))
             runs["me"].append(wrk(PORT, me))
             runs["stub"].append(wrk(PORT, me_stub))
             runs["pooled"].append(wrk(PORT, list_api))
@@ -418,9 +430,13 @@ def main() -> None:
         "W-3": ratio(runs["sync"], runs["copy"]),
     }
     rows = [
-        ("API-1", "`GET /api/v1/entries/` (30 newest, physician) / plain view, same query and "
-         "JWT check, .values()+orjson", f"{med['list']:.0f} / {med['plain']:.0f} req/s",
+        ("API-1", "`GET /api/v1/entries/` (30 newest, physician) / plain view, same JWT check "
+         "and database work (count, page, audit rows), .values()+orjson", f"{med['list']:.0f} / {med['plain']:.0f} req/s",
          r["API-1"], ">= 0.85", r["API-1"] >= 0.85),
+        ("API-1 (ref.)", "the same list / the page query alone, no count and no audit row "
+         "(for reference: what the audit row and count cost; no goal)",
+         f"{med['list']:.0f} / {med['bare']:.0f} req/s", ratio(runs["list"], runs["bare"]), "-",
+         None),
         ("API-2", "building the response for 1,000 entries / .values()+orjson (time)",
          f"{api_ms:.1f} / {floor_ms:.1f} ms", r["API-2"], "<= 3", r["API-2"] <= 3),
         ("API-3", "`GET /api/v1/auth/me/` / the same with authentication stubbed",
@@ -438,7 +454,7 @@ def main() -> None:
     ]  # fmt: skip
     header = "| id | measure | absolute | ratio | goal | result |\n|---|---|---|---|---|---|"
     lines = [
-        f"| {i} | {m} | {a} | {x:.2f}x | {g} | {'PASS' if ok else 'FAIL'} |"
+        f"| {i} | {m} | {a} | {x:.2f}x | {g} | {'-' if ok is None else 'PASS' if ok else 'FAIL'} |"
         for i, m, a, x, g, ok in rows
     ]
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -460,7 +476,7 @@ def main() -> None:
     print(markdown)
     if not QUICK:
         write_section("api", markdown)
-    if not all(row[5] for row in rows):
+    if not all(row[5] for row in rows if row[5] is not None):
         sys.exit(1)
 
 

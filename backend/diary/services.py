@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -117,27 +118,26 @@ def entry_save(
       different content raises EntryConflict (the client must fetch and send a version).
     - Known id with a version: an edit when the version is current, else EntryConflict
       (stale). The previous values are kept as an EntryRevision.
-    Concurrent identical creates leave one row: the insert runs in a savepoint and a
-    primary-key collision falls back to the replay path.
+
+    A create is the hot path (a phone checking in) and costs one statement to lock the
+    patient and find the visit, one ``INSERT ... ON CONFLICT (id) DO NOTHING`` and the
+    audit row. An id that already exists (a replay, someone else's, a deleted one, or a
+    concurrent identical create that committed first) inserts nothing and continues as a
+    replay against the locked row, so no id is ever written twice.
     """
     with transaction.atomic():
-        lock_patient(patient)
-        existing = _lock_own(patient, entry_id)
-        if existing is None:
-            if expected_version is not None:
-                raise EntryNotFound
+        placement = lock_patient_and_place(patient, data["felt_at"])
+        if expected_version is None:
             entry = Entry(id=entry_id, patient=patient)
-            _apply(entry, data)
-            try:
-                with transaction.atomic():
-                    _clean(entry)
-                    entry.save(force_insert=True)
-            except IntegrityError:
-                # A concurrent create with the same id won the insert: replay against it.
-                existing = _lock_own(patient, entry_id)
-                if existing is None:
-                    raise  # not an id collision: a real integrity error, never hidden
-            else:
+            for name in CONTENT_FIELDS:
+                setattr(entry, name, data[name])
+            entry.local_date, entry.visit, entry.day = (
+                placement.local_date,
+                placement.visit,
+                placement.day,
+            )
+            _clean(entry)
+            if _insert_skipping_existing([entry]):
                 audit_record(
                     request=request,
                     actor=patient,
@@ -147,7 +147,33 @@ def entry_save(
                     object_id=entry.pk,
                 )
                 return entry, True
+        existing = _lock_own(patient, entry_id)
+        if existing is None:
+            if expected_version is not None:
+                raise EntryNotFound
+            raise IntegrityError(f"entry {entry_id} was neither inserted nor found")
         return _replay_or_edit(existing, data, expected_version, patient, request), False
+
+
+def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
+    """``lock_patient`` and ``entry_placement`` in one statement (the check-in hot path)."""
+    visits = Visit.objects.filter(patient=OuterRef("pk"), performed_at__lte=felt_at).order_by(
+        "-performed_at", "-id"
+    )
+    visit_id, visit_date = (
+        User.objects.select_for_update(of=("self",))
+        .filter(pk=patient.pk)
+        .annotate(
+            visit_id=Subquery(visits.values("id")[:1]),
+            visit_date=Subquery(visits.values("local_date")[:1]),
+        )
+        .values_list("visit_id", "visit_date")
+        .get()
+    )
+    local = local_date_for(patient, felt_at)
+    if visit_id is None:
+        return Placement(local, None, None)
+    return Placement(local, Visit(id=visit_id, local_date=visit_date), day_since(local, visit_date))
 
 
 def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
@@ -279,6 +305,9 @@ class SyncItem:
     id: uuid.UUID
     data: dict[str, Any]
     version: int | None = None
+    # True when the fields were checked by ``quick_entry_item``, whose accepted values
+    # always pass the model's field validation too (so ``_clean`` is skipped for them).
+    checked: bool = False
 
 
 @dataclass
@@ -414,10 +443,11 @@ def _sync_new(patient: User, item: SyncItem, timeline: _Timeline) -> SyncResult:
     for name in CONTENT_FIELDS:
         setattr(entry, name, item.data[name])
     timeline.place(entry)
-    try:
-        _clean(entry)
-    except ValidationError as exc:
-        return SyncResult(item.id, SyncStatus.INVALID, fields=_field_errors(exc))
+    if not item.checked:
+        try:
+            _clean(entry)
+        except ValidationError as exc:
+            return SyncResult(item.id, SyncStatus.INVALID, fields=_field_errors(exc))
     return SyncResult(
         item.id,
         SyncStatus.CREATED,
@@ -521,23 +551,36 @@ def _insert_skipping_existing(entries: list[Entry]) -> set[uuid.UUID]:
     fields = list(Entry._meta.concrete_fields)
     pk_column = quote(Entry._meta.pk.column)
     columns = ", ".join(quote(field.column) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _max_params(connection) // len(fields))
+    table = quote(Entry._meta.db_table)
+    conflict = f"ON CONFLICT ({pk_column}) DO NOTHING RETURNING {pk_column}"
+
+    if connection.vendor == "postgresql":
+        # One array per column: the statement's text (and psycopg's parse of it) is the same
+        # for 1 or 500 rows, where a VALUES list of 500 rows costs more to build than to run.
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        statements = [
+            (
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",
+                [[field.get_db_prep_save(field.pre_save(e, True), connection) for e in entries]
+                 for field in fields],
+            )
+        ]  # fmt: skip
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        per_statement = max(1, _max_params(connection) // len(fields))
+        chunks = [entries[i : i + per_statement] for i in range(0, len(entries), per_statement)]
+        statements = [
+            (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(chunk))} {conflict}",
+                [field.get_db_prep_save(field.pre_save(e, True), connection)
+                 for e in chunk for field in fields],
+            )
+            for chunk in chunks
+        ]  # fmt: skip
     inserted: set[uuid.UUID] = set()
     with connection.cursor() as cursor:
-        for start in range(0, len(entries), per_statement):
-            chunk = entries[start : start + per_statement]
-            params = [
-                field.get_db_prep_save(field.pre_save(entry, True), connection)
-                for entry in chunk
-                for field in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {quote(Entry._meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT ({pk_column}) DO NOTHING RETURNING {pk_column}",
-                params,
-            )
+        for sql, params in statements:
+            cursor.execute(sql, params)
             inserted.update(Entry._meta.pk.to_python(value) for (value,) in cursor.fetchall())
     for entry in entries:
         if entry.pk in inserted:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from rest_framework.authentication import BaseAuthentication
@@ -13,6 +14,8 @@ from rest_framework.request import Request
 from accounts.apis import MeApi
 from accounts.authentication import RevocableJWTAuthentication
 from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import audit_record
 from diary.selectors import entries_visible_to
 
 FIELDS = (
@@ -37,7 +40,31 @@ _auth = RevocableJWTAuthentication()
 
 
 def plain_entries(request: HttpRequest) -> HttpResponse:
-    """API-1 baseline: the same JWT check and query, ``.values()`` and orjson, nothing else."""
+    """API-1 baseline: the same JWT check and the same database work as the API's list
+    (count, page of 30, one audit row per patient shown, in one transaction), with
+    ``.values()`` and orjson and nothing else."""
+    found = _auth.authenticate(Request(request))
+    if found is None:
+        return HttpResponse(status=401)
+    request.user = found[0]
+    entries = entries_visible_to(found[0]).order_by("-felt_at", "-recorded_at", "id")
+    with transaction.atomic():
+        count = entries.count()
+        rows = list(entries.values(*FIELDS)[:30])
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.LIST,
+            resource="entry",
+            patient_ids=[row["patient_id"] for row in rows],
+        )
+    body = {"count": count, "next": None, "previous": None, "results": rows}
+    return HttpResponse(
+        orjson.dumps(body, option=orjson.OPT_UTC_Z), content_type="application/json"
+    )
+
+
+def plain_entries_query_only(request: HttpRequest) -> HttpResponse:
+    """For reference only: the page query alone (no count, no audit row)."""
     found = _auth.authenticate(Request(request))
     if found is None:
         return HttpResponse(status=401)
@@ -66,6 +93,7 @@ class StubbedMeApi(MeApi):
 
 urlpatterns = [
     path("bench/plain/entries/", plain_entries),
+    path("bench/plain/entries-query-only/", plain_entries_query_only),
     path("bench/stub/me/", StubbedMeApi.as_view()),
     path("", include("config.urls")),
 ]

@@ -109,3 +109,24 @@ def test_entry_list_uses_a_constant_number_of_queries(
     with django_assert_max_num_queries(6) as many:
         assert len(client.get("/api/v1/entries/").json()["results"]) == 30
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_list_rows_equal_what_the_entry_serializer_and_drfs_json_renderer_write(
+    patient: User, client_for, diary: dict
+):
+    """The list builds rows without serializer instances and renders them with orjson; the
+    bytes must mean exactly what EntrySerializer + DRF's stdlib JSONRenderer would send."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from diary.models import Entry
+    from diary.serializers import EntrySerializer
+
+    make_entry(patient, utc(10, 23), notes='Ünïcode \u2028 "quoted" é\n', pain=0)
+    response = client_for(patient).get("/api/v1/entries/?page_size=100")
+    stored = Entry.objects.filter(patient=patient).order_by("-felt_at", "-recorded_at", "id")
+    expected = json.loads(JSONRenderer().render(EntrySerializer(stored, many=True).data))
+    assert response.json()["results"] == expected
+    assert any(row["visit"] for row in expected) and any(row["visit"] is None for row in expected)
+    assert all(row["felt_at"].endswith("Z") for row in response.json()["results"])

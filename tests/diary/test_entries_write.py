@@ -337,3 +337,26 @@ def test_non_ascii_digits_are_a_400_not_a_crash(
     response = getattr(patient_client, method)(target, *data, **kwargs, **headers)
     assert response.status_code == 400
     assert list(response.json()["fields"]) == [field]
+
+
+def test_put_and_get_answer_exactly_what_the_entry_serializer_writes(patient, client_for):
+    """PUT and GET build the body from the entry without a serializer; the JSON must equal
+    EntrySerializer + DRF's stdlib JSONRenderer, a non-UTC felt_at included."""
+    import json
+    import uuid
+
+    from rest_framework.renderers import JSONRenderer
+
+    from diary.models import Entry
+    from diary.serializers import EntrySerializer
+
+    entry_id = uuid.uuid4()
+    body = {"felt_at": "2026-03-04T09:30:00.123456+02:00", "pain": 3, "soreness": 2,
+            "notes": "Ünïcode \u2028 fine"}  # fmt: skip
+    created = client_for(patient).put(f"/api/v1/entries/{entry_id}/", body, format="json")
+    assert created.status_code == 201
+    stored = Entry.objects.get(pk=entry_id)
+    expected = json.loads(JSONRenderer().render(EntrySerializer(stored).data))
+    assert created.json() == expected
+    assert created.json()["felt_at"] == "2026-03-04T07:30:00.123456Z"
+    assert client_for(patient).get(f"/api/v1/entries/{entry_id}/").json() == expected
