@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import secrets
 import shutil
 import socket
@@ -36,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from common import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -178,12 +179,23 @@ def throttled_page(context: Any) -> tuple[Any, Wire]:
     return page, wire
 
 
+# Waits for a mark with a PerformanceObserver (buffered: it also sees a mark made before it
+# was attached): nothing runs in the page until the mark exists. Playwright's
+# wait_for_function would poll on every animation frame of the throttled main thread that is
+# being measured, and inject its helper script there first.
+WAIT_FOR_MARK = """([name, timeout]) => new Promise((resolve, reject) => {
+    const observer = new PerformanceObserver((list) => {
+        const entry = list.getEntriesByName(name)[0];
+        if (entry) { observer.disconnect(); resolve(entry.startTime); }
+    });
+    observer.observe({type: "mark", buffered: true});
+    setTimeout(() => { observer.disconnect(); reject(new Error(`no ${name} mark`)); }, timeout);
+})"""
+
+
 def mark(page: Any, name: str, timeout: float = 30_000) -> float:
     """Milliseconds from navigation start to the app's performance mark ``name``."""
-    page.wait_for_function(
-        "name => performance.getEntriesByName(name).length > 0", arg=name, timeout=timeout
-    )
-    return page.evaluate("name => performance.getEntriesByName(name)[0].startTime", name)
+    return page.evaluate(WAIT_FOR_MARK, [name, timeout])
 
 
 def forget_caches(context: Any, base: str) -> None:
@@ -329,23 +341,17 @@ def table(rounds: list[dict[str, Any]], full_br: int, full_name: str) -> tuple[s
     return "\n".join(rows), all(checks.values())
 
 
+def spread(rounds: list[dict[str, Any]], key: str) -> str:
+    values = [r[key] / 1000 for r in rounds]
+    return f"{min(values):.2f}-{max(values):.2f} s"
+
+
 def chromium_version() -> str:
     try:
         out = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, timeout=20)
         return out.stdout.strip() or "Chromium"
     except OSError:
         return "Chromium"
-
-
-def write_benchmarks(section: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n\nWritten by `make bench`.\n"
-    block = f"<!-- frontend:start -->\n{section}\n<!-- frontend:end -->"
-    pattern = re.compile(r"<!-- frontend:start -->.*?<!-- frontend:end -->", re.S)
-    text = (
-        pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n"
-    )
-    path.write_text(text)
 
 
 def main() -> int:
@@ -360,6 +366,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()[0]
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -376,6 +383,7 @@ def main() -> int:
         server.wait(timeout=10)
         _psql_admin(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
+    load_after = os.getloadavg()[0]
     full_br, full_name = full_plotly_brotli()
     rows, ok = table(rounds, full_br, full_name)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -394,10 +402,14 @@ def main() -> int:
             f"in the page, handlers live). Full bundle for F-4: {full_name}, brotli quality 11.",
             "",
             rows,
+            "",
+            f"Spread over the rounds: first visit {spread(rounds, 'first_ms')}, repeat visit "
+            f"{spread(rounds, 'repeat_ms')}. The machine is shared: load average "
+            f"{load_before:.1f} at the start of the run, {load_after:.1f} at the end.",
         ]
     )
     print(section)
-    write_benchmarks(section)
+    write_section("frontend", section)
     return 0 if ok else 1
 
 

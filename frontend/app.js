@@ -1,16 +1,25 @@
-// Relief's web app: boot, session, layout and routing. One concern per module:
-// api.js (HTTP + tokens), idb.js (IndexedDB), outbox.js/sync.js (offline check-ins),
-// charts.js (plotly, loaded lazily), views/* (screens).
+// Relief's web app: boot, layout and routing. One concern per module:
+// session.js (sign-in/out, start-up), api.js (HTTP + tokens), idb.js (IndexedDB),
+// outbox.js/sync.js (offline check-ins), charts.js (plotly, loaded lazily), views/* (screens).
+//
+// What a patient's phone needs to draw today's check-in is all this module imports: the
+// check-in view, its form and dom.js (plus device.js, a localStorage read). Everything
+// else, the session included, is imported once that form is on the screen.
 
-import * as api from "./api.js";
-import { announce, confirmDialog, h } from "./dom.js";
-import * as idb from "./idb.js";
-import * as sync from "./sync.js";
+import { signedInRole } from "./device.js";
+import { h } from "./dom.js";
 import { checkinView } from "./views/checkin.js";
-import { acceptView, signInView } from "./views/signin.js";
 
-// The check-in and sign-in screens are in the first download; the others load when opened.
-const lazy = (path, name) => async (...args) => (await import(path))[name](ctx, ...args);
+// Screens other than the check-in load when opened (and, when someone is signed in, once
+// their profile is known: a patient may tap "My recovery" before start-up has read it).
+const lazy =
+  (path, name) =>
+  async (...args) => {
+    const [module] = await Promise.all([import(path), ctx.user ? ctx.whenProfile() : null]);
+    return module[name](ctx, ...args);
+  };
+const signInView = lazy("./views/signin.js", "signInView");
+const acceptView = lazy("./views/signin.js", "acceptView");
 const recoveryView = lazy("./views/recovery.js", "recoveryView");
 const editView = lazy("./views/recovery.js", "editView");
 const patientsView = lazy("./views/patients.js", "patientsView");
@@ -20,17 +29,36 @@ const inviteView = lazy("./views/invite.js", "inviteView");
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
-const syncStatus = document.getElementById("sync-status");
 const signOutButton = document.getElementById("sign-out");
 
+let session = null; // the session.js module, once loaded
+const loadSession = () => {
+  session ??= import("./session.js");
+  return session;
+};
+
+let profileRead; // resolves the stored profile once start-up has read it
+const storedProfile = new Promise((resolve) => {
+  profileRead = resolve;
+});
+
 const ctx = {
+  // The signed-in user's profile; on a patient's phone, {role: "patient"} alone until the
+  // profile has been read from IndexedDB.
   user: null,
+  /** The signed-in user's full profile, once known (null: nobody is signed in after all). */
+  whenProfile: () => (ctx.user?.id ? Promise.resolve(ctx.user) : storedProfile),
   notice: null, // a message for the next sign-in screen
   navigate: (path) => {
     if (location.hash === `#${path}`) route();
     else location.hash = path;
   },
-  signedIn: (user) => signedIn(user),
+  route: () => route(),
+  currentPath: () => currentPath(),
+  focusNext: () => {
+    moveFocus = true;
+  },
+  signedIn: async (user) => (await loadSession()).signedIn(user),
 };
 
 // --------------------------------------------------------------------------- routes
@@ -47,8 +75,8 @@ const PHYSICIAN_ROUTES = [
   [/^\/invite$/, () => inviteView()],
 ];
 const PUBLIC_ROUTES = [
-  [/^\/accept$/, () => acceptView(ctx)],
-  [/^.*$/, () => signInView(ctx)],
+  [/^\/accept$/, () => acceptView()],
+  [/^.*$/, () => signInView()],
 ];
 const NAV = {
   patient: [
@@ -89,7 +117,7 @@ async function route() {
   try {
     node = await view(...m.slice(1));
   } catch (error) {
-    node = errorView(error);
+    node = await errorView(error);
   }
   if (token !== renderToken) return; // a newer navigation won
   main.replaceChildren(node);
@@ -103,7 +131,7 @@ async function route() {
 let moveFocus = false; // not on the first render: the page just loaded
 
 function errorView(error) {
-  if (error?.sessionExpired) return signInView(ctx);
+  if (error?.sessionExpired) return signInView();
   const offline = error?.network;
   return h(
     "section",
@@ -131,154 +159,53 @@ function renderNav(path) {
   signOutButton.hidden = !ctx.user;
 }
 
-// --------------------------------------------------------------------------- sync status
-
-function renderSync(s) {
-  if (!ctx.user || ctx.user.role !== "patient") {
-    syncStatus.replaceChildren();
-    return;
-  }
-  const parts = [];
-  if (!navigator.onLine) parts.push("Offline");
-  if (s.waiting > 0) parts.push(`${s.waiting} waiting to sync`);
-  else if (navigator.onLine && !s.stopped) parts.push("All synced");
-  syncStatus.textContent = parts.join(" · ");
-  syncStatus.dataset.waiting = String(s.waiting);
-  syncStatus.classList.toggle("pending", s.waiting > 0);
-  if (s.stopped === "auth") showSessionEnded();
-}
-sync.onChange(renderSync);
-addEventListener("online", () => renderSync(sync.status()));
-addEventListener("offline", () => renderSync(sync.status()));
-
-// --------------------------------------------------------------------------- session
-
-async function signedIn(user) {
-  sessionEndedShown = false;
-  ctx.user = user;
-  ctx.notice = null;
-  await idb.setMeta("user", user);
-  moveFocus = true;
-  if (currentPath() === "/") route();
-  else ctx.navigate("/");
-  if (user.role === "patient") sync.start(user);
-}
-
-let sessionEndedShown = false;
-async function showSessionEnded() {
-  if (sessionEndedShown || !ctx.user) return;
-  sessionEndedShown = true;
-  const user = ctx.user;
-  ctx.user = null;
-  ctx.lastEmail = user.email;
-  sync.stop();
-  const waiting = (await idb.outboxStore.all().catch(() => [])).filter(
-    (item) => item.owner === user.id,
-  ).length;
-  ctx.notice =
-    waiting > 0
-      ? `Your session has ended. Sign in again to send ${waiting} waiting check-in${waiting === 1 ? "" : "s"}.`
-      : "Your session has ended. Please sign in again.";
-  await route();
-  announce(ctx.notice);
-}
-api.onSessionExpired(() => {
-  sessionEndedShown = false;
-  showSessionEnded();
-});
-
-async function signOut() {
-  const waiting = ctx.user?.role === "patient" ? await sync.refreshCount() : 0;
-  if (waiting > 0) {
-    const choice = await confirmDialog({
-      title: "Check-ins not sent yet",
-      message:
-        `${waiting} check-in${waiting === 1 ? " has" : "s have"} not reached the clinic yet. ` +
-        "Signing out deletes them from this device.",
-      buttons: [
-        { value: "sync", label: "Try to send now", kind: "primary" },
-        { value: "discard", label: "Sign out and delete them", kind: "danger" },
-        { value: "cancel", label: "Cancel" },
-      ],
-    });
-    if (choice === "sync") {
-      const result = await sync.flush();
-      announce(
-        result.remaining === 0
-          ? "All check-ins sent."
-          : `${result.remaining} still waiting: you may be offline.`,
-      );
-      if (result.remaining > 0) return;
-    } else if (choice !== "discard") return;
-  }
-  try {
-    await api.signOut();
-  } catch (error) {
-    if (error?.network) {
-      await confirmDialog({
-        title: "You are offline",
-        message: "Signing out needs a connection, to end your session on the server.",
-        buttons: [{ value: "ok", label: "OK", kind: "primary" }],
-      });
-      return;
-    }
-  }
-  await clearDevice();
-  ctx.user = null;
-  ctx.notice = "You have signed out.";
-  location.hash = "/";
-  route();
-  announce("You have signed out.");
-}
-
-/** Removes everything this app keeps on the device: IndexedDB, caches, web storage. */
-async function clearDevice() {
-  sync.stop();
-  api.forgetAccess();
-  await idb.destroy().catch(() => {});
-  if (globalThis.caches) {
-    const names = await caches.keys();
-    await Promise.all(names.filter((n) => n.startsWith("relief-")).map((n) => caches.delete(n)));
-  }
-  localStorage.clear();
-  sessionStorage.clear();
-}
-
-signOutButton.addEventListener("click", signOut);
-
 // --------------------------------------------------------------------------- boot
+
+signOutButton.addEventListener("click", async () => {
+  await storedProfile; // the session module has been set up
+  (await loadSession()).signOut();
+});
 
 document.querySelector(".skip-link")?.addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
 });
 
+function ready() {
+  document.documentElement.dataset.ready = "true";
+  performance.mark("relief:ready");
+}
+
 async function boot() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
-  const known = await idb.getMeta("user").catch(() => undefined);
   addEventListener("hashchange", route);
-  // Offline first: whoever signed in on this device gets their screen at once (no token is
-  // needed to check in); the session is confirmed in the background.
-  ctx.user = known ?? null;
-  await route();
-  document.documentElement.dataset.ready = "true";
-  performance.mark("relief:ready");
-  if (!known) return;
-  try {
-    const user = await api.refresh();
-    ctx.user = user;
-    await idb.setMeta("user", user);
-  } catch (error) {
-    // NetworkError: offline, carry on. SessionExpired: the listener asks to sign in again.
-    if (!error?.network && !error?.sessionExpired) throw error;
+  // Offline first. A patient's phone draws the check-in form straight away: it needs no
+  // profile, no token and no network (a check-in goes into the outbox first). The session
+  // module, the stored profile and the server's word on the session follow.
+  const fastPath = signedInRole() === "patient" && currentPath() === "/";
+  if (fastPath) {
+    ctx.user = { role: "patient" };
+    await route();
+    ready();
   }
-  if (ctx.user?.role === "patient") sync.start(ctx.user);
+  const { restore, resume } = await loadSession();
+  const known = await restore(ctx);
+  profileRead(known);
+  const stale = fastPath && known?.role !== "patient";
+  ctx.user = known;
+  if (!fastPath || stale) {
+    await route();
+    ready();
+  }
+  if (known) await resume();
 }
 
-addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible" && ctx.user?.role === "patient") sync.flush();
+addEventListener("visibilitychange", async () => {
+  if (document.visibilityState === "visible" && ctx.user?.role === "patient") {
+    (await import("./sync.js")).flush();
+  }
 });
 
 boot();

@@ -39,12 +39,14 @@ self.addEventListener("activate", (event) => {
 });
 
 async function fromCacheFirst(request, key) {
-  const cache = await caches.open(SHELL_CACHE);
-  const hit = await cache.match(key);
+  const hit = await caches.match(key, { cacheName: SHELL_CACHE });
   if (hit) return hit;
   const response = await fetch(request);
   // The cache may have been emptied (sign-out clears caches): fill it again as we go.
-  if (response.ok && response.type === "basic") await cache.put(key, response.clone());
+  if (response.ok && response.type === "basic") {
+    const cache = await caches.open(SHELL_CACHE);
+    await cache.put(key, response.clone());
+  }
   return response;
 }
 

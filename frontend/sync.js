@@ -107,6 +107,12 @@ export async function refreshCount() {
   return waiting;
 }
 
+/** Makes `user` the owner of new check-ins and counts theirs, without sending anything yet. */
+export async function adopt(user) {
+  owner = user.id;
+  return refreshCount();
+}
+
 /** Starts syncing for `user` (after sign-in or a restored session). */
 export async function start(user) {
   owner = user.id;

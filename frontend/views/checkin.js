@@ -1,13 +1,21 @@
 // Today's check-in: the patient's home screen. Works offline: a check-in goes into the
 // IndexedDB outbox first, then is sent; the patient is told which of the two happened.
+//
+// Drawing the form needs only form.js and dom.js: the modules for sending (sync, api) and
+// for the aftercare card are imported after it is on the screen, so that a tap on a pain
+// score registers as early as possible.
 
-import { json } from "../api.js";
-import { CONTACT_CLINIC, FLAG_ADVICE, URGENT, aftercareFor } from "../aftercare.js";
-import { daysSinceLastVisit, isoWithOffset, localDate } from "../dates.js";
 import { announce, h } from "../dom.js";
-import { getMeta, setMeta } from "../idb.js";
-import * as sync from "../sync.js";
 import { entryForm, resetForm } from "./form.js";
+
+const later = () =>
+  Promise.all([
+    import("../api.js"),
+    import("../aftercare.js"),
+    import("../dates.js"),
+    import("../idb.js"),
+    import("../sync.js"),
+  ]).then(([api, aftercare, dates, idb, sync]) => ({ api, aftercare, dates, idb, sync }));
 
 const SEND_WAIT_MS = 4000;
 
@@ -16,29 +24,30 @@ function timeText(date) {
 }
 
 /** Visits for aftercare: from the server when online, else the last copy on this device. */
-async function knownVisits() {
+async function knownVisits({ api, idb }) {
   try {
-    const page = await json("/api/v1/visits/?page_size=5");
+    const page = await api.json("/api/v1/visits/?page_size=5");
     const visits = page.results.map((v) => ({ id: v.id, local_date: v.local_date }));
-    await setMeta("visits", visits);
+    await idb.setMeta("visits", visits);
     return visits;
   } catch (error) {
     if (error?.sessionExpired) throw error;
-    return (await getMeta("visits").catch(() => null)) ?? [];
+    return (await idb.getMeta("visits").catch(() => null)) ?? [];
   }
 }
 
-async function latestFlags(visit) {
+async function latestFlags({ api }, visit) {
   if (!visit) return [];
   try {
-    const report = await json(`/api/v1/visits/${visit.id}/recovery/`);
+    const report = await api.json(`/api/v1/visits/${visit.id}/recovery/`);
     return report.flags ?? [];
   } catch {
     return [];
   }
 }
 
-function aftercareSection(day, flags) {
+function aftercareSection({ aftercare }, day, flags) {
+  const { CONTACT_CLINIC, FLAG_ADVICE, URGENT, aftercareFor } = aftercare;
   const advice = aftercareFor(day);
   const personal = flags
     .map((f) => FLAG_ADVICE[f.code])
@@ -85,16 +94,23 @@ function aftercareSection(day, flags) {
   );
 }
 
-export async function checkinView(ctx) {
-  const today = localDate(new Date(), ctx.user.timezone || undefined);
+const greeting = (user) => {
+  const first = user?.display_name ? user.display_name.split(" ")[0] : "";
+  return first ? `How are you today, ${first}?` : "How are you today?";
+};
+
+export function checkinView(ctx) {
   const aftercareSlot = h("div", { class: "aftercare-slot" });
-  const first = ctx.user.display_name ? ctx.user.display_name.split(" ")[0] : "";
+  const heading = h("h1", { tabindex: "-1", text: greeting(ctx.user) });
+  const modules = later();
 
   const form = entryForm({
     submitLabel: "Save check-in",
     onSubmit: async (values, { status }) => {
       const now = new Date();
-      const item = await sync.queue({ ...values, felt_at: isoWithOffset(now) });
+      const [{ dates, sync }, user] = await Promise.all([modules, ctx.whenProfile()]);
+      if (!user) return; // nobody is signed in after all: the sign-in screen replaces this
+      const item = await sync.queue({ ...values, felt_at: dates.isoWithOffset(now) });
       resetForm(form);
       // Try to send at once, but never keep the patient waiting on a slow network.
       await Promise.race([
@@ -117,20 +133,30 @@ export async function checkinView(ctx) {
   const view = h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: first ? `How are you today, ${first}?` : "How are you today?" }),
+    heading,
     h("p", { class: "lead", text: "Tap a number for each, then save. It takes a few seconds." }),
     form,
     aftercareSlot,
   );
 
-  // Aftercare needs the visits; fill it in without holding up the form.
-  knownVisits()
-    .then(async (visits) => {
-      const day = daysSinceLastVisit(visits, today);
-      const latest = [...visits].sort((a, b) => (a.local_date < b.local_date ? 1 : -1))[0];
-      const flags = navigator.onLine ? await latestFlags(latest) : [];
-      aftercareSlot.replaceChildren(aftercareSection(day, flags));
+  // The greeting and the aftercare card need the profile and the visits: fill them in
+  // without holding up the form.
+  Promise.all([modules, ctx.whenProfile()])
+    .then(async ([loaded, user]) => {
+      if (!user) return;
+      heading.textContent = greeting(user);
+      if (heading.isConnected) document.title = `${heading.textContent} · Relief`;
+      const today = loaded.dates.localDate(new Date(), user.timezone || undefined);
+      try {
+        const visits = await knownVisits(loaded);
+        const day = loaded.dates.daysSinceLastVisit(visits, today);
+        const latest = [...visits].sort((a, b) => (a.local_date < b.local_date ? 1 : -1))[0];
+        const flags = navigator.onLine ? await latestFlags(loaded, latest) : [];
+        aftercareSlot.replaceChildren(aftercareSection(loaded, day, flags));
+      } catch {
+        aftercareSlot.replaceChildren(aftercareSection(loaded, null, []));
+      }
     })
-    .catch(() => aftercareSlot.replaceChildren(aftercareSection(null, [])));
+    .catch(() => {});
   return view;
 }

@@ -1,0 +1,68 @@
+"""A patient's phone draws today's check-in before the server has confirmed the session, and
+a check-in made in that moment is kept for that patient and sent once the session is back."""
+
+from __future__ import annotations
+
+import pytest
+
+from diary.models import Entry
+from tests.e2e.conftest import (
+    check_in,
+    csp_violations,
+    outbox_ids,
+    sign_in,
+    wait_for_service_worker,
+    wait_until,
+)
+from tests.factories import PASSWORD, PatientFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STORAGE = "() => Object.fromEntries(Object.entries(localStorage))"
+
+
+def test_check_in_is_usable_before_the_session_refresh_answers(live_server, page, context):
+    patient = PatientFactory(email="quick@example.org", display_name="Quinn Quick")
+    sign_in(page, live_server.url, patient.email, PASSWORD)
+    page.wait_for_selector("form.checkin")
+    wait_for_service_worker(page)
+    # All the device remembers outside IndexedDB: the role, no name, id or token.
+    assert page.evaluate(STORAGE) == {"relief.role": "patient"}
+
+    # The next start: the refresh (the session's round trip) is held back.
+    held = []
+    page.route("**/api/v1/auth/token/refresh/", lambda route: held.append(route))
+    page.reload()
+    page.wait_for_selector("form.checkin")
+    wait_until(lambda: len(held) == 1)  # still unanswered: the form did not wait for it
+    page.wait_for_function("() => document.querySelector('h1').textContent.includes('Quinn')")
+
+    entry_id = check_in(page, pain=2, soreness=1, notes="before the session was back")
+    assert "waiting to sync" in page.locator("[data-saved]").inner_text()
+    assert outbox_ids(page) == [entry_id]
+    assert not Entry.objects.exists()
+
+    # The session is confirmed: the check-in made meanwhile is the patient's and is sent.
+    held[0].continue_()
+    page.unroute("**/api/v1/auth/token/refresh/")
+    page.wait_for_function(
+        "() => document.getElementById('sync-status').dataset.waiting == 0", timeout=20000
+    )
+    entry = Entry.objects.get()
+    assert (str(entry.id), entry.patient_id, entry.notes) == (
+        entry_id,
+        patient.id,
+        "before the session was back",
+    )
+    assert outbox_ids(page) == []
+    assert csp_violations(page) == []
+
+
+def test_a_stale_marker_without_a_stored_profile_shows_sign_in(live_server, page):
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("html[data-ready=true]")
+    page.evaluate("() => localStorage.setItem('relief.role', 'patient')")
+    page.reload()
+    page.wait_for_selector("h1:text('Sign in to Relief')")
+    assert page.locator("#sign-out").is_hidden()
+    assert page.evaluate(STORAGE) == {}
