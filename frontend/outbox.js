@@ -48,21 +48,92 @@ export function newItem(entry, { id, now = new Date() }) {
   return { id, queued_at: now.toISOString(), attempts: 0, last_error: null, entry: { ...entry } };
 }
 
+// ----------------------------------------------------------------------------- refusals
+
 /**
- * Sends every queued item once, oldest first. `store` has all() / remove(id) / put(item);
- * `send(item)` resolves to an HTTP status, rejects with a network error, or rejects with an
- * error whose `sessionExpired` is true. Stops at the first network failure (the rest would
- * fail too) or at an ended session. Returns {sent, remaining, rejected, stopped}.
+ * An item the server refused (invalid content, or an id that is not ours) waits for the
+ * patient, who sees why and either edits and resends it or discards it: sending the same
+ * content again cannot help, so flushes skip it until then.
+ */
+export const isRefused = (item) => Boolean(item.refused);
+
+/** The items a flush sends: everything but the refused. */
+export const sendable = (items) => items.filter((item) => !isRefused(item));
+
+function refusedMark(item, { status, fields }) {
+  return {
+    ...item,
+    attempts: item.attempts + 1,
+    last_error: refusalText({ status, fields }),
+    refused: { status: String(status), fields: fields && typeof fields === "object" ? fields : {} },
+  };
+}
+
+/** Why the server refused an item, in short (e.g. "invalid: pain"). */
+function refusalText({ status, fields }) {
+  const names = Object.keys(fields || {});
+  return names.length ? `${status}: ${names.join(", ")}` : String(status);
+}
+
+const FIELD_NAMES = {
+  felt_at: "Time",
+  pain: "Pain",
+  soreness: "Soreness",
+  bruising: "Bruising",
+  iced: "Ice",
+  heated: "Heat",
+  strenuous_activity: "Strenuous activity",
+  notes: "Notes",
+  id: "Check-in",
+};
+
+/** What to tell the patient about a refused item: one line per field error. */
+export function refusalMessages(item) {
+  const refused = item.refused;
+  if (!refused) return [];
+  const lines = [];
+  for (const [field, messages] of Object.entries(refused.fields || {})) {
+    const name = FIELD_NAMES[field] ?? field.replace(/_/g, " ");
+    for (const message of [].concat(messages)) lines.push(`${name}: ${message}`);
+  }
+  if (lines.length) return lines;
+  return refused.status === "not_found"
+    ? ["The clinic's server does not accept this check-in from your account."]
+    : ["The clinic's server did not accept this check-in."];
+}
+
+/**
+ * The item with the patient's corrected values, ready to be sent again. Its time stays
+ * when it was made unless the server refused the time itself (a phone clock set wrong):
+ * then it is stamped `now` (an ISO string with offset).
+ */
+export function revised(item, values, { now }) {
+  const timeRefused = Boolean(item.refused?.fields?.felt_at);
+  const entry = { ...item.entry, ...values, felt_at: timeRefused ? now : item.entry.felt_at };
+  const { refused: _refused, ...rest } = item;
+  return { ...rest, entry, attempts: 0, last_error: null };
+}
+
+// ----------------------------------------------------------------------------- sending
+
+/**
+ * Sends every queued item once, oldest first, skipping refused ones. `store` has all() /
+ * remove(id) / put(item); `send(item)` resolves to an HTTP status (or {status, body}),
+ * rejects with a network error, or rejects with an error whose `sessionExpired` is true.
+ * Stops at the first network failure (the rest would fail too) or at an ended session.
+ * Returns {sent, remaining, rejected, stopped}; `remaining` counts refused items too.
  */
 export async function flushOnce({ store, send }) {
-  const items = syncOrder(await store.all());
+  const items = syncOrder(sendable(await store.all()));
   let sent = 0;
   let rejected = 0;
   let stopped = null;
   for (const item of items) {
     let status;
+    let body = null;
     try {
-      status = await send(item);
+      const answer = await send(item);
+      ({ status, body = null } = typeof answer === "number" ? { status: answer } : answer);
     } catch (error) {
       stopped = error?.sessionExpired ? "auth" : "network";
       await store.put({ ...item, attempts: item.attempts + 1, last_error: stopped });
@@ -74,7 +145,7 @@ export async function flushOnce({ store, send }) {
       sent += 1;
     } else if (outcome === "rejected") {
       rejected += 1;
-      await store.put({ ...item, attempts: item.attempts + 1, last_error: `HTTP ${status}` });
+      await store.put(refusedMark(item, { status: `HTTP ${status}`, fields: body?.fields }));
     } else {
       stopped = outcome === "auth" ? "auth" : "retry";
       await store.put({ ...item, attempts: item.attempts + 1, last_error: `HTTP ${status}` });
@@ -143,12 +214,6 @@ export function batchBody(items) {
   return { entries: items.map((item) => ({ id: item.id, ...entryBody(item) })) };
 }
 
-/** Why the server refused an item, for the patient to see (e.g. "invalid: pain"). */
-function refusal(result) {
-  const fields = Object.keys(result?.fields || {});
-  return fields.length ? `${result.status}: ${fields.join(", ")}` : String(result?.status);
-}
-
 const mark = (store, item, error) =>
   store.put({ ...item, attempts: item.attempts + 1, last_error: error });
 
@@ -160,7 +225,7 @@ const mark = (store, item, error) =>
  * says `unsupported: true`. Returns {sent, remaining, rejected, stopped}.
  */
 export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_SIZE }) {
-  const items = syncOrder(await store.all());
+  const items = syncOrder(sendable(await store.all()));
   let sent = 0;
   let rejected = 0;
   let stopped = null;
@@ -194,10 +259,10 @@ export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_S
           sent += 1;
         } else if (outcome === "rejected") {
           rejected += 1;
-          await mark(store, item, refusal(result));
+          await store.put(refusedMark(item, result));
         } else {
           stopped = "retry";
-          await mark(store, item, `unexpected result ${refusal(result)}`);
+          await mark(store, item, `unexpected result ${refusalText(result ?? {})}`);
         }
       }
       continue;

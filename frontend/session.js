@@ -19,11 +19,14 @@ function renderSync(s) {
     return;
   }
   const parts = [];
+  const refused = s.refused ?? 0;
   if (!navigator.onLine) parts.push("Offline");
-  if (s.waiting > 0) parts.push(`${s.waiting} waiting to sync`);
-  else if (navigator.onLine && !s.stopped) parts.push("All synced");
+  if (s.waiting > refused) parts.push(`${s.waiting - refused} waiting to sync`);
+  if (refused > 0) parts.push(`${refused} not accepted`);
+  if (s.waiting === 0 && navigator.onLine && !s.stopped) parts.push("All synced");
   syncStatus.textContent = parts.join(" · ");
   syncStatus.dataset.waiting = String(s.waiting);
+  syncStatus.dataset.refused = String(refused);
   syncStatus.classList.toggle("pending", s.waiting > 0);
   if (s.stopped === "auth") showSessionEnded();
 }

@@ -4,6 +4,7 @@
 // wires it to IndexedDB, the API client and the page's events.
 
 import { request } from "./api.js";
+import { isoWithOffset } from "./dates.js";
 import { outboxStore } from "./idb.js";
 import {
   backoff,
@@ -11,7 +12,9 @@ import {
   entryBody,
   flushBatches,
   flushOnce,
+  isRefused,
   newItem,
+  revised,
   singleFlight,
 } from "./outbox.js";
 
@@ -20,7 +23,8 @@ const listeners = new Set();
 let owner = null; // the signed-in user's id: only their check-ins are sent
 let timer = null;
 let failures = 0;
-let state = { waiting: 0, stopped: null, syncing: false };
+// waiting: everything in this patient's outbox; refused: those the server would not take.
+let state = { waiting: 0, refused: 0, stopped: null, syncing: false };
 let batchSupported = true; // until a server answers 404/405 to POST /entries/sync/
 
 const mine = {
@@ -42,12 +46,8 @@ export function onChange(listener) {
 
 export const status = () => state;
 
-async function sendItem(item) {
-  const { status } = await request(`/api/v1/entries/${item.id}/`, {
-    method: "PUT",
-    body: entryBody(item),
-  });
-  return status;
+function sendItem(item) {
+  return request(`/api/v1/entries/${item.id}/`, { method: "PUT", body: entryBody(item) });
 }
 
 /** The whole outbox (up to 500 at a time) in one request: one result per entry. */
@@ -68,12 +68,17 @@ const flushShared = singleFlight(async () => {
   }
 });
 
+const counts = async () => {
+  const items = await mine.all();
+  return { waiting: items.length, refused: items.filter(isRefused).length };
+};
+
 /** Sends what is waiting (if anyone is signed in). Resolves to flushOnce's result. */
 export async function flush() {
   if (!owner) return { sent: 0, remaining: 0, stopped: null };
   const result = await flushShared();
   failures = result.stopped && result.stopped !== "auth" ? failures + 1 : 0;
-  emit({ waiting: result.remaining, stopped: result.stopped, syncing: false });
+  emit({ ...(await counts().catch(() => ({}))), stopped: result.stopped, syncing: false });
   schedule();
   return result;
 }
@@ -81,7 +86,7 @@ export async function flush() {
 function schedule() {
   clearTimeout(timer);
   if (!owner || state.stopped === "auth") return;
-  if (state.waiting > 0 || failures > 0) {
+  if (state.waiting > state.refused || failures > 0) {
     timer = setTimeout(flush, failures ? backoff(failures) : TIMER_MS);
   }
 }
@@ -90,8 +95,31 @@ function schedule() {
 export async function queue(entry) {
   const item = { ...newItem(entry, { id: crypto.randomUUID() }), owner };
   await outboxStore.put(item);
-  emit({ waiting: (await mine.all()).length });
+  emit(await counts());
   return item;
+}
+
+/** The check-ins the server refused, oldest first, for the patient to fix or discard. */
+export async function refusedItems() {
+  return (await mine.all())
+    .filter(isRefused)
+    .sort((a, b) => (a.queued_at < b.queued_at ? -1 : 1));
+}
+
+/** Deletes a refused check-in from this device (the patient chose to). */
+export async function discard(id) {
+  const item = (await mine.all()).find((i) => i.id === id);
+  if (item) await outboxStore.remove(id);
+  emit(await counts());
+}
+
+/** Replaces a refused check-in's values with the patient's corrections and sends it again. */
+export async function resend(id, values) {
+  const item = (await mine.all()).find((i) => i.id === id);
+  if (!item) return null;
+  await outboxStore.put(revised(item, values, { now: isoWithOffset(new Date()) }));
+  emit(await counts());
+  return flush();
 }
 
 export async function isWaiting(id) {
@@ -102,9 +130,9 @@ export const waitingItems = () => mine.all();
 
 export async function refreshCount() {
   if (!owner) return 0;
-  const waiting = (await mine.all()).length;
-  emit({ waiting });
-  return waiting;
+  const now = await counts();
+  emit(now);
+  return now.waiting;
 }
 
 /** Makes `user` the owner of new check-ins and counts theirs, without sending anything yet. */
@@ -125,7 +153,7 @@ export async function start(user) {
 export function stop() {
   owner = null;
   clearTimeout(timer);
-  emit({ waiting: 0, stopped: null, syncing: false });
+  emit({ waiting: 0, refused: 0, stopped: null, syncing: false });
 }
 
 globalThis.addEventListener?.("online", () => {

@@ -99,7 +99,33 @@ const greeting = (user) => {
   return first ? `How are you today, ${first}?` : "How are you today?";
 };
 
+/** Keeps `slot` showing the check-ins the server refused, redrawn when that set changes. */
+function watchRefused(slot, { sync }, timeZone) {
+  let shown = "";
+  let latest = 0;
+  const redraw = async () => {
+    const call = ++latest;
+    const [items, { refusedCard }] = await Promise.all([
+      sync.refusedItems(),
+      import("./refused.js"),
+    ]);
+    const key = items.map((i) => `${i.id}:${i.attempts}`).join(",");
+    if (call !== latest || key === shown) return; // a newer redraw has the fresher list
+    shown = key;
+    slot.replaceChildren(...[refusedCard({ items, sync, timeZone })].filter(Boolean));
+  };
+  let stop = null;
+  stop = sync.onChange((state) => {
+    if (!slot.isConnected) {
+      stop?.(); // the patient has left the check-in screen
+      return;
+    }
+    if (state.refused > 0 || shown) redraw().catch(() => {});
+  });
+}
+
 export function checkinView(ctx) {
+  const refusedSlot = h("div", { class: "refused-slot" });
   const aftercareSlot = h("div", { class: "aftercare-slot" });
   const heading = h("h1", { tabindex: "-1", text: greeting(ctx.user) });
   const modules = later();
@@ -118,13 +144,22 @@ export function checkinView(ctx) {
         new Promise((resolve) => setTimeout(resolve, SEND_WAIT_MS)),
       ]);
       const waiting = await sync.isWaiting(item.id);
-      const count = sync.status().waiting;
-      const text = waiting
-        ? `Check-in saved on this phone at ${timeText(now)}. It will be sent when you are back online (${count} waiting to sync).`
-        : `Check-in saved at ${timeText(now)}. Thank you!`;
-      status.replaceChildren(
-        h("p", { class: `message ${waiting ? "pending" : "success"}`, "data-saved": item.id }, text),
-      );
+      const refused = waiting && (await sync.refusedItems()).some((i) => i.id === item.id);
+      const count = sync.status().waiting - sync.status().refused;
+      let kind = "success";
+      let text = `Check-in saved at ${timeText(now)}. Thank you!`;
+      if (refused) {
+        kind = "error";
+        text =
+          "The clinic's server did not accept this check-in. See “Not accepted by the clinic” " +
+          "above to correct it or discard it.";
+      } else if (waiting) {
+        kind = "pending";
+        text =
+          `Check-in saved on this phone at ${timeText(now)}. It will be sent when you are ` +
+          `back online (${count} waiting to sync).`;
+      }
+      status.replaceChildren(h("p", { class: `message ${kind}`, "data-saved": item.id }, text));
       status.scrollIntoView({ block: "nearest" });
       announce(text);
     },
@@ -135,6 +170,7 @@ export function checkinView(ctx) {
     { class: "stack" },
     heading,
     h("p", { class: "lead", text: "Tap a number for each, then save. It takes a few seconds." }),
+    refusedSlot,
     form,
     aftercareSlot,
   );
@@ -146,6 +182,7 @@ export function checkinView(ctx) {
       if (!user) return;
       heading.textContent = greeting(user);
       if (heading.isConnected) document.title = `${heading.textContent} · Relief`;
+      watchRefused(refusedSlot, loaded, user.timezone || undefined);
       const today = loaded.dates.localDate(new Date(), user.timezone || undefined);
       try {
         const visits = await knownVisits(loaded);

@@ -4,7 +4,8 @@ import { formatDateTime } from "../dates.js";
 import { h } from "../dom.js";
 import { BRUISING, label } from "../format.js";
 
-function facts(entry) {
+/** "Pain 3 · soreness 2 · bruising none · ice": one line about a check-in. */
+export function facts(entry) {
   const done = [
     entry.iced ? "ice" : null,
     entry.heated ? "heat" : null,
@@ -34,7 +35,9 @@ export function entryList({ entries, waiting = [], timeZone, actions = null, emp
           "p",
           { class: "entry-when" },
           formatDateTime(item.entry.felt_at, timeZone),
-          h("span", { class: "badge pending", text: "Waiting to sync" }),
+          item.refused
+            ? h("span", { class: "badge warn", text: "Not accepted" })
+            : h("span", { class: "badge pending", text: "Waiting to sync" }),
         ),
         h("p", { text: facts(item.entry) }),
         item.entry.notes ? h("p", { class: "entry-notes", text: item.entry.notes }) : null,

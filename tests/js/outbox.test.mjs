@@ -12,6 +12,9 @@ import {
   flushBatches,
   flushOnce,
   newItem,
+  refusalMessages,
+  revised,
+  sendable,
   singleFlight,
   syncOrder,
 } from "../../frontend/outbox.js";
@@ -263,4 +266,64 @@ test("without a batch endpoint (404/405) each item goes by PUT", async () => {
     assert.deepEqual(puts, ["1", "2"]);
     assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null, unsupported: true });
   }
+});
+
+// ----------------------------------------------------------------------------- refusals
+
+function refusedBatch(fields) {
+  return async (items) => ({
+    status: 200,
+    body: { results: items.map((i) => ({ id: i.id, status: "invalid", fields })) },
+  });
+}
+
+test("a refused item keeps the server's reasons and is not sent again", async () => {
+  const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
+  const fields = { felt_at: ["Cannot be more than 10 minutes in the future."] };
+  await flushBatches({ store, sendBatch: refusedBatch(fields), send: async () => 400 });
+  assert.deepEqual(store.map.get("1").refused, { status: "invalid", fields });
+  assert.deepEqual(refusalMessages(store.map.get("1")), [
+    "Time: Cannot be more than 10 minutes in the future.",
+  ]);
+  let sent = 0;
+  const again = await flushBatches({
+    store,
+    sendBatch: async (items) => {
+      sent += items.length;
+      return { status: 200, body: { results: [] } };
+    },
+    send: async () => assert.fail("no fallback"),
+  });
+  assert.equal(sent, 0);
+  assert.deepEqual(again, { sent: 0, remaining: 1, rejected: 0, stopped: null });
+  assert.deepEqual(sendable(await store.all()), []);
+});
+
+test("a single PUT refused with field errors keeps them too", async () => {
+  const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
+  const body = { code: "invalid", detail: "Invalid input: notes.", fields: { notes: ["Bad."] } };
+  const result = await flushOnce({ store, send: async () => ({ status: 400, body }) });
+  assert.deepEqual(result, { sent: 0, remaining: 1, rejected: 1, stopped: null });
+  assert.deepEqual(store.map.get("1").refused, { status: "HTTP 400", fields: { notes: ["Bad."] } });
+  assert.deepEqual(refusalMessages(store.map.get("1")), ["Notes: Bad."]);
+});
+
+test("a refusal without field errors still explains itself", () => {
+  const refused = (status) => ({ ...item("1", "2026-03-01T09:00:00Z"), refused: { status, fields: {} } });
+  assert.match(refusalMessages(refused("not_found"))[0], /does not accept this check-in/);
+  assert.match(refusalMessages(refused("HTTP 422"))[0], /did not accept/);
+  assert.deepEqual(refusalMessages(item("2", "2026-03-01T09:00:00Z")), []);
+});
+
+test("a corrected item is sendable again, its time kept unless the time was refused", () => {
+  const base = item("1", "2026-03-01T09:00:00Z");
+  const notesRefused = { ...base, attempts: 2, refused: { status: "invalid", fields: { notes: ["x"] } } };
+  const fixed = revised(notesRefused, { pain: 5, notes: "ok" }, { now: "2026-03-02T08:00:00+01:00" });
+  assert.equal(fixed.refused, undefined);
+  assert.deepEqual(sendable([fixed]), [fixed]);
+  assert.deepEqual([fixed.entry.pain, fixed.entry.notes, fixed.entry.felt_at], [5, "ok", entry.felt_at]);
+  assert.deepEqual([fixed.id, fixed.attempts, fixed.last_error], ["1", 0, null]);
+  const clock = { ...base, refused: { status: "invalid", fields: { felt_at: ["future"] } } };
+  assert.equal(revised(clock, {}, { now: "2026-03-02T08:00:00+01:00" }).entry.felt_at,
+    "2026-03-02T08:00:00+01:00");
 });
