@@ -9,9 +9,8 @@ from typing import Any, ClassVar
 
 from django.utils import timezone
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import User
 from accounts.session_cache import Known, session_cache
@@ -34,18 +33,18 @@ class RevocableJWTAuthentication(JWTAuthentication):
     by its exact text, and its expiry is checked again on every use.
     """
 
-    _decoded: ClassVar[OrderedDict[bytes, Any]] = OrderedDict()
+    _decoded: ClassVar[OrderedDict[bytes, tuple[Any, float]]] = OrderedDict()
 
     def get_validated_token(self, raw_token: bytes) -> Any:
-        token = self._decoded.get(raw_token)
-        if token is not None:
-            try:
-                token.check_exp(current_time=aware_utcnow())
+        kept = self._decoded.get(raw_token)
+        if kept is not None:
+            token, expires = kept
+            if time.time() < expires:
                 return token
-            except TokenError:  # expired since: decode again for simplejwt's own 401
-                self._decoded.pop(raw_token, None)
+            self._decoded.pop(raw_token, None)  # expired: decode again for simplejwt's 401
         token = super().get_validated_token(raw_token)
-        self._decoded[raw_token] = token
+        leeway = token.get_token_backend().get_leeway().total_seconds()
+        self._decoded[raw_token] = (token, token["exp"] + leeway)
         if len(self._decoded) > _TOKENS_KEPT:
             with suppress(KeyError):  # another thread emptied it first
                 self._decoded.popitem(last=False)

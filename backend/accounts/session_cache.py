@@ -64,18 +64,30 @@ class SessionCache:
         self._lock = threading.Lock()
         self._known: dict[str, Known] = {}
         self._listener: Any = None
-        self._pid = 0
         self._next_attempt = 0.0
         self._generation = 0  # bumped by every notice: a lookup racing one is not kept
+        self._enabled_flag: bool | None = None
+        # A forked child must not use (nor, by dropping it, close) its parent's socket.
+        self._inherited: list[Any] = []
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        if self._listener is not None:
+            self._inherited.append(self._listener)  # kept referenced: never closed here
+        self._listener, self._known = None, {}
+        self._next_attempt = 0.0
 
     # -- listening ----------------------------------------------------------------------
     def _enabled(self) -> bool:
-        return settings.RELIEF_SESSION_CACHE and connections["default"].vendor == "postgresql"
+        if self._enabled_flag is None:
+            self._enabled_flag = bool(
+                settings.RELIEF_SESSION_CACHE and connections["default"].vendor == "postgresql"
+            )
+        return self._enabled_flag
 
     def _listen(self) -> bool:
         """True when a live listener is in place (opening one if due)."""
-        if self._pid != os.getpid():  # a forked child must not share its parent's socket
-            self._listener, self._known, self._pid = None, {}, os.getpid()
         if self._listener is not None:
             return True
         now = time.monotonic()

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -53,8 +55,31 @@ def audit_record(
         "outcome": outcome,
     }
     patients = list(dict.fromkeys(patient_ids))
+    if len(patients) > 1 and connection.vendor == "postgresql":
+        _insert_for_patients(common, patients)
+        return
     rows = [AuditEvent(patient_id=p, **common) for p in patients] or [AuditEvent(**common)]
     AuditEvent.objects.bulk_create(rows)
+
+
+def _insert_for_patients(common: dict[str, Any], patients: list[Any]) -> None:
+    """The rows of one access to several patients (a list), in one INSERT whose only array
+    is the patient ids: a 30-patient page no longer builds 30 model instances and 300
+    parameters. The same values ``bulk_create`` would write (a test compares them)."""
+    actor = common["actor"]
+    columns = ("at", "actor_id", "actor_role", "action", "resource", "object_id",
+               "request_id", "client_address", "outcome")  # fmt: skip
+    values = [timezone.now(), actor.pk if actor is not None else None, common["actor_role"],
+              common["action"], common["resource"], common["object_id"],
+              common["request_id"], common["client_address"], common["outcome"]]  # fmt: skip
+    casts = ("timestamptz", "uuid", "text", "text", "text", "text", "uuid", "inet", "text")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(columns)}, patient_id) "
+            f"SELECT {', '.join(f'%s::{cast}' for cast in casts)}, p "
+            "FROM unnest(%s::uuid[]) AS p",
+            [*values, [getattr(p, "pk", p) for p in patients]],
+        )
 
 
 def audit_record_many(

@@ -139,6 +139,12 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
             return Entry.objects.none()
         return entries_visible_to(self.request.user).order_by("-felt_at", "-recorded_at", "id")
 
+    def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        # With no filter parameter the filter set would apply nothing; skip building it.
+        if not self.request.query_params.keys() & EntryFilter.base_filters.keys():
+            return queryset
+        return super().filter_queryset(queryset)
+
     @extend_schema(responses={200: EntrySerializer(many=True)})
     def get(self, request: Request) -> Response:
         reject_empty_params(request, ("from", "to", "visit", "patient"))

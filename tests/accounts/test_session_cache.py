@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -154,3 +155,13 @@ def test_a_remembered_session_is_checked_again_after_recheck_after(
     monkeypatch.setattr(module, "RECHECK_AFTER", 0.0)
     assert session_cache.get(session_id, str(patient.pk), timezone.now()) is None
     assert client.get(ME_URL).status_code == 200  # asked the database again: still valid
+
+
+@pytest.mark.django_db
+def test_a_token_kept_decoded_stops_working_when_it_expires(patient: User, password: str):
+    short = AccessToken(sign_in("pat@example.org", password)["access"])
+    short.set_exp(lifetime=timedelta(seconds=1))
+    client = bearer(str(short))
+    assert client.get(ME_URL).status_code == 200  # decoded once, kept by its text
+    time.sleep(1.2)
+    assert client.get(ME_URL).status_code == 401

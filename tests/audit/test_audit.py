@@ -117,3 +117,30 @@ def test_a_refusal_in_my_own_audit_does_not_reveal_whose_record_it_was(
         ("Dr. Other", "denied", str(patient.pk)),
         ("Dr. Other", "denied", str(patient.pk)),
     ]
+
+
+def test_a_list_of_several_patients_writes_one_complete_row_each(
+    physician, patient, other_patient, client_for
+):
+    """Several patients' rows go in as one INSERT on PostgreSQL; each must hold everything
+    the one-row path writes."""
+    link(physician, patient)
+    link(physician, other_patient)
+    make_entry(patient, datetime(2026, 3, 2, 9, tzinfo=UTC))
+    make_entry(other_patient, datetime(2026, 3, 3, 9, tzinfo=UTC))
+    before = datetime.now(UTC)
+    response = client_for(physician).get(
+        "/api/v1/entries/",
+        HTTP_X_REQUEST_ID="6f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f61",
+        REMOTE_ADDR="203.0.113.10",
+    )
+    assert response.status_code == 200
+    rows = list(AuditEvent.objects.filter(action="list").order_by("patient__email"))
+    assert [row.patient for row in rows] == sorted([patient, other_patient], key=lambda u: u.email)
+    for row in rows:
+        assert (row.actor, row.actor_role, row.resource, row.object_id, row.outcome) == (
+            physician, "physician", "entry", "", "allowed"
+        )  # fmt: skip
+        assert str(row.request_id) == "6f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f61"
+        assert row.client_address == "203.0.113.10"
+        assert before <= row.at <= datetime.now(UTC)
