@@ -41,7 +41,11 @@ class AuditedApiMixin:
     kwargs: dict[str, Any]
 
     def handle_exception(self, exc: Exception) -> Response:
-        user = getattr(self.request, "user", None)
+        # Only a user authentication already settled: reading ``request.user`` here would
+        # run authentication again, outside DRF's error handling, after it failed (a
+        # database outage during the session check would then become a 500).
+        request = getattr(self, "request", None)
+        user = vars(request).get("_user") if request is not None else None
         if user is not None and user.is_authenticated:
             if isinstance(exc, AuditedNotFound):
                 self._audit_denied(exc.owner_id)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -158,10 +159,21 @@ def test_a_remembered_session_is_checked_again_after_recheck_after(
 
 
 @pytest.mark.django_db
-def test_a_token_kept_decoded_stops_working_when_it_expires(patient: User, password: str):
-    short = AccessToken(sign_in("pat@example.org", password)["access"])
-    short.set_exp(lifetime=timedelta(seconds=1))
-    client = bearer(str(short))
+def test_a_token_kept_decoded_stops_working_when_it_expires(
+    patient: User, password: str, monkeypatch: pytest.MonkeyPatch
+):
+    import rest_framework_simplejwt.tokens as simplejwt_tokens
+
+    import accounts.authentication as authentication
+
+    access = AccessToken(sign_in("pat@example.org", password)["access"])
+    client = bearer(str(access))
     assert client.get(ME_URL).status_code == 200  # decoded once, kept by its text
-    time.sleep(1.2)
+    later = access["exp"] + 1  # the clock moves past the token's expiry
+    monkeypatch.setattr(
+        authentication, "time", SimpleNamespace(time=lambda: later, monotonic=time.monotonic)
+    )
+    monkeypatch.setattr(
+        simplejwt_tokens, "aware_utcnow", lambda: datetime.fromtimestamp(later, UTC)
+    )
     assert client.get(ME_URL).status_code == 401
