@@ -3,6 +3,8 @@
 // are single-flight: one per tab (a shared promise) and one across tabs (a Web Lock), because
 // each refresh token works once and a losing concurrent refresh would end up signed out.
 
+import { logoutPending, setLogoutPending } from "./device.js";
+
 const REFRESH_MARGIN_MS = 30_000;
 
 let access = null;
@@ -99,6 +101,11 @@ function withLock(fn) {
 export function refresh() {
   if (!refreshing) {
     refreshing = withLock(async () => {
+      // Signed out on this device while offline: end that session, never extend it.
+      if (logoutPending()) {
+        await settleSignOut();
+        throw sessionExpired();
+      }
       const response = await send("/api/v1/auth/token/refresh/", {
         method: "POST",
         body: {},
@@ -160,6 +167,8 @@ export async function signIn(email, password) {
   // The body also carries the refresh token for native clients; the web app relies on the
   // HttpOnly cookie set by the same response and keeps nothing but the access token.
   setAccess(body.access);
+  // The new cookie replaced any old one: a sign-out still pending must not end this session.
+  setLogoutPending(false);
   return body.user;
 }
 
@@ -179,6 +188,29 @@ export async function signOut() {
   const response = await send("/api/v1/auth/logout/", { method: "POST", body: {} });
   forgetAccess();
   if (!response.ok && response.status !== 401) throw new ApiError(response.status, null);
+}
+
+let settling = null;
+
+/**
+ * Ends on the server a session that was signed out of on this device while offline (the
+ * HttpOnly refresh cookie still names it). Resolves to true once nothing is pending, false
+ * when the server could not be reached (try again on `online` or at the next start).
+ */
+export function settleSignOut() {
+  if (!logoutPending()) return Promise.resolve(true);
+  settling ??= (async () => {
+    try {
+      await signOut();
+    } catch (error) {
+      if (error?.network || error?.status >= 500) return false;
+    }
+    setLogoutPending(false);
+    return true;
+  })().finally(() => {
+    settling = null;
+  });
+  return settling;
 }
 
 /** Query string from an object, skipping empty values. */

@@ -40,8 +40,14 @@ function renderSync(s) {
  */
 export async function restore(appCtx) {
   ctx = appCtx;
+  // A sign-out made offline is sent first; api.refresh() also checks, so no refresh can
+  // extend that session meanwhile.
+  api.settleSignOut();
   sync.onChange(renderSync);
-  addEventListener("online", () => renderSync(sync.status()));
+  addEventListener("online", () => {
+    api.settleSignOut();
+    renderSync(sync.status());
+  });
   addEventListener("offline", () => renderSync(sync.status()));
   api.onSessionExpired(() => {
     sessionEndedShown = false;
@@ -127,24 +133,24 @@ export async function signOut() {
       if (result.remaining > 0) return;
     } else if (choice !== "discard") return;
   }
+  // Offline (or the server failing) does not stop a sign-out: this phone forgets everything
+  // now, and the session is ended on the server at the next chance (api.settleSignOut).
+  let ended = true;
   try {
     await api.signOut();
   } catch (error) {
-    if (error?.network) {
-      await confirmDialog({
-        title: "You are offline",
-        message: "Signing out needs a connection, to end your session on the server.",
-        buttons: [{ value: "ok", label: "OK", kind: "primary" }],
-      });
-      return;
-    }
+    ended = !(error?.network || error?.status >= 500);
   }
   await clearDevice();
+  if (!ended) device.setLogoutPending(true);
   ctx.user = null;
-  ctx.notice = "You have signed out.";
+  ctx.notice = ended
+    ? "You have signed out."
+    : "You have signed out of this phone. Your session on the clinic's server will be " +
+      "ended as soon as this phone is back online.";
   location.hash = "/";
   ctx.route();
-  announce("You have signed out.");
+  announce(ctx.notice);
 }
 
 /** Removes everything this app keeps on the device: IndexedDB, caches, web storage. */

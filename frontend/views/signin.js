@@ -1,6 +1,6 @@
 // Sign in, and accept an invitation (set a password with the code from the clinic).
 
-import { ApiError, acceptInvitation, signIn } from "../api.js";
+import { ApiError, acceptInvitation, settleSignOut, signIn } from "../api.js";
 import { h, message, uid } from "../dom.js";
 
 function field({ name, labelText, type = "text", autocomplete, value = "", hint }) {
@@ -63,6 +63,7 @@ export function signInView(ctx) {
     button.disabled = true;
     status.replaceChildren();
     try {
+      await settleSignOut(); // end an offline sign-out's session before its cookie is replaced
       const user = await signIn(form.elements.email.value.trim(), form.elements.password.value);
       await ctx.signedIn(user);
     } catch (error) {
@@ -113,6 +114,7 @@ export function acceptView(ctx) {
     try {
       const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
       const account = await acceptInvitation(form.elements.code.value.trim(), password, zone);
+      await settleSignOut();
       const user = await signIn(account.email, password);
       await ctx.signedIn(user);
     } catch (error) {

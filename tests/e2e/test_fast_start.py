@@ -12,7 +12,6 @@ from tests.e2e.conftest import (
     outbox_ids,
     sign_in,
     wait_for_service_worker,
-    wait_until,
 )
 from tests.factories import PASSWORD, PatientFactory
 
@@ -34,7 +33,11 @@ def test_check_in_is_usable_before_the_session_refresh_answers(live_server, page
     page.route("**/api/v1/auth/token/refresh/", lambda route: held.append(route))
     page.reload()
     page.wait_for_selector("form.checkin")
-    wait_until(lambda: len(held) == 1)  # still unanswered: the form did not wait for it
+    for _ in range(200):  # Playwright hands routed requests over while the page is waited on
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1  # still unanswered: the form did not wait for it
     page.wait_for_function("() => document.querySelector('h1').textContent.includes('Quinn')")
 
     entry_id = check_in(page, pain=2, soreness=1, notes="before the session was back")

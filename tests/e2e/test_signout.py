@@ -1,10 +1,12 @@
-"""Signing out leaves nothing of the patient's on the device, and warns first about
-check-ins that have not been sent."""
+"""Signing out leaves nothing of the patient's on the device, warns first about check-ins
+that have not been sent, and works offline: the server session is ended at the next chance."""
 
 from __future__ import annotations
 
 import pytest
 
+from accounts.models import Session
+from diary.models import Entry
 from tests.e2e.conftest import (
     ROOT,
     check_a11y,
@@ -12,6 +14,7 @@ from tests.e2e.conftest import (
     outbox_ids,
     sign_in,
     wait_for_service_worker,
+    wait_until,
 )
 from tests.factories import PASSWORD, PatientFactory
 
@@ -79,3 +82,76 @@ def test_sign_out_warns_about_unsent_check_ins_then_clears_the_device(
         "headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)"
     )
     assert refreshed in (400, 401)
+
+
+def test_sign_out_works_offline_and_ends_the_session_once_back_online(
+    live_server, page, context, serve_axe
+):
+    patient = PatientFactory(email="away@example.org", display_name="Avery Away")
+    sign_in(page, live_server.url, patient.email, PASSWORD)
+    page.wait_for_selector("form.checkin")
+    wait_for_service_worker(page)
+    session = Session.objects.get(user=patient)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    check_in(page, pain=5, soreness=3, notes="made offline")
+
+    # Offline: still warned about the waiting check-in, then signed out of the phone at once.
+    page.click("#sign-out")
+    dialog = page.locator("dialog[open]")
+    assert "1 check-in has not reached the clinic yet" in dialog.inner_text()
+    dialog.get_by_role("button", name="Sign out and delete them").click()
+    page.wait_for_selector("h1:text('Sign in to Relief')")
+    notice = page.locator(".message.info").inner_text()
+    assert "ended as soon as this phone is back online" in notice
+    check_a11y(page, "signed-out-offline")
+    after = page.evaluate(DEVICE_STATE)
+    assert "relief" not in after["databases"]
+    # Nothing of the patient's: only the note that the server still has to be told.
+    assert page.evaluate("() => Object.fromEntries(Object.entries(localStorage))") == {
+        "relief.logout-pending": "1"
+    }
+    assert page.locator("#sign-out").is_hidden()
+    session.refresh_from_db()
+    assert session.revoked_at is None  # the server could not be told yet
+
+    # Back online: the app ends the session before anything else; the cookie is spent.
+    context.set_offline(False)
+    wait_until(lambda: Session.objects.get(pk=session.pk).revoked_at is not None)
+    page.wait_for_function("() => localStorage.length === 0")
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    assert page.locator("h1").inner_text() == "Sign in to Relief"
+    refreshed = page.evaluate(
+        "() => fetch('/api/v1/auth/token/refresh/', {method: 'POST', "
+        "headers: {'Content-Type': 'application/json'}, body: '{}'}).then(r => r.status)"
+    )
+    assert refreshed in (400, 401)
+    assert not Entry.objects.filter(notes="made offline").exists()
+
+
+def test_a_pending_sign_out_is_sent_at_the_next_start(live_server, page, context):
+    patient = PatientFactory(email="later@example.org", display_name="Lou Later")
+    sign_in(page, live_server.url, patient.email, PASSWORD)
+    page.wait_for_selector("form.checkin")
+    wait_for_service_worker(page)
+    session = Session.objects.get(user=patient)
+    context.set_offline(True)
+    page.wait_for_function("() => !navigator.onLine")
+    page.click("#sign-out")
+    page.wait_for_selector("h1:text('Sign in to Relief')")
+    page.close()  # the app is closed while offline
+
+    calls: list[str] = []
+    page = context.new_page()
+    page.on(
+        "request", lambda r: "/api/v1/auth/" in r.url and calls.append(r.url.split("/auth/")[1])
+    )
+    context.set_offline(False)
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("html[data-ready=true]")
+    wait_until(lambda: Session.objects.get(pk=session.pk).revoked_at is not None)
+    page.wait_for_function("() => localStorage.length === 0")  # also delivers request events
+    assert calls == ["logout/"]
+    session.refresh_from_db()
+    assert session.revoked_reason
