@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -114,8 +118,30 @@ def course_chart(patient: User) -> dict[str, Any]:
     return charts.course_chart(_course_reports(patient))
 
 
+# Each patient's list summary by a digest of everything it is computed from (the visit row,
+# the entries given to the analytics, the patient's today). Equal inputs give an equal
+# summary, so a kept one is never stale: any change to a visit or an entry, or a new day,
+# makes a new key. Per process, least recently used dropped first.
+_SUMMARIES: OrderedDict[tuple[str, bytes, date], dict[str, Any]] = OrderedDict()
+_SUMMARIES_KEPT = 20_000
+
+
+def _digest(*frames: pd.DataFrame) -> bytes | None:
+    """A digest of the frames' contents (column names, dtypes and every value), or None when
+    a value cannot be hashed (then nothing is kept)."""
+    h = hashlib.blake2b(digest_size=20)
+    try:
+        for frame in frames:
+            h.update(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode())
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except TypeError:
+        return None
+    return h.digest()
+
+
 def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
-    """Each patient's latest visit summary and flags, for the physician's list (2 queries)."""
+    """Each patient's latest visit summary and flags, for the physician's list (2 queries;
+    the analytics run only for patients whose inputs changed since last asked)."""
     visits, entries = latest_visit_frames([p.pk for p in patients])
     by_id = {str(p.pk): p for p in patients}
     result: dict[str, dict[str, Any]] = {}
@@ -125,29 +151,39 @@ def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
     empty = entries.iloc[0:0]
     for patient_id, own_visits in visits.groupby("patient_id", sort=False):
         ordered = own_visits.sort_values(["performed_at", "visit_id"]).reset_index(drop=True)
-        latest = ordered.iloc[-1]
-        report = analytics.visit_report(
-            latest,
-            entries_by_patient.get(patient_id, empty),
-            patient_today(by_id[patient_id]),
-            None,
-        )
-        s = report.summary
-        result[patient_id] = {
-            "latest": analytics.jsonable(
-                {
-                    "visit_id": s["visit_id"],
-                    "visit_date": s["visit_date"],
-                    "days_since_visit": s["days_since_visit"],
-                    "latest_pain": s["latest_pain"],
-                    "latest_relief": s["latest_relief"],
-                    "responder": s["responder"],
-                    "substantial_responder": s["substantial_responder"],
-                }
-            ),
-            "flags": analytics.jsonable(report.flags),
-        }
+        own_entries = entries_by_patient.get(patient_id, empty)
+        today = patient_today(by_id[patient_id])
+        digest = _digest(ordered.iloc[[-1]], own_entries)
+        key = (patient_id, digest, today) if digest is not None else None
+        if key is not None and key in _SUMMARIES:
+            _SUMMARIES.move_to_end(key)
+            result[patient_id] = copy.deepcopy(_SUMMARIES[key])
+            continue
+        result[patient_id] = _latest_summary(ordered.iloc[-1], own_entries, today)
+        if key is not None:
+            _SUMMARIES[key] = copy.deepcopy(result[patient_id])
+            if len(_SUMMARIES) > _SUMMARIES_KEPT:
+                _SUMMARIES.popitem(last=False)
     return result
+
+
+def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> dict[str, Any]:
+    report = analytics.visit_report(latest, entries, today, None)
+    s = report.summary
+    return {
+        "latest": analytics.jsonable(
+            {
+                "visit_id": s["visit_id"],
+                "visit_date": s["visit_date"],
+                "days_since_visit": s["days_since_visit"],
+                "latest_pain": s["latest_pain"],
+                "latest_relief": s["latest_relief"],
+                "responder": s["responder"],
+                "substantial_responder": s["substantial_responder"],
+            }
+        ),
+        "flags": analytics.jsonable(report.flags),
+    }
 
 
 def attention_key(row: dict[str, Any]) -> tuple[Any, ...]:

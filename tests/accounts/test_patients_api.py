@@ -148,3 +148,46 @@ def test_patients_needing_attention_come_first_and_search_by_name(physician: Use
     assert [r["display_name"] for r in by_name] == ["Ada Calm", "Mia Fresh", "Zed Worried"]
     assert [r["display_name"] for r in searched] == ["Ada Calm"]
     assert client.get("/api/v1/patients/?ordering=worst").status_code == 400
+
+
+def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
+    physician: User, client_for, monkeypatch: pytest.MonkeyPatch
+):
+    """Kept summaries are keyed by a digest of their inputs: a repeat asks the analytics
+    nothing, and a new check-in or an edited visit is seen on the very next request."""
+    from recovery import analytics, reports
+
+    runs: list[str] = []
+    real = analytics.visit_report
+    monkeypatch.setattr(
+        analytics, "visit_report", lambda latest, *a: runs.append(latest["patient_id"]) or real(latest, *a)
+    )  # fmt: skip
+    patients = [PatientFactory(), PatientFactory()]
+    visit_at = timezone.now() - timedelta(days=3)
+    visits = []
+    for p in patients:
+        link(physician, p)
+        visits.append(make_visit(physician, p, visit_at, baseline_pain=8))
+        make_entry(p, visit_at + timedelta(days=1), pain=6)
+    client = client_for(physician)
+
+    def relief() -> dict[str, float]:
+        rows = client.get("/api/v1/patients/").json()["results"]
+        return {r["id"]: r["latest"]["latest_relief"] for r in rows}
+
+    first = relief()
+    assert sorted(runs) == sorted(str(p.pk) for p in patients)
+    runs.clear()
+    assert relief() == first and runs == []  # nothing changed: nothing recomputed
+    assert reports._SUMMARIES
+
+    make_entry(patients[0], visit_at + timedelta(days=2), pain=2)
+    after_entry = relief()
+    assert runs == [str(patients[0].pk)]
+    assert after_entry[str(patients[0].pk)] == 75.0 != first[str(patients[0].pk)]
+    runs.clear()
+
+    visits[1].baseline_pain = 6
+    visits[1].save()
+    assert relief()[str(patients[1].pk)] == 0.0
+    assert runs == [str(patients[1].pk)]
