@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint schema install install-dev browser node bench load faults clean
+.PHONY: run test lint schema install install-dev browser node bench bench-tools load faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,11 +69,21 @@ test: install-dev browser lint node
 # Benchmarks print ratios measured side by side and rewrite their tables in BENCHMARKS.md.
 # They need PostgreSQL (DATABASE_URL's server; each uses a throwaway database of its own).
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
-bench: install-dev node browser
+bench: install-dev node browser bench-tools
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/exports.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/api.py
+
+# wrk drives bench/api.py; pgbench gives its write floor (Debian packages).
+bench-tools:
+	@if ! command -v wrk >/dev/null || ! command -v pgbench >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk postgresql-client >/dev/null; \
+	  else \
+	    echo "bench/api.py needs wrk and pgbench: apt-get install wrk postgresql-client"; exit 1; \
+	  fi; \
+	fi
 
 # Reliability (RELIABILITY.md): long runs, not part of `make test`; each prints PASS/FAIL.
 # load: locust against gunicorn on a seeded relief_load database (LOAD_SECONDS, default 300).
