@@ -207,9 +207,14 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
     )
     def put(self, request: Request, pk: uuid.UUID) -> Response:
         """Create with this id (201), replay (200), or edit with the current version."""
-        serializer = EntrySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        body = request.data
+        # The quick check is the batch's (id in the body); the URL's id stands in when the
+        # body has none. Anything it does not recognise goes to the serializer.
+        data = quick_entry_item({"id": str(pk), **body}) if type(body) is dict else None
+        if data is None:
+            serializer = EntrySerializer(data=body)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
         if data.pop("id", pk) != pk:
             raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
         return self._save(request, pk, data)
