@@ -1,5 +1,6 @@
-// One patient, for their physician: course chart, each visit's chart and summary,
-// check-ins with notes, and the form to record a new visit (CPT code shown).
+// One patient, for their physician: course chart, each visit's chart and summary (each
+// visit can be edited), check-ins with notes (a page at a time), and the form to record a
+// new visit (CPT code shown).
 
 import { json, qs } from "../api.js";
 import { chartBox, draw, loadPlotly } from "../charts.js";
@@ -54,7 +55,7 @@ function sitesText(visit) {
     .join("; ");
 }
 
-function visitCard(visit, { open }) {
+function visitCard(visit, { open, onEdit }) {
   const titleId = `visit-${visit.id}`;
   const summarySlot = h("p", { class: "summary", text: "Loading summary…" });
   const flagsSlot = h("div");
@@ -116,7 +117,93 @@ function visitCard(visit, { open }) {
     summarySlot,
     flagsSlot,
     printReportButton(visit, { name: `visit of ${title}` }),
+    h(
+      "div",
+      { class: "row-actions" },
+      h("button", {
+        type: "button",
+        class: "button secondary small",
+        text: "Edit visit",
+        "aria-label": `Edit visit: ${title}`,
+        "data-edit": visit.id,
+        onclick: () => onEdit(visit),
+      }),
+    ),
     details,
+  );
+}
+
+/** The edit form in place of a visit's card; `done(saved)` puts a card back. */
+function visitEditor(visit, patientId, done) {
+  const titleId = `edit-visit-${visit.id}`;
+  const editor = h(
+    "section",
+    { class: "card visit-edit", "aria-labelledby": titleId, "data-edit-visit": visit.id },
+    h("h3", {
+      id: titleId,
+      tabindex: "-1",
+      text: `Edit the visit of ${formatDate(visit.local_date)}`,
+    }),
+    visitForm({
+      patientId,
+      visit,
+      onSaved: (saved) => done(saved),
+      onCancel: () => done(null),
+    }),
+  );
+  return editor;
+}
+
+const nextPath = (next) => {
+  if (!next) return null;
+  const url = new URL(next, location.origin);
+  return url.pathname + url.search;
+};
+
+/** Check-ins, newest first, a page at a time ("Show more check-ins"). */
+function checkinsSection(first, timeZone) {
+  let shown = first.results.length;
+  let next = nextPath(first.next);
+  const list = entryList({ entries: first.results, timeZone, empty: "No check-ins yet." });
+  const count = h("p", { class: "muted", "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "button secondary", text: "Show more check-ins" });
+  const status = h("div", { class: "form-status" });
+  const update = () => {
+    count.textContent = first.count > 0 ? `Showing ${shown} of ${first.count} check-ins.` : "";
+    more.hidden = !next;
+  };
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    status.replaceChildren();
+    try {
+      const page = await json(next);
+      const added = entryList({ entries: page.results, timeZone, empty: "" });
+      const rows = [...added.children];
+      list.append(...rows);
+      shown += rows.length;
+      next = nextPath(page.next);
+      update();
+      if (!next && rows[0]) {
+        rows[0].setAttribute("tabindex", "-1");
+        rows[0].focus();
+      }
+    } catch (error) {
+      status.replaceChildren(
+        message("error", error?.network ? "You are offline." : "Could not load more check-ins."),
+      );
+    } finally {
+      more.disabled = false;
+    }
+  });
+  update();
+  return h(
+    "section",
+    { class: "stack", "aria-labelledby": "checkins-title" },
+    h("h2", { id: "checkins-title", text: "Check-ins" }),
+    count,
+    list,
+    more,
+    status,
   );
 }
 
@@ -130,13 +217,34 @@ export async function patientView(ctx, id) {
   const visitsSlot = h("div", { class: "stack" });
   const courseSlot = h("div");
 
+  const visitsPath = `/api/v1/visits/${qs({ patient: id, page_size: 50 })}`;
+  async function edited(saved) {
+    if (saved) announce(`Visit updated. CPT ${saved.cpt_code}.`);
+    const fresh = saved ? (await json(visitsPath)).results : current;
+    renderVisits(fresh);
+    const card = visitsSlot.querySelector(`[data-visit="${(saved ?? editing).id}"] h3`);
+    card?.setAttribute("tabindex", "-1");
+    card?.focus();
+    editing = null;
+  }
+  let current = [];
+  let editing = null;
+  function edit(visit) {
+    editing = visit;
+    const card = visitsSlot.querySelector(`[data-visit="${visit.id}"]`);
+    const editor = visitEditor(visit, id, edited);
+    card.replaceWith(editor);
+    editor.querySelector("h3").focus();
+  }
+
   function renderVisits(list) {
+    current = list;
     visitsSlot.replaceChildren(
       list.length
         ? h(
             "div",
             { class: "stack" },
-            list.map((v, i) => visitCard(v, { open: i === 0 })),
+            list.map((v, i) => visitCard(v, { open: i === 0, onEdit: edit })),
           )
         : h("p", { text: "No visits recorded yet." }),
     );
@@ -164,7 +272,7 @@ export async function patientView(ctx, id) {
     patientId: id,
     onSaved: async (visit) => {
       announce(`Visit recorded. CPT ${visit.cpt_code}.`);
-      const fresh = await json(`/api/v1/visits/${qs({ patient: id, page_size: 50 })}`);
+      const fresh = await json(visitsPath);
       renderVisits(fresh.results);
     },
   });
@@ -182,16 +290,7 @@ export async function patientView(ctx, id) {
       h("h2", { id: "visits-title", text: "Visits" }),
       visitsSlot,
     ),
-    h(
-      "section",
-      { class: "stack", "aria-labelledby": "checkins-title" },
-      h("h2", { id: "checkins-title", text: "Check-ins" }),
-      entryList({
-        entries: entries.results,
-        timeZone: patient.timezone,
-        empty: "No check-ins yet.",
-      }),
-    ),
+    checkinsSection(entries, patient.timezone),
     h(
       "section",
       { class: "card stack", "aria-labelledby": "record-title" },

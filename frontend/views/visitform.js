@@ -1,4 +1,5 @@
-// Record a visit: condition, baseline pain, sites (muscle, side, injectates, volume).
+// Record a visit, or edit one: date, condition, baseline pain, sites (muscle, side,
+// injectates, volume).
 
 import { json } from "../api.js";
 import { datetimeLocalValue, fromDatetimeLocal } from "../dates.js";
@@ -34,8 +35,9 @@ function input({ name, labelText, type = "text", value = "", required = true, ..
 
 const NRS = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [String(i), String(i)]));
 
-function siteFieldset(index, onRemove) {
+function siteFieldset(index, onRemove, site = null) {
   const legendText = `Site ${index + 1}`;
+  const chosen = site?.injectates ?? ["lidocaine"];
   const injectates = Object.entries(INJECTATES).map(([v, text]) => {
     const id = uid(`inj-${v}`);
     return h(
@@ -47,7 +49,7 @@ function siteFieldset(index, onRemove) {
         name: "injectates",
         value: v,
         class: "visually-hidden",
-        checked: v === "lidocaine",
+        checked: chosen.includes(v),
       }),
       h("label", { for: id, text }),
     );
@@ -56,9 +58,20 @@ function siteFieldset(index, onRemove) {
     "fieldset",
     { class: "site card", "data-site": String(index) },
     h("legend", { text: legendText }),
-    select({ name: "body_region", labelText: "Body region", options: BODY_REGIONS, value: "neck" }),
-    input({ name: "muscle", labelText: "Muscle", autocomplete: "off", maxlength: "100" }),
-    select({ name: "side", labelText: "Side", options: SIDES, value: "left" }),
+    select({
+      name: "body_region",
+      labelText: "Body region",
+      options: BODY_REGIONS,
+      value: site?.body_region ?? "neck",
+    }),
+    input({
+      name: "muscle",
+      labelText: "Muscle",
+      autocomplete: "off",
+      maxlength: "100",
+      value: site?.muscle ?? "",
+    }),
+    select({ name: "side", labelText: "Side", options: SIDES, value: site?.side ?? "left" }),
     h(
       "fieldset",
       { class: "choice" },
@@ -69,7 +82,7 @@ function siteFieldset(index, onRemove) {
       name: "volume_ml",
       labelText: "Volume (ml)",
       type: "number",
-      value: "1.0",
+      value: site ? String(site.volume_ml) : "1.0",
       min: "0.1",
       max: "20",
       step: "0.1",
@@ -113,7 +126,13 @@ function fieldErrors(body) {
   return lines.length ? lines.join(" ") : body?.detail || "The visit could not be saved.";
 }
 
-export function visitForm({ patientId, onSaved }) {
+const painValue = (v) => (v === null || v === undefined ? "" : String(v));
+
+/**
+ * The visit form. With `visit`, it edits that visit (PATCH; the date is sent only when
+ * changed, so an untouched visit keeps its exact time) and offers `onCancel`.
+ */
+export function visitForm({ patientId, visit = null, onSaved, onCancel = null }) {
   const sites = h("div", { class: "stack sites" });
   const status = h("div", { class: "form-status", role: "status" });
   const renumber = () => {
@@ -123,7 +142,7 @@ export function visitForm({ patientId, onSaved }) {
       fs.dataset.site = String(i);
     });
   };
-  const addSite = () => {
+  const addSite = (site = null) => {
     const index = sites.children.length;
     const fs = siteFieldset(
       index,
@@ -133,11 +152,14 @@ export function visitForm({ patientId, onSaved }) {
             fs.remove();
             renumber();
           },
+      site,
     );
     sites.append(fs);
     return fs;
   };
-  addSite();
+  for (const site of visit?.sites?.length ? visit.sites : [null]) addSite(site);
+  const performedAt = datetimeLocalValue(visit ? new Date(visit.performed_at) : new Date());
+  const notesId = uid("visit-notes");
 
   const form = h(
     "form",
@@ -146,15 +168,22 @@ export function visitForm({ patientId, onSaved }) {
       name: "performed_at",
       labelText: "Date and time of the visit",
       type: "datetime-local",
-      value: datetimeLocalValue(new Date()),
+      value: performedAt,
     }),
-    select({ name: "condition", labelText: "Condition", options: CONDITIONS, placeholder: "Choose…" }),
+    select({
+      name: "condition",
+      labelText: "Condition",
+      options: CONDITIONS,
+      placeholder: "Choose…",
+      value: visit?.condition,
+    }),
     select({
       name: "baseline_pain",
       labelText: "Baseline pain before injection (0–10)",
       options: NRS,
       placeholder: "Not recorded",
       required: false,
+      value: painValue(visit?.baseline_pain),
     }),
     select({
       name: "post_injection_pain",
@@ -162,6 +191,7 @@ export function visitForm({ patientId, onSaved }) {
       options: NRS,
       placeholder: "Not recorded",
       required: false,
+      value: painValue(visit?.post_injection_pain),
     }),
     sites,
     h("button", {
@@ -173,12 +203,20 @@ export function visitForm({ patientId, onSaved }) {
     h(
       "div",
       { class: "field" },
-      h("label", { for: "visit-notes", text: "Notes (optional)" }),
-      h("textarea", { id: "visit-notes", name: "notes", rows: "2", maxlength: "5000" }),
+      h("label", { for: notesId, text: "Notes (optional)" }),
+      h("textarea", { id: notesId, name: "notes", rows: "2", maxlength: "5000" }),
     ),
-    h("button", { type: "submit", class: "button primary wide", text: "Record visit" }),
+    h("button", {
+      type: "submit",
+      class: "button primary wide",
+      text: visit ? "Save changes" : "Record visit",
+    }),
+    onCancel
+      ? h("button", { type: "button", class: "button secondary", text: "Cancel", onclick: onCancel })
+      : null,
     status,
   );
+  if (visit?.notes) form.elements.notes.value = visit.notes;
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -208,14 +246,16 @@ export function visitForm({ patientId, onSaved }) {
       notes: el.notes.value,
       sites: siteValues,
     };
+    if (visit && el.performed_at.value === performedAt) delete body.performed_at;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const visit = await json("/api/v1/visits/", { method: "POST", body });
-      status.replaceChildren(
-        message("success", `Visit recorded. CPT ${visit.cpt_code}.`, { "data-cpt": visit.cpt_code }),
-      );
-      onSaved?.(visit);
+      const saved = visit
+        ? await json(`/api/v1/visits/${visit.id}/`, { method: "PATCH", body })
+        : await json("/api/v1/visits/", { method: "POST", body });
+      const text = `${visit ? "Visit updated" : "Visit recorded"}. CPT ${saved.cpt_code}.`;
+      status.replaceChildren(message("success", text, { "data-cpt": saved.cpt_code }));
+      onSaved?.(saved);
     } catch (error) {
       status.replaceChildren(
         message("error", error?.network ? "You are offline." : fieldErrors(error?.body)),
