@@ -16,7 +16,9 @@ marks ``relief:view:/`` once the 0-10 buttons are in the page and their handlers
 so a tap would register), whether any plotly bytes arrive before a chart screen opens, the
 size of the plotly bundle shipped against the brotli size of the full ``plotly.min.js``, and
 the time until the first chart has drawn (``relief:chart-drawn``) on a first visit to
-"My recovery". It prints the table and rewrites the "Web app" section of BENCHMARKS.md.
+"My recovery". For reference it also records the repeat visit's first contentful paint and
+a blank page's, under the same emulation: the browser's own floor, below which no app code
+can go. It prints the table and rewrites the "Web app" section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -198,6 +200,20 @@ def mark(page: Any, name: str, timeout: float = 30_000) -> float:
     return page.evaluate(WAIT_FOR_MARK, [name, timeout])
 
 
+FIRST_PAINT = """() => new Promise((resolve) => new PerformanceObserver((list, observer) => {
+    const entry = list.getEntriesByName("first-contentful-paint")[0];
+    if (entry) { observer.disconnect(); resolve(entry.startTime); }
+}).observe({type: "paint", buffered: true}))"""
+
+
+BLANK = "data:text/html,<!doctype html><meta name=viewport content='width=device-width'><p>Blank"
+
+
+def first_paint(page: Any) -> float:
+    """Milliseconds from navigation start to the page's first contentful paint."""
+    return page.evaluate(FIRST_PAINT)
+
+
 def forget_caches(context: Any, base: str) -> None:
     """Empty the HTTP cache, the service worker and its caches; keep cookie and IndexedDB."""
     page = context.new_page()
@@ -248,8 +264,15 @@ def one_round(browser: Any, base: str) -> dict[str, float]:
         page, wire = throttled_page(context)
         page.goto(base + "/", wait_until="commit")
         repeat_ms = mark(page, "relief:view:/")
+        repeat_paint_ms = first_paint(page)
         page.wait_for_load_state("networkidle")
         repeat_bytes = wire.total()
+        page.close()
+
+        # The floor: a blank page (no network, CSS or script) under the same emulation.
+        page, _ = throttled_page(context)
+        page.goto(BLANK, wait_until="commit")
+        blank_paint_ms = first_paint(page)
         page.close()
 
         forget_caches(context, base)
@@ -264,6 +287,8 @@ def one_round(browser: Any, base: str) -> dict[str, float]:
         "first_ms": first_ms,
         "first_bytes": first_bytes,
         "repeat_ms": repeat_ms,
+        "repeat_paint_ms": repeat_paint_ms,
+        "blank_paint_ms": blank_paint_ms,
         "repeat_bytes": repeat_bytes,
         "plotly_before": plotly_before,
         "chart_ms": chart_ms,
@@ -341,6 +366,10 @@ def table(rounds: list[dict[str, Any]], full_br: int, full_name: str) -> tuple[s
     return "\n".join(rows), all(checks.values())
 
 
+def median(rounds: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in rounds) / 1000
+
+
 def spread(rounds: list[dict[str, Any]], key: str) -> str:
     values = [r[key] / 1000 for r in rounds]
     return f"{min(values):.2f}-{max(values):.2f} s"
@@ -404,7 +433,11 @@ def main() -> int:
             rows,
             "",
             f"Spread over the rounds: first visit {spread(rounds, 'first_ms')}, repeat visit "
-            f"{spread(rounds, 'repeat_ms')}. The machine is shared: load average "
+            f"{spread(rounds, 'repeat_ms')}. For comparison, under the same emulation the repeat "
+            f"visit's first contentful paint (usually the app shell's header, drawn before the "
+            f"app's modules run) comes at {median(rounds, 'repeat_paint_ms'):.2f} s, and a blank "
+            f"page's (a data: URL: no network, CSS or script) at "
+            f"{median(rounds, 'blank_paint_ms'):.2f} s. The machine is shared: load average "
             f"{load_before:.1f} at the start of the run, {load_after:.1f} at the end.",
         ]
     )
