@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections import OrderedDict
 from datetime import date
 from typing import Any
@@ -14,9 +13,11 @@ from accounts.models import User
 from recovery import analytics, charts
 from recovery.selectors import (
     course_frames,
-    latest_visit_frames,
+    entry_fingerprints,
+    latest_visit_entries,
     patient_today,
     visit_frames,
+    visits_frame,
 )
 from treatments.models import Visit
 
@@ -118,52 +119,54 @@ def course_chart(patient: User) -> dict[str, Any]:
     return charts.course_chart(_course_reports(patient))
 
 
-# Each patient's list summary by a digest of everything it is computed from (the visit row,
-# the entries given to the analytics, the patient's today). Equal inputs give an equal
-# summary, so a kept one is never stale: any change to a visit or an entry, or a new day,
-# makes a new key. Per process, least recently used dropped first.
-_SUMMARIES: OrderedDict[tuple[str, bytes, date], dict[str, Any]] = OrderedDict()
+# Each patient's list summary, kept per process under what it is computed from: the latest
+# visit's row, a fingerprint of all the patient's check-ins (how many rows, deleted ones
+# included, the sum of their versions, the latest change: every create, edit and delete
+# moves it, since each adds a row or a version) and the patient's today. A changed visit, a
+# new or edited or deleted check-in, or a new day makes a new key, so a kept summary is
+# never stale; and a patient whose key is kept costs neither the entries query nor the
+# analytics. Least recently used dropped first.
+_SUMMARIES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 _SUMMARIES_KEPT = 20_000
 
 
-def _digest(*frames: pd.DataFrame) -> bytes | None:
-    """A digest of the frames' contents (column names, dtypes and every value), or None when
-    a value cannot be hashed (then nothing is kept)."""
-    h = hashlib.blake2b(digest_size=20)
-    try:
-        for frame in frames:
-            h.update(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode())
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    except TypeError:
-        return None
-    return h.digest()
-
-
 def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
-    """Each patient's latest visit summary and flags, for the physician's list (2 queries;
-    the analytics run only for patients whose inputs changed since last asked)."""
-    visits, entries = latest_visit_frames([p.pk for p in patients])
-    by_id = {str(p.pk): p for p in patients}
+    """Each patient's latest visit summary and flags, for the physician's list (two
+    queries when every summary is kept, three otherwise)."""
+    ids = [p.pk for p in patients]
+    visits = visits_frame(Visit.objects.filter(patient_id__in=ids))
     result: dict[str, dict[str, Any]] = {}
     if visits.empty:
         return result
-    entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
-    empty = entries.iloc[0:0]
+    by_id = {str(p.pk): p for p in patients}
+    fingerprints = entry_fingerprints(ids)
+    latest_rows: dict[str, pd.Series] = {}
+    keys: dict[str, tuple[Any, ...]] = {}
     for patient_id, own_visits in visits.groupby("patient_id", sort=False):
-        ordered = own_visits.sort_values(["performed_at", "visit_id"]).reset_index(drop=True)
-        own_entries = entries_by_patient.get(patient_id, empty)
-        today = patient_today(by_id[patient_id])
-        digest = _digest(ordered.iloc[[-1]], own_entries)
-        key = (patient_id, digest, today) if digest is not None else None
-        if key is not None and key in _SUMMARIES:
+        latest = own_visits.sort_values(["performed_at", "visit_id"]).iloc[-1]
+        key = (
+            patient_id,
+            repr(tuple(latest.tolist())),
+            fingerprints.get(patient_id),
+            patient_today(by_id[patient_id]),
+        )
+        if key in _SUMMARIES:
             _SUMMARIES.move_to_end(key)
             result[patient_id] = copy.deepcopy(_SUMMARIES[key])
-            continue
-        result[patient_id] = _latest_summary(ordered.iloc[-1], own_entries, today)
-        if key is not None:
-            _SUMMARIES[key] = copy.deepcopy(result[patient_id])
-            if len(_SUMMARIES) > _SUMMARIES_KEPT:
-                _SUMMARIES.popitem(last=False)
+        else:
+            latest_rows[patient_id], keys[patient_id] = latest, key
+    if not latest_rows:
+        return result
+    entries = latest_visit_entries(pd.DataFrame(list(latest_rows.values())))
+    entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
+    empty = entries.iloc[0:0]
+    for patient_id, latest in latest_rows.items():
+        today = keys[patient_id][3]
+        summary = _latest_summary(latest, entries_by_patient.get(patient_id, empty), today)
+        result[patient_id] = summary
+        _SUMMARIES[keys[patient_id]] = copy.deepcopy(summary)
+        if len(_SUMMARIES) > _SUMMARIES_KEPT:
+            _SUMMARIES.popitem(last=False)
     return result
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from django.db.models import Q
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -125,17 +125,28 @@ def visit_frames(visit: Visit) -> tuple[pd.DataFrame, pd.DataFrame]:
     return visits, entries
 
 
-def latest_visit_frames(patient_ids: list[Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two queries for many patients: all their visits, and the entries of each patient's
-    latest visit plus the week before it (what the patient list's summaries need)."""
-    visits = visits_frame(Visit.objects.filter(patient_id__in=patient_ids))
-    if visits.empty:
-        return visits, _entries_frame([])
-    latest = visits.sort_values(["performed_at", "visit_id"]).groupby("patient_id").tail(1)
+def latest_visit_entries(latest: pd.DataFrame) -> pd.DataFrame:
+    """One query: for these latest visits (one row per patient), the entries of each visit
+    plus the week before it."""
     earliest = min(latest["visit_date"]) - timedelta(days=BASELINE_DAYS)
-    entries = entries_frame(
-        Entry.objects.filter(patient_id__in=patient_ids, local_date__gte=earliest).filter(
+    return entries_frame(
+        Entry.objects.filter(
+            patient_id__in=list(latest["patient_id"]), local_date__gte=earliest
+        ).filter(
             Q(visit_id__in=list(latest["visit_id"])) | Q(local_date__lt=max(latest["visit_date"]))
         )
     )
-    return visits, entries
+
+
+def entry_fingerprints(patient_ids: list[Any]) -> dict[str, tuple[Any, ...]]:
+    """One query: per patient, (rows, sum of versions, latest change) over all their
+    check-ins, deleted ones included. Creating, editing or deleting a check-in always
+    changes it (a new row, or a version up), so equal fingerprints mean the same check-ins."""
+    rows = (
+        Entry.objects.filter(patient_id__in=patient_ids)
+        .values("patient_id")
+        .annotate(rows=Count("id"), versions=Sum("version"), changed=Max("updated_at"))
+        .values_list("patient_id", "rows", "versions", "changed")
+        .order_by()
+    )
+    return {str(patient): (n, versions, changed) for patient, n, versions, changed in rows}

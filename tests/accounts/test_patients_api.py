@@ -113,10 +113,11 @@ def test_patient_list_uses_a_constant_number_of_queries(
 
     client = client_for(physician)
     add_patients(2)
-    with django_assert_max_num_queries(6) as few:
+    # at most 7 (summaries computed), and the same number for 2 patients as for 22
+    with django_assert_max_num_queries(7) as few:
         assert client.get("/api/v1/patients/").json()["count"] == 2
     add_patients(20)
-    with django_assert_max_num_queries(6) as many:
+    with django_assert_max_num_queries(7) as many:
         assert client.get("/api/v1/patients/").json()["count"] == 22
     assert len(many.captured_queries) == len(few.captured_queries)
 
@@ -153,8 +154,9 @@ def test_patients_needing_attention_come_first_and_search_by_name(physician: Use
 def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
     physician: User, client_for, monkeypatch: pytest.MonkeyPatch
 ):
-    """Kept summaries are keyed by a digest of their inputs: a repeat asks the analytics
-    nothing, and a new check-in or an edited visit is seen on the very next request."""
+    """Kept summaries are keyed by what they are computed from: a repeat asks the analytics
+    nothing, and a new, edited or deleted check-in or an edited visit is seen on the very
+    next request."""
     from recovery import analytics, reports
 
     runs: list[str] = []
@@ -191,3 +193,17 @@ def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
     visits[1].save()
     assert relief()[str(patients[1].pk)] == 0.0
     assert runs == [str(patients[1].pk)]
+    runs.clear()
+
+    from diary import services
+
+    latest = patients[0].entries.order_by("-felt_at").first()
+    data = {name: getattr(latest, name) for name in ("felt_at", "soreness", "bruising", "iced",
+            "heated", "strenuous_activity", "notes")} | {"pain": 4}  # fmt: skip
+    services.entry_save(patient=patients[0], entry_id=latest.id, data=data, expected_version=1)
+    assert relief()[str(patients[0].pk)] == 50.0
+    assert runs == [str(patients[0].pk)]
+    runs.clear()
+    services.entry_delete(patient=patients[0], entry_id=latest.id, expected_version=2)
+    assert relief()[str(patients[0].pk)] == first[str(patients[0].pk)]
+    assert runs == [str(patients[0].pk)]
