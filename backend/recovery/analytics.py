@@ -262,29 +262,27 @@ def daily_series(entries: pd.DataFrame) -> pd.DataFrame:
     rows = entries.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
     if rows.empty:
         return _empty_daily()
-    work = pd.DataFrame(
+    # Grouped with numpy (a stable sort by day, then sums per run of equal days): the same
+    # result as pandas' named aggregation, at a fraction of its cost on the hot read paths.
+    days = rows["day"].astype("int64").to_numpy()
+    order = np.argsort(days, kind="stable")
+    days = days[order]
+    starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+    counts = np.diff(np.r_[starts, days.size])
+    pain = rows["pain"].astype("float64").to_numpy()[order]
+    soreness = rows["soreness"].astype("float64").to_numpy()[order]
+    large = (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool)[order]
+    dates = rows["local_date"].to_numpy()[order][starts]
+    return pd.DataFrame(
         {
-            "day": rows["day"].astype("int64").to_numpy(),
-            "date": rows["local_date"].to_numpy(),
-            "pain": rows["pain"].astype("float64").to_numpy(),
-            "soreness": rows["soreness"].astype("float64").to_numpy(),
-            "large": (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool),
+            "day": days[starts],
+            "date": pd.Series([as_date(d) for d in dates], dtype=object),
+            "pain": np.add.reduceat(pain, starts) / counts,
+            "soreness": np.add.reduceat(soreness, starts) / counts,
+            "entries": counts.astype("int64"),
+            "large_bruise": np.logical_or.reduceat(large, starts),
         }
     )
-    daily = (
-        work.groupby("day", sort=True)
-        .agg(
-            date=("date", "first"),
-            pain=("pain", "mean"),
-            soreness=("soreness", "mean"),
-            entries=("day", "size"),
-            large_bruise=("large", "any"),
-        )
-        .reset_index()
-    )
-    daily["date"] = pd.Series([as_date(d) for d in daily["date"]], dtype=object)
-    daily["entries"] = daily["entries"].astype("int64")
-    return daily
 
 
 def baseline_for(visit: Mapping[str, Any], patient_entries: pd.DataFrame) -> Baseline:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from recovery.analytics import (
     Baseline,
+    as_date,
     assign_visits,
     baseline_for,
     baselines,
@@ -1062,3 +1063,60 @@ def test_cohort_quartiles_are_ordered(rows: list[tuple[int, float]]) -> None:
 
     assert (curve["q1"] <= curve["median"] + 1e-9).all()
     assert (curve["median"] <= curve["q3"] + 1e-9).all()
+
+
+def _daily_by_named_aggregation(entries: pd.DataFrame) -> pd.DataFrame:
+    """daily_series as first written with pandas' named aggregation: the reference the numpy
+    version must equal."""
+    day = entries["day"].astype("Float64")
+    rows = entries.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
+    work = pd.DataFrame(
+        {
+            "day": rows["day"].astype("int64").to_numpy(),
+            "date": rows["local_date"].to_numpy(),
+            "pain": rows["pain"].astype("float64").to_numpy(),
+            "soreness": rows["soreness"].astype("float64").to_numpy(),
+            "large": (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool),
+        }
+    )
+    daily = (
+        work.groupby("day", sort=True)
+        .agg(date=("date", "first"), pain=("pain", "mean"), soreness=("soreness", "mean"),
+             entries=("day", "size"), large_bruise=("large", "any"))
+        .reset_index()
+    )  # fmt: skip
+    daily["date"] = pd.Series([as_date(d) for d in daily["date"]], dtype=object)
+    daily["entries"] = daily["entries"].astype("int64")
+    return daily
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(-2, 12)),
+            st.integers(0, 10),
+            st.integers(0, 10),
+            st.sampled_from(["none", "small", "large"]),
+            st.integers(0, 3),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_daily_series_equals_the_named_aggregation_it_replaced(rows: list) -> None:
+    start = date(2026, 3, 1)
+    entries = pd.DataFrame(
+        {
+            "day": pd.array([r[0] for r in rows], dtype="Int64"),
+            "local_date": [start + timedelta(days=(r[0] or 0) + r[4] % 2) for r in rows],
+            "pain": [r[1] for r in rows],
+            "soreness": [r[2] for r in rows],
+            "bruising": [r[3] for r in rows],
+        }
+    )
+    got = daily_series(entries)
+    if got.empty:
+        assert entries["day"].dropna().lt(0).all()
+        return
+    pd.testing.assert_frame_equal(got, _daily_by_named_aggregation(entries))
