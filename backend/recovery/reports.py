@@ -76,7 +76,44 @@ def _report_for(visit: Visit) -> analytics.VisitReport:
     )
 
 
+def _inputs_key(kind: str, subject: Any, patient_id: Any, patient: User) -> tuple[Any, ...]:
+    """What a patient's reports are computed from, cheaply: the rows of all their visits
+    (as the analytics read them), the fingerprint of their check-ins (see
+    ``entry_fingerprints``) and their today. Two small queries."""
+    visit_rows = tuple(
+        Visit.objects.filter(patient_id=patient_id)
+        .order_by("performed_at", "id")
+        .values_list("id", "performed_at", "local_date", "baseline_pain",
+                     "post_injection_pain", "condition")
+    )  # fmt: skip
+    return (
+        kind,
+        str(subject),
+        visit_rows,
+        entry_fingerprints([patient_id]).get(str(patient_id)),
+        patient_today(patient),
+    )
+
+
+def _kept(key: tuple[Any, ...], compute: Any) -> dict[str, Any]:
+    """``compute()``'s answer for these inputs, computed once per process (see
+    ``_SUMMARIES`` for why a kept answer is never stale)."""
+    if key in _SUMMARIES:
+        _SUMMARIES.move_to_end(key)
+        return copy.deepcopy(_SUMMARIES[key])
+    answer = compute()
+    _SUMMARIES[key] = copy.deepcopy(answer)
+    if len(_SUMMARIES) > _SUMMARIES_KEPT:
+        _SUMMARIES.popitem(last=False)
+    return answer
+
+
 def visit_recovery(visit: Visit) -> dict[str, Any]:
+    key = _inputs_key("visit_recovery", visit.pk, visit.patient_id, visit.patient)
+    return _kept(key, lambda: _visit_recovery(visit))
+
+
+def _visit_recovery(visit: Visit) -> dict[str, Any]:
     report = _report_for(visit)
     return {
         "visit": str(visit.id),
@@ -101,6 +138,11 @@ def _course_reports(patient: User) -> list[analytics.VisitReport]:
 
 
 def patient_course(patient: User) -> dict[str, Any]:
+    key = _inputs_key("patient_course", patient.pk, patient.pk, patient)
+    return _kept(key, lambda: _patient_course(patient))
+
+
+def _patient_course(patient: User) -> dict[str, Any]:
     reports = _course_reports(patient)
     return {
         "patient": str(patient.pk),

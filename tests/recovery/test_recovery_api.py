@@ -192,13 +192,59 @@ def test_recovery_reads_use_a_constant_number_of_queries(
     client = client_for(physician)
     urls = [f"/api/v1/visits/{visit.id}/recovery/", f"/api/v1/patients/{patient.pk}/course/"]
     make_entry(patient, at(0, 12), pain=4)
-    with django_assert_max_num_queries(14) as few:
+    # Each answer is computed here (new check-ins make new inputs), two of the queries to
+    # look up whether it was kept; the same number for 1 check-in as for 41.
+    with django_assert_max_num_queries(18) as few:
         for url in urls:
             client.get(url)
     for day in range(20):
         make_entry(patient, at(day), pain=4)
         make_entry(patient, at(day, 15), pain=5)
-    with django_assert_max_num_queries(14) as many:
+    with django_assert_max_num_queries(18) as many:
         for url in urls:
             client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_recovery_and_course_are_recomputed_exactly_when_their_inputs_change(
+    physician, patient, client_for, monkeypatch
+):
+    from recovery import analytics
+
+    runs: list[str] = []
+    real_report, real_course = analytics.visit_report, analytics.course_reports
+    monkeypatch.setattr(
+        analytics, "visit_report", lambda *a: runs.append("visit") or real_report(*a)
+    )
+    monkeypatch.setattr(
+        analytics, "course_reports", lambda *a: runs.append("course") or real_course(*a)
+    )
+    link(physician, patient)
+    visit = make_visit(physician, patient, at(0, 8), baseline_pain=8)
+    make_entry(patient, at(1), pain=4)
+    client = client_for(physician)
+    recovery_url = f"/api/v1/visits/{visit.id}/recovery/"
+    course_url = f"/api/v1/patients/{patient.pk}/course/"
+
+    def computed(url: str) -> tuple[dict, bool]:
+        runs.clear()
+        body = client.get(url).json()
+        return body, bool(runs)
+
+    first, ran = computed(recovery_url)
+    assert ran
+    course, ran = computed(course_url)
+    assert ran
+    assert computed(recovery_url) == (first, False)  # same inputs: nothing recomputed
+    assert computed(course_url) == (course, False)
+
+    make_entry(patient, at(2), pain=2)
+    again, ran = computed(recovery_url)
+    assert ran and len(again["days"]) == len(first["days"]) + 1
+    changed, ran = computed(course_url)
+    assert ran and changed != course
+
+    visit.baseline_pain = 6
+    visit.save()
+    rebased, ran = computed(recovery_url)
+    assert ran and rebased["baseline"] == 6.0
