@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from common import database_url, machine, write_section
+from common import copy_csv, machine, recreate_database, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench"
@@ -68,28 +68,6 @@ SELECT d.day,
  WHERE c.baseline > 0
  GROUP BY d.day ORDER BY d.day
 """
-
-
-def recreate_database() -> str:
-    admin = database_url("postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    url = database_url(BENCH_DB)
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
-    subprocess.run(
-        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"], env=env, check=True, cwd=ROOT
-    )
-    return url
-
-
-def _copy(conn: psycopg.Connection, table: str, columns: list[str], rows: io.StringIO) -> None:
-    rows.seek(0)
-    with conn.cursor().copy(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-    ) as copy:
-        while chunk := rows.read(1 << 20):
-            copy.write(chunk)
 
 
 def seed(url: str) -> dict[str, object]:
@@ -138,7 +116,7 @@ def seed(url: str) -> dict[str, object]:
                     )
                     entry_count += 1
     with psycopg.connect(url) as conn:
-        _copy(
+        copy_csv(
             conn,
             "accounts_user",
             [
@@ -155,8 +133,8 @@ def seed(url: str) -> dict[str, object]:
             ],
             users,
         )
-        _copy(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
-        _copy(
+        copy_csv(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
+        copy_csv(
             conn,
             "treatments_visit",
             [
@@ -174,7 +152,7 @@ def seed(url: str) -> dict[str, object]:
             ],
             visits,
         )
-        _copy(
+        copy_csv(
             conn,
             "treatments_injectionsite",
             [
@@ -189,7 +167,7 @@ def seed(url: str) -> dict[str, object]:
             ],
             sites,
         )
-        _copy(
+        copy_csv(
             conn,
             "diary_entry",
             [
@@ -353,7 +331,9 @@ def versions_line() -> str:
 
 
 def main() -> None:
-    url = recreate_database()
+    url = recreate_database(
+        BENCH_DB, lambda url: {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    )
     seeded = seed(url)
     setup_django(url)
     cohort = bench_cohort(url, seeded["physician"])

@@ -25,7 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
-from common import database_url, write_section
+from common import copy_csv, recreate_database, write_section
 from common import machine as common_machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,29 +55,6 @@ def environment(url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "api_bench_settings",
         "PYTHONPATH": f"{ROOT / 'backend'}:{ROOT / 'bench' / 'api_support'}",
     }
-
-
-def recreate_database() -> str:
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    url = database_url(BENCH_DB)
-    subprocess.run(
-        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"],
-        env={**environment(url), "DEBUG": "true"},
-        check=True,
-        cwd=ROOT,
-    )
-    return url
-
-
-def copy_rows(conn: psycopg.Connection, table: str, columns: list[str], rows: io.StringIO) -> None:
-    rows.seek(0)
-    with conn.cursor().copy(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-    ) as c:
-        while chunk := rows.read(1 << 20):
-            c.write(chunk)
 
 
 def entry_rows(patient: uuid.UUID, count: int, now: datetime) -> str:
@@ -113,9 +90,9 @@ def seed(url: str) -> dict[str, object]:
     user_columns = ["id", "password", "is_superuser", "email", "display_name", "role",
                     "timezone", "is_active", "is_staff", "date_joined"]  # fmt: skip
     with psycopg.connect(url) as conn:
-        copy_rows(conn, "accounts_user", user_columns, users)
-        copy_rows(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
-        copy_rows(conn, "diary_entry", COLUMNS, entries)
+        copy_csv(conn, "accounts_user", user_columns, users)
+        copy_csv(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
+        copy_csv(conn, "diary_entry", COLUMNS, entries)
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -322,7 +299,7 @@ def copy_rate(url: str, patient: uuid.UUID, rows: int = 50_000) -> float:
     data = io.StringIO(entry_rows(patient, rows, datetime.now(UTC)))
     with psycopg.connect(url) as conn:
         start = time.perf_counter()
-        copy_rows(conn, "diary_entry", COLUMNS, data)
+        copy_csv(conn, "diary_entry", COLUMNS, data)
         conn.commit()
         return rows / (time.perf_counter() - start)
 
@@ -374,7 +351,7 @@ def ratio(a: list[float], b: list[float]) -> float:
 
 
 def main() -> None:
-    url = recreate_database()
+    url = recreate_database(BENCH_DB, lambda url: {**environment(url), "DEBUG": "true"})
     seeded = seed(url)
     setup_django(url)
     # Reads by the first physicians; writes by the last physician's patients, so that the

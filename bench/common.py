@@ -3,10 +3,13 @@ and rewriting its own section of BENCHMARKS.md (each script owns one marked sect
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import re
+import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +25,34 @@ def database_url(name: str) -> str:
     if not parts.scheme.startswith("postgres"):
         sys.exit(f"{Path(sys.argv[0]).name} needs PostgreSQL: set DATABASE_URL=postgres://...")
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(name: str, env: Callable[[str], dict[str, str]]) -> str:
+    """Drop and create the throwaway database ``name`` on DATABASE_URL's server and migrate
+    it (``env(url)`` is the migration's environment); returns its URL."""
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    url = database_url(name)
+    subprocess.run(
+        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"],
+        env=env(url),
+        check=True,
+        cwd=ROOT,
+    )
+    return url
+
+
+def copy_csv(
+    conn: psycopg.Connection, table: str, columns: Sequence[str], rows: io.StringIO
+) -> None:
+    """COPY the CSV text in ``rows`` into ``table`` (its ``columns``), 1 MiB at a time."""
+    rows.seek(0)
+    with conn.cursor().copy(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    ) as copy:
+        while chunk := rows.read(1 << 20):
+            copy.write(chunk)
 
 
 def machine(*versions: str) -> str:

@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from common import database_url, machine, write_section
+from common import copy_csv, machine, recreate_database, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench_exports"
@@ -65,27 +65,6 @@ def child_env(url: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT / "backend"),
     }
-
-
-def recreate_database() -> str:
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    url = database_url(BENCH_DB)
-    subprocess.run(
-        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"],
-        env=child_env(url),
-        check=True,
-        cwd=ROOT,
-    )
-    return url
-
-
-def _copy(conn: psycopg.Connection, table: str, columns: str, rows: io.StringIO) -> None:
-    rows.seek(0)
-    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-        while chunk := rows.read(1 << 20):
-            copy.write(chunk)
 
 
 def _history(
@@ -131,32 +110,80 @@ def seed(url: str) -> dict[str, object]:
         out["links"].write(f"{physician},{patient},{stamp}\n")
         _history(patient, physician, count, now, out)
     with psycopg.connect(url) as conn:
-        _copy(
+        copy_csv(
             conn,
             "accounts_user",
-            "id, password, is_superuser, email, display_name, role, timezone, is_active, "
-            "is_staff, date_joined",
+            [
+                "id",
+                "password",
+                "is_superuser",
+                "email",
+                "display_name",
+                "role",
+                "timezone",
+                "is_active",
+                "is_staff",
+                "date_joined",
+            ],
             out["users"],
         )
-        _copy(conn, "accounts_carelink", "physician_id, patient_id, created_at", out["links"])
-        _copy(
+        copy_csv(
+            conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], out["links"]
+        )
+        copy_csv(
             conn,
             "treatments_visit",
-            "id, patient_id, physician_id, performed_at, local_date, condition, baseline_pain, "
-            "post_injection_pain, notes, created_at, updated_at",
+            [
+                "id",
+                "patient_id",
+                "physician_id",
+                "performed_at",
+                "local_date",
+                "condition",
+                "baseline_pain",
+                "post_injection_pain",
+                "notes",
+                "created_at",
+                "updated_at",
+            ],
             out["visits"],
         )
-        _copy(
+        copy_csv(
             conn,
             "treatments_injectionsite",
-            "visit_id, body_region, muscle, side, lidocaine, saline, magnesium, volume_ml",
+            [
+                "visit_id",
+                "body_region",
+                "muscle",
+                "side",
+                "lidocaine",
+                "saline",
+                "magnesium",
+                "volume_ml",
+            ],
             out["sites"],
         )
-        _copy(
+        copy_csv(
             conn,
             "diary_entry",
-            "id, patient_id, felt_at, recorded_at, updated_at, local_date, visit_id, day, pain, "
-            "soreness, bruising, iced, heated, strenuous_activity, notes, version",
+            [
+                "id",
+                "patient_id",
+                "felt_at",
+                "recorded_at",
+                "updated_at",
+                "local_date",
+                "visit_id",
+                "day",
+                "pain",
+                "soreness",
+                "bruising",
+                "iced",
+                "heated",
+                "strenuous_activity",
+                "notes",
+                "version",
+            ],
             out["entries"],
         )
         conn.commit()
@@ -231,7 +258,7 @@ def versions_line() -> str:
 
 
 def main() -> None:
-    url = recreate_database()
+    url = recreate_database(BENCH_DB, child_env)
     seeded = seed(url)
     runs = {
         "small": ("csv", "small"),

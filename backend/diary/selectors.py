@@ -47,11 +47,12 @@ ENTRY_OUTPUT = (
     ("version", "version"),
 )
 _NAMES = tuple(name for name, _ in ENTRY_OUTPUT)
+ENTRY_COLUMNS = tuple(column for _, column in ENTRY_OUTPUT)
 
 
 def entry_values(entries: QuerySet[Entry]) -> QuerySet[Any]:
     """The entries as column tuples (no model instances): the read path for lists."""
-    return entries.values_list(*(column for _, column in ENTRY_OUTPUT))
+    return entries.values_list(*ENTRY_COLUMNS)
 
 
 def entry_dicts(rows: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:

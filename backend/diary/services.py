@@ -66,18 +66,24 @@ def local_date_for(patient: User, moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(patient.timezone)).date()
 
 
+def _visits_up_to(patient: Any, felt_at: datetime) -> Any:
+    """The visits an entry felt at ``felt_at`` may belong to, the one it does first."""
+    return Visit.objects.filter(patient=patient, performed_at__lte=felt_at).order_by(
+        "-performed_at", "-id"
+    )
+
+
+def _placement(patient: User, felt_at: datetime, visit_id: Any, visit_date: Any) -> Placement:
+    local = local_date_for(patient, felt_at)
+    if visit_id is None:
+        return Placement(local, None, None)
+    return Placement(local, Visit(id=visit_id, local_date=visit_date), day_since(local, visit_date))
+
+
 def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
     """Local date, visit (latest performed at or before felt_at) and day since that visit."""
-    local = local_date_for(patient, felt_at)
-    visit = (
-        Visit.objects.filter(patient=patient, performed_at__lte=felt_at)
-        .order_by("-performed_at", "-id")
-        .only("id", "local_date")
-        .first()
-    )
-    if visit is None:
-        return Placement(local, None, None)
-    return Placement(local, visit, day_since(local, visit.local_date))
+    found = _visits_up_to(patient, felt_at).values_list("id", "local_date").first()
+    return _placement(patient, felt_at, *(found or (None, None)))
 
 
 def day_since(local: date, visit_date: date) -> int:
@@ -96,10 +102,9 @@ def _same_content(entry: Entry, data: dict[str, Any]) -> bool:
     return all(getattr(entry, name) == data[name] for name in CONTENT_FIELDS)
 
 
-def _apply(entry: Entry, data: dict[str, Any]) -> None:
+def _apply(entry: Entry, data: dict[str, Any], placement: Placement) -> None:
     for name in CONTENT_FIELDS:
         setattr(entry, name, data[name])
-    placement = entry_placement(patient=entry.patient, felt_at=entry.felt_at)
     entry.local_date, entry.visit, entry.day = placement.local_date, placement.visit, placement.day
 
 
@@ -129,13 +134,7 @@ def entry_save(
         placement = lock_patient_and_place(patient, data["felt_at"])
         if expected_version is None:
             entry = Entry(id=entry_id, patient=patient)
-            for name in CONTENT_FIELDS:
-                setattr(entry, name, data[name])
-            entry.local_date, entry.visit, entry.day = (
-                placement.local_date,
-                placement.visit,
-                placement.day,
-            )
+            _apply(entry, data, placement)
             _clean(entry)
             if _insert_skipping_existing([entry]):
                 audit_record(
@@ -152,14 +151,12 @@ def entry_save(
             if expected_version is not None:
                 raise EntryNotFound
             raise IntegrityError(f"entry {entry_id} was neither inserted nor found")
-        return _replay_or_edit(existing, data, expected_version, patient, request), False
+        return _replay_or_edit(existing, data, expected_version, placement, request), False
 
 
 def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
     """``lock_patient`` and ``entry_placement`` in one statement (the check-in hot path)."""
-    visits = Visit.objects.filter(patient=OuterRef("pk"), performed_at__lte=felt_at).order_by(
-        "-performed_at", "-id"
-    )
+    visits = _visits_up_to(OuterRef("pk"), felt_at)
     visit_id, visit_date = (
         User.objects.select_for_update(of=("self",))
         .filter(pk=patient.pk)
@@ -170,10 +167,7 @@ def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
         .values_list("visit_id", "visit_date")
         .get()
     )
-    local = local_date_for(patient, felt_at)
-    if visit_id is None:
-        return Placement(local, None, None)
-    return Placement(local, Visit(id=visit_id, local_date=visit_date), day_since(local, visit_date))
+    return _placement(patient, felt_at, visit_id, visit_date)
 
 
 def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
@@ -189,8 +183,15 @@ def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
 
 
 def _replay_or_edit(
-    entry: Entry, data: dict[str, Any], expected_version: int | None, actor: User, request: Any
+    entry: Entry,
+    data: dict[str, Any],
+    expected_version: int | None,
+    placement: Placement,
+    request: Any,
 ) -> Entry:
+    """The patient's own stored entry: a replay, a conflict, or an edit placed where
+    ``placement`` (computed under the patient's lock for ``data``'s felt_at) says."""
+    actor = entry.patient
     if expected_version is None:
         if _same_content(entry, data):
             return entry
@@ -206,7 +207,7 @@ def _replay_or_edit(
         changed_by=actor,
         values=_snapshot(entry),
     )
-    _apply(entry, data)
+    _apply(entry, data, placement)
     entry.version += 1
     entry.updated_at = timezone.now()
     _clean(entry)

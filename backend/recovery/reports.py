@@ -17,6 +17,7 @@ from recovery.selectors import (
     latest_visit_entries,
     patient_today,
     visit_frames,
+    visit_values,
     visits_frame,
 )
 from treatments.models import Visit
@@ -76,40 +77,52 @@ def _report_for(visit: Visit) -> analytics.VisitReport:
     )
 
 
-def _inputs_key(kind: str, subject: Any, patient_id: Any, patient: User) -> tuple[Any, ...]:
-    """What a patient's reports are computed from, cheaply: the rows of all their visits
-    (as the analytics read them), the fingerprint of their check-ins (see
-    ``entry_fingerprints``) and their today. Two small queries."""
-    visit_rows = tuple(
-        Visit.objects.filter(patient_id=patient_id)
-        .order_by("performed_at", "id")
-        .values_list("id", "performed_at", "local_date", "baseline_pain",
-                     "post_injection_pain", "condition")
-    )  # fmt: skip
+# Answers kept per process under what they are computed from, so a kept answer is never
+# stale: the visit rows the analytics read, a fingerprint of the patient's check-ins (rows,
+# deleted ones included, the sum of their versions, the latest change: every create, edit
+# and delete moves it, since each adds a row or a version) and the patient's today. A
+# changed visit, a new, edited or deleted check-in, or a new day makes a new key. Least
+# recently used dropped first.
+_KEPT: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_KEPT_MAX = 20_000
+
+
+def _recall(key: tuple[Any, ...]) -> dict[str, Any] | None:
+    if key not in _KEPT:
+        return None
+    _KEPT.move_to_end(key)
+    return copy.deepcopy(_KEPT[key])
+
+
+def _keep(key: tuple[Any, ...], answer: dict[str, Any]) -> None:
+    _KEPT[key] = copy.deepcopy(answer)
+    if len(_KEPT) > _KEPT_MAX:
+        _KEPT.popitem(last=False)
+
+
+def _inputs_key(kind: str, subject: Any, patient: User) -> tuple[Any, ...]:
+    """What one patient's reports are computed from (two small queries): all their visit
+    rows, their check-ins' fingerprint and their today."""
     return (
         kind,
         str(subject),
-        visit_rows,
-        entry_fingerprints([patient_id]).get(str(patient_id)),
+        tuple(visit_values(Visit.objects.filter(patient_id=patient.pk))),
+        entry_fingerprints([patient.pk]).get(str(patient.pk)),
         patient_today(patient),
     )
 
 
 def _kept(key: tuple[Any, ...], compute: Any) -> dict[str, Any]:
-    """``compute()``'s answer for these inputs, computed once per process (see
-    ``_SUMMARIES`` for why a kept answer is never stale)."""
-    if key in _SUMMARIES:
-        _SUMMARIES.move_to_end(key)
-        return copy.deepcopy(_SUMMARIES[key])
-    answer = compute()
-    _SUMMARIES[key] = copy.deepcopy(answer)
-    if len(_SUMMARIES) > _SUMMARIES_KEPT:
-        _SUMMARIES.popitem(last=False)
+    """``compute()``'s answer for these inputs, computed once per process."""
+    answer = _recall(key)
+    if answer is None:
+        answer = compute()
+        _keep(key, answer)
     return answer
 
 
 def visit_recovery(visit: Visit) -> dict[str, Any]:
-    key = _inputs_key("visit_recovery", visit.pk, visit.patient_id, visit.patient)
+    key = _inputs_key("visit_recovery", visit.pk, visit.patient)
     return _kept(key, lambda: _visit_recovery(visit))
 
 
@@ -138,7 +151,7 @@ def _course_reports(patient: User) -> list[analytics.VisitReport]:
 
 
 def patient_course(patient: User) -> dict[str, Any]:
-    key = _inputs_key("patient_course", patient.pk, patient.pk, patient)
+    key = _inputs_key("patient_course", patient.pk, patient)
     return _kept(key, lambda: _patient_course(patient))
 
 
@@ -161,20 +174,10 @@ def course_chart(patient: User) -> dict[str, Any]:
     return charts.course_chart(_course_reports(patient))
 
 
-# Each patient's list summary, kept per process under what it is computed from: the latest
-# visit's row, a fingerprint of all the patient's check-ins (how many rows, deleted ones
-# included, the sum of their versions, the latest change: every create, edit and delete
-# moves it, since each adds a row or a version) and the patient's today. A changed visit, a
-# new or edited or deleted check-in, or a new day makes a new key, so a kept summary is
-# never stale; and a patient whose key is kept costs neither the entries query nor the
-# analytics. Least recently used dropped first.
-_SUMMARIES: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_SUMMARIES_KEPT = 20_000
-
-
 def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
     """Each patient's latest visit summary and flags, for the physician's list (two
-    queries when every summary is kept, three otherwise)."""
+    queries when every summary is kept, three otherwise). The key is the one of ``_KEPT``
+    with only the latest visit's row: the summary reads no other visit."""
     ids = [p.pk for p in patients]
     visits = visits_frame(Visit.objects.filter(patient_id__in=ids))
     result: dict[str, dict[str, Any]] = {}
@@ -192,9 +195,9 @@ def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
             fingerprints.get(patient_id),
             patient_today(by_id[patient_id]),
         )
-        if key in _SUMMARIES:
-            _SUMMARIES.move_to_end(key)
-            result[patient_id] = copy.deepcopy(_SUMMARIES[key])
+        kept = _recall(key)
+        if kept is not None:
+            result[patient_id] = kept
         else:
             latest_rows[patient_id], keys[patient_id] = latest, key
     if not latest_rows:
@@ -206,9 +209,7 @@ def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
         today = keys[patient_id][3]
         summary = _latest_summary(latest, entries_by_patient.get(patient_id, empty), today)
         result[patient_id] = summary
-        _SUMMARIES[keys[patient_id]] = copy.deepcopy(summary)
-        if len(_SUMMARIES) > _SUMMARIES_KEPT:
-            _SUMMARIES.popitem(last=False)
+        _keep(keys[patient_id], summary)
     return result
 
 

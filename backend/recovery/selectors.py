@@ -70,19 +70,26 @@ def _entries_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
     return frame
 
 
+# The visit columns the analytics read (in VISIT_COLUMNS' order).
+VISIT_VALUES = (
+    "id",
+    "patient_id",
+    "performed_at",
+    "local_date",
+    "baseline_pain",
+    "post_injection_pain",
+    "condition",
+)
+
+
+def visit_values(visits: Any) -> Any:
+    """The given visits (a queryset) as the analytics read them, oldest first."""
+    return visits.order_by("performed_at", "id").values_list(*VISIT_VALUES)
+
+
 def visits_frame(visits: Any) -> pd.DataFrame:
     """One query: the given visits (a queryset) as the analytics' visits frame."""
-    return _visits_frame(
-        visits.order_by("performed_at", "id").values_list(
-            "id",
-            "patient_id",
-            "performed_at",
-            "local_date",
-            "baseline_pain",
-            "post_injection_pain",
-            "condition",
-        )
-    )
+    return _visits_frame(visit_values(visits))
 
 
 def entries_frame(entries: Any) -> pd.DataFrame:

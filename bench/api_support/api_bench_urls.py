@@ -16,26 +16,9 @@ from accounts.authentication import RevocableJWTAuthentication
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
-from diary.selectors import entries_visible_to
+from diary.selectors import ENTRY_COLUMNS, entries_visible_to
 
-FIELDS = (
-    "id",
-    "patient_id",
-    "felt_at",
-    "recorded_at",
-    "updated_at",
-    "local_date",
-    "visit_id",
-    "day",
-    "pain",
-    "soreness",
-    "bruising",
-    "iced",
-    "heated",
-    "strenuous_activity",
-    "notes",
-    "version",
-)
+FIELDS = ENTRY_COLUMNS  # the same columns the API's list reads
 _auth = RevocableJWTAuthentication()
 
 

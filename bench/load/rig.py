@@ -23,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "bench")]
 
+import common  # noqa: E402
 import psycopg  # noqa: E402
 from api import seed as api_seed  # noqa: E402
 from common import database_url  # noqa: E402
@@ -49,17 +50,7 @@ def environment(url: str, **extra: str) -> dict[str, str]:
 
 def recreate_database(name: str) -> str:
     """Drop and create ``name`` on DATABASE_URL's server and migrate it; returns its URL."""
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = database_url(name)
-    subprocess.run(
-        [sys.executable, "-m", "config.cli", "migrate", "-v", "0"],
-        env=environment(url),
-        check=True,
-        cwd=ROOT,
-    )
-    return url
+    return common.recreate_database(name, environment)
 
 
 def drop_database(name: str) -> None:

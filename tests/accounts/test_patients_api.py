@@ -181,7 +181,7 @@ def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
     assert sorted(runs) == sorted(str(p.pk) for p in patients)
     runs.clear()
     assert relief() == first and runs == []  # nothing changed: nothing recomputed
-    assert reports._SUMMARIES
+    assert reports._KEPT
 
     make_entry(patients[0], visit_at + timedelta(days=2), pain=2)
     after_entry = relief()
