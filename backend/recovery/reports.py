@@ -17,8 +17,8 @@ from recovery.selectors import (
     latest_visit_entries,
     patient_today,
     visit_frames,
+    visit_rows_frame,
     visit_values,
-    visits_frame,
 )
 from treatments.models import Visit
 
@@ -177,39 +177,37 @@ def course_chart(patient: User) -> dict[str, Any]:
 def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
     """Each patient's latest visit summary and flags, for the physician's list (two
     queries when every summary is kept, three otherwise). The key is the one of ``_KEPT``
-    with only the latest visit's row: the summary reads no other visit."""
+    with only the latest visit's row: the summary reads no other visit. Keys are built from
+    the plain rows; frames are made only for the patients whose summary must be computed."""
     ids = [p.pk for p in patients]
-    visits = visits_frame(Visit.objects.filter(patient_id__in=ids))
+    latest_row: dict[str, tuple[Any, ...]] = {}
+    for row in visit_values(Visit.objects.filter(patient_id__in=ids)):
+        latest_row[str(row[1])] = row  # oldest first: the last one seen is the latest
     result: dict[str, dict[str, Any]] = {}
-    if visits.empty:
+    if not latest_row:
         return result
     by_id = {str(p.pk): p for p in patients}
     fingerprints = entry_fingerprints(ids)
-    latest_rows: dict[str, pd.Series] = {}
-    keys: dict[str, tuple[Any, ...]] = {}
-    for patient_id, own_visits in visits.groupby("patient_id", sort=False):
-        latest = own_visits.sort_values(["performed_at", "visit_id"]).iloc[-1]
-        key = (
-            patient_id,
-            repr(tuple(latest.tolist())),
-            fingerprints.get(patient_id),
-            patient_today(by_id[patient_id]),
-        )
+    missing: dict[str, tuple[Any, ...]] = {}
+    for patient_id, row in latest_row.items():
+        key = (patient_id, row, fingerprints.get(patient_id), patient_today(by_id[patient_id]))
         kept = _recall(key)
         if kept is not None:
             result[patient_id] = kept
         else:
-            latest_rows[patient_id], keys[patient_id] = latest, key
-    if not latest_rows:
+            missing[patient_id] = key
+    if not missing:
         return result
-    entries = latest_visit_entries(pd.DataFrame(list(latest_rows.values())))
+    latest = visit_rows_frame(latest_row[patient_id] for patient_id in missing)
+    entries = latest_visit_entries(latest)
     entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
     empty = entries.iloc[0:0]
-    for patient_id, latest in latest_rows.items():
-        today = keys[patient_id][3]
-        summary = _latest_summary(latest, entries_by_patient.get(patient_id, empty), today)
+    for position, (patient_id, key) in enumerate(missing.items()):
+        summary = _latest_summary(
+            latest.iloc[position], entries_by_patient.get(patient_id, empty), key[3]
+        )
         result[patient_id] = summary
-        _keep(keys[patient_id], summary)
+        _keep(key, summary)
     return result
 
 

@@ -50,7 +50,8 @@ def patient_today(patient: User) -> date:
     return timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
 
 
-def _visits_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+def visit_rows_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows in ``visit_values`` order as the analytics' visits frame."""
     frame = pd.DataFrame(list(rows), columns=VISIT_COLUMNS)
     frame["visit_id"] = frame["visit_id"].astype(str)
     frame["patient_id"] = frame["patient_id"].astype(str)
@@ -89,7 +90,7 @@ def visit_values(visits: Any) -> Any:
 
 def visits_frame(visits: Any) -> pd.DataFrame:
     """One query: the given visits (a queryset) as the analytics' visits frame."""
-    return _visits_frame(visit_values(visits))
+    return visit_rows_frame(visit_values(visits))
 
 
 def entries_frame(entries: Any) -> pd.DataFrame:
