@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
-from locust import FastHttpUser, constant, constant_throughput, events
+import gevent
+from locust import FastHttpUser, events
 from locust.contrib.fasthttp import FastHttpSession
 
 TARGET = os.environ.get("LOAD_TARGET", "api")
@@ -105,7 +106,19 @@ class Device:
 
 
 class ClinicUser(FastHttpUser):
-    wait_time = constant_throughput(RATE) if RATE > 0 else constant(0)
+    def wait_time(self) -> float:
+        """Independent people, not a metronome: each user's tasks start as a Poisson process
+        of LOAD_RATE per second (exponential gaps, a random first start), so the users' mean
+        rate is LOAD_RATE each but their requests do not line up. (locust's
+        constant_throughput with users spawned in whole-second batches started all 60 in the
+        same phase: every second the server's accept queue went from 0 to 58 at once.) A
+        user behind its schedule starts at once and does not catch up, as with
+        constant_throughput. LOAD_RATE 0: no wait at all (the capacity runs)."""
+        if RATE <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.next_start = max(self.next_start + random.expovariate(RATE), now)
+        return self.next_start - now
 
     def on_start(self) -> None:
         creds = DEVICES[next(_next_device) % len(DEVICES)]
@@ -122,6 +135,9 @@ class ClinicUser(FastHttpUser):
         )
         self.phone = Device(phone, patient["access"], patient["refresh"])
         self.last_checkin: tuple[str, dict[str, Any]] | None = None
+        # A random phase for the first task; wait_time schedules the ones after it.
+        self.next_start = time.monotonic() + (random.uniform(0, 1 / RATE) if RATE > 0 else 0)
+        gevent.sleep(max(0.0, self.next_start - time.monotonic()))
 
     def get(self, path: str, name: str) -> None:
         with self.client.get(
