@@ -180,9 +180,6 @@ function ready() {
 }
 
 async function boot() {
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
-  }
   addEventListener("hashchange", route);
   // Offline first. A patient's phone draws the check-in form straight away: it needs no
   // profile, no token and no network (a check-in goes into the outbox first). The session
@@ -192,6 +189,11 @@ async function boot() {
     ctx.user = { role: "patient" };
     await route();
     ready();
+  }
+  // Registered (or checked for an update) after a patient's check-in form is drawn: the
+  // worker only matters for later visits, and this one's first screen should not wait on it.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
   }
   const { restore, resume } = await loadSession();
   const known = await restore(ctx);

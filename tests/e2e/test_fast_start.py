@@ -61,6 +61,36 @@ def test_check_in_is_usable_before_the_session_refresh_answers(live_server, page
     assert csp_violations(page) == []
 
 
+# What the page asked for before the check-in form was usable (the app's own mark).
+REQUESTED_BEFORE_USABLE = """() => {
+    const usable = performance.getEntriesByName("relief:view:/")[0].startTime;
+    return performance.getEntriesByType("resource")
+        .filter((entry) => entry.startTime < usable)
+        .map((entry) => new URL(entry.name).pathname);
+}"""
+
+
+def test_a_repeat_start_requests_only_the_check_in_form_before_it_is_usable(live_server, page):
+    """Sending, the session and the aftercare card are imported once the form is drawn: on
+    a slow phone each module request holds up the first screen."""
+    patient = PatientFactory(email="again@example.org")
+    sign_in(page, live_server.url, patient.email, PASSWORD)
+    page.wait_for_selector("form.checkin")
+    wait_for_service_worker(page)
+    page.reload()
+    page.wait_for_selector("form.checkin")
+    page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
+    early = page.evaluate(REQUESTED_BEFORE_USABLE)
+    shell = ["/styles.css", "/app.js", "/device.js", "/dom.js", "/views/checkin.js",
+             "/views/form.js", "/format.js"]  # fmt: skip
+    assert sorted(early) == sorted(shell)
+    # ...and they do load once it is.
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => e.name.endsWith('/sync.js'))"
+    )
+    assert csp_violations(page) == []
+
+
 def test_a_stale_marker_without_a_stored_profile_shows_sign_in(live_server, page):
     page.goto(live_server.url + "/")
     page.wait_for_selector("html[data-ready=true]")

@@ -44,6 +44,40 @@ def test_index_has_one_module_script_and_nothing_inline():
     assert not [tag for tag, attrs in parser.tags if any(a.startswith("on") for a in attrs)]
 
 
+STATIC_IMPORT = re.compile(r'^import\b[^;]*?\bfrom\s*"(\.{1,2}/[^"]+)";', re.M | re.S)
+
+
+def _static_import_graph(entry: Path) -> set[Path]:
+    """``entry`` and every module it imports statically, transitively (not ``import()``)."""
+    seen: set[Path] = set()
+    todo = [entry.resolve()]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += [(path.parent / spec).resolve() for spec in STATIC_IMPORT.findall(path.read_text())]
+    return seen
+
+
+def test_index_preloads_exactly_the_modules_the_first_screen_imports():
+    """The modulepreload links are app.js's static import graph: every module the check-in
+    form needs is requested at once (no waterfall), and nothing it does not need."""
+    parser = _Tags()
+    parser.feed((FRONTEND / "index.html").read_text())
+    preloads = [
+        attrs["href"]
+        for tag, attrs in parser.tags
+        if tag == "link" and attrs.get("rel") == "modulepreload"
+    ]
+    assert len(preloads) == len(set(preloads))
+    for href in preloads:
+        assert (FRONTEND / href.lstrip("/")).is_file(), href
+    graph = _static_import_graph(FRONTEND / "app.js")
+    assert {"/" + p.relative_to(FRONTEND.resolve()).as_posix() for p in graph} == set(preloads)
+    assert (FRONTEND / "session.js").resolve() not in graph
+
+
 def test_user_text_never_goes_through_inner_html():
     sinks = re.compile(r"\.(innerHTML|outerHTML)\s*\+?=|insertAdjacentHTML\(|document\.write")
     for path in FRONTEND.rglob("*.js"):
