@@ -50,6 +50,8 @@ RATIO_SECONDS = int(os.environ.get("LOAD_RATIO_SECONDS", "30"))
 RATIO_ROUNDS = int(os.environ.get("LOAD_RATIO_ROUNDS", "3"))
 WORKERS = int(os.environ.get("LOAD_WORKERS", str(os.cpu_count() or 2)))
 THREADS = int(os.environ.get("LOAD_THREADS", "1"))
+if RATIO_ROUNDS < 1:
+    sys.exit("LOAD_RATIO_ROUNDS must be at least 1: the framework-cost ratio needs a round")
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 LOCUST = str(Path(sys.executable).parent / "locust")
 GOALS = {"rate": 50.0, "p95": 300.0, "p99": 800.0}
