@@ -75,6 +75,7 @@ def test_a_batch_creates_every_entry_with_one_audit_row_each(
     patient: User, patient_client: APIClient
 ):
     items = [item(pain=p) for p in (1, 2, 3)]
+    before = datetime.now(UTC)
 
     response = sync(patient_client, items)
 
@@ -99,6 +100,9 @@ def test_a_batch_creates_every_entry_with_one_audit_row_each(
         (a.action, a.resource, a.object_id, a.patient_id, a.actor_id, a.outcome) for a in audit
     ] == [("create", "entry", i["id"], patient.pk, patient.pk, "allowed") for i in items]
     assert len({a.request_id for a in audit}) == 1
+    # Everything the one-row path writes (PostgreSQL inserts the batch's rows in one statement).
+    assert {(a.actor_role, a.client_address) for a in audit} == {("patient", "127.0.0.1")}
+    assert all(before <= a.at <= datetime.now(UTC) for a in audit)
 
 
 def test_replaying_the_same_batch_is_all_unchanged_and_writes_nothing(
