@@ -33,6 +33,7 @@ BENCH_DB = "relief_bench_api"
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 PHYSICIANS, PATIENTS_EACH, ENTRIES_EACH = (10, 30, 20) if QUICK else (100, 30, 100)
 ROUNDS, SECONDS, CONNECTIONS = (2, 2, 8) if QUICK else (5, 5, 8)
+WORKERS = os.cpu_count() or 1  # gunicorn sync workers: one per core
 # The product's configuration; the same with the session cache off (every request checks its
 # session in the database), pooled; and that with a new connection per request (API-4).
 PORT, PORT_POOLED_QUERY, PORT_NEWCONN = 8765, 8766, 8767
@@ -131,7 +132,7 @@ def start_gunicorn(
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi:application",
             "--workers",
-            str(os.cpu_count() or 1),
+            str(WORKERS),
             "--worker-class",
             "sync",
             "--bind",
@@ -254,7 +255,7 @@ def wrk(port: int, script: str, *, seconds: float = SECONDS, connections: int = 
     return rate
 
 
-def pgbench_insert(url: str, patient: uuid.UUID) -> float:
+def pgbench_insert(url: str, patient: uuid.UUID, connections: int = CONNECTIONS) -> float:
     """W-1 floor: one-row INSERT transactions into diary_entry, synchronous_commit=on."""
     sql = (
         "SET synchronous_commit = on;\n"
@@ -271,7 +272,7 @@ def pgbench_insert(url: str, patient: uuid.UUID) -> float:
             "pgbench",
             "-n",
             "-c",
-            str(CONNECTIONS),
+            str(connections),
             "-j",
             "2",
             "-T",
@@ -389,7 +390,8 @@ def main() -> None:
             wrk(port, list_api, seconds=1)
         runs: dict[str, list[float]] = {k: [] for k in
             ("list", "plain", "bare", "me", "stub", "pooled", "newconn", "pooled_list",
-             "newconn_list", "put", "pgbench", "sync", "copy")}  # fmt: skip
+             "newconn_list", "put", "pgbench", "put_workers", "pgbench_workers", "sync",
+             "copy")}  # fmt: skip
         for _ in range(ROUNDS):
             runs["list"].append(wrk(PORT, list_api))
             runs["plain"].append(wrk(PORT, list_plain))
@@ -402,7 +404,11 @@ def main() -> None:
             runs["newconn_list"].append(wrk(PORT_NEWCONN, list_api))
             runs["put"].append(wrk(PORT, put))
             runs["pgbench"].append(pgbench_insert(url, patients[0]))
-            runs["sync"].append(wrk(PORT, batch, connections=os.cpu_count() or 1) * 500)
+            # Reference: both sides at the API's own database connection count (one per
+            # sync worker): wrk with that many connections, pgbench with as many clients.
+            runs["put_workers"].append(wrk(PORT, put, connections=WORKERS))
+            runs["pgbench_workers"].append(pgbench_insert(url, patients[0], WORKERS))
+            runs["sync"].append(wrk(PORT, batch, connections=WORKERS) * 500)
             runs["copy"].append(copy_rate(url, patients[0]))
         api_ms, floor_ms = build_cost(doctors[0])
     finally:
@@ -441,6 +447,10 @@ def main() -> None:
         ("W-1", "`PUT /api/v1/entries/{id}/` req/s / pgbench one-row INSERT tps "
          f"({CONNECTIONS} connections, synchronous_commit=on)",
          f"{med['put']:.0f} / {med['pgbench']:.0f}", r["W-1"], ">= 0.15", r["W-1"] >= 0.15),
+        ("W-1 (ref.)", f"the same at {WORKERS} connections on both sides (wrk and pgbench; the "
+         f"API's {WORKERS} sync workers hold {WORKERS} database connections; no goal)",
+         f"{med['put_workers']:.0f} / {med['pgbench_workers']:.0f}",
+         ratio(runs["put_workers"], runs["pgbench_workers"]), "-", None),
         ("W-2", "check-in writes req/s / list reads req/s",
          f"{med['put']:.0f} / {med['list']:.0f} req/s", r["W-2"], ">= 0.9", r["W-2"] >= 0.9),
         ("W-3", "`POST /api/v1/entries/sync/` (500 new entries a request) rows/s / psycopg COPY "
@@ -460,7 +470,7 @@ def main() -> None:
             f"Last run {stamp} on {machine()}.",
             f"{PHYSICIANS:,} physicians, {len(seeded['patients']):,} patients, "
             f"{seeded['entries']:,} check-ins (COPY in {seeded['seconds']:.0f} s, then VACUUM "
-            f"ANALYZE). gunicorn, {os.cpu_count()} sync workers, pooled connections; wrk, "
+            f"ANALYZE). gunicorn, {WORKERS} sync workers, pooled connections; wrk, "
             f"{CONNECTIONS} connections, {SECONDS} s a run; medians of {ROUNDS} interleaved "
             f"rounds{' (BENCH_QUICK: small seed, short runs)' if QUICK else ''}.",
             "",
