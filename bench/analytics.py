@@ -116,80 +116,11 @@ def seed(url: str) -> dict[str, object]:
                     )
                     entry_count += 1
     with psycopg.connect(url) as conn:
-        copy_csv(
-            conn,
-            "accounts_user",
-            [
-                "id",
-                "password",
-                "is_superuser",
-                "email",
-                "display_name",
-                "role",
-                "timezone",
-                "is_active",
-                "is_staff",
-                "date_joined",
-            ],
-            users,
-        )
-        copy_csv(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
-        copy_csv(
-            conn,
-            "treatments_visit",
-            [
-                "id",
-                "patient_id",
-                "physician_id",
-                "performed_at",
-                "local_date",
-                "condition",
-                "baseline_pain",
-                "post_injection_pain",
-                "notes",
-                "created_at",
-                "updated_at",
-            ],
-            visits,
-        )
-        copy_csv(
-            conn,
-            "treatments_injectionsite",
-            [
-                "visit_id",
-                "body_region",
-                "muscle",
-                "side",
-                "lidocaine",
-                "saline",
-                "magnesium",
-                "volume_ml",
-            ],
-            sites,
-        )
-        copy_csv(
-            conn,
-            "diary_entry",
-            [
-                "id",
-                "patient_id",
-                "felt_at",
-                "recorded_at",
-                "updated_at",
-                "local_date",
-                "visit_id",
-                "day",
-                "pain",
-                "soreness",
-                "bruising",
-                "iced",
-                "heated",
-                "strenuous_activity",
-                "notes",
-                "version",
-            ],
-            entries,
-        )
+        copy_csv(conn, "accounts_user", users)
+        copy_csv(conn, "accounts_carelink", links)
+        copy_csv(conn, "treatments_visit", visits)
+        copy_csv(conn, "treatments_injectionsite", sites)
+        copy_csv(conn, "diary_entry", entries)
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

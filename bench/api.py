@@ -37,11 +37,6 @@ WORKERS = os.cpu_count() or 1  # gunicorn sync workers: one per core
 # The product's configuration; the same with the session cache off (every request checks its
 # session in the database), pooled; and that with a new connection per request (API-4).
 PORT, PORT_POOLED_QUERY, PORT_NEWCONN = 8765, 8766, 8767
-COLUMNS = [
-    "id", "patient_id", "felt_at", "recorded_at", "updated_at", "local_date", "visit_id",
-    "day", "pain", "soreness", "bruising", "iced", "heated", "strenuous_activity", "notes",
-    "version",
-]  # fmt: skip
 
 
 def environment(url: str) -> dict[str, str]:
@@ -88,12 +83,10 @@ def seed(url: str) -> dict[str, object]:
             )
             links.write(f"{doctor},{patient},{stamp}\n")
             entries.write(entry_rows(patient, ENTRIES_EACH, now))
-    user_columns = ["id", "password", "is_superuser", "email", "display_name", "role",
-                    "timezone", "is_active", "is_staff", "date_joined"]  # fmt: skip
     with psycopg.connect(url) as conn:
-        copy_csv(conn, "accounts_user", user_columns, users)
-        copy_csv(conn, "accounts_carelink", ["physician_id", "patient_id", "created_at"], links)
-        copy_csv(conn, "diary_entry", COLUMNS, entries)
+        copy_csv(conn, "accounts_user", users)
+        copy_csv(conn, "accounts_carelink", links)
+        copy_csv(conn, "diary_entry", entries)
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -300,7 +293,7 @@ def copy_rate(url: str, patient: uuid.UUID, rows: int = 50_000) -> float:
     data = io.StringIO(entry_rows(patient, rows, datetime.now(UTC)))
     with psycopg.connect(url) as conn:
         start = time.perf_counter()
-        copy_csv(conn, "diary_entry", COLUMNS, data)
+        copy_csv(conn, "diary_entry", data)
         conn.commit()
         return rows / (time.perf_counter() - start)
 

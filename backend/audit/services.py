@@ -39,52 +39,25 @@ def audit_record(
 
     The actor is the request's user; code without a request (scripts, seeding) names it.
     """
-    if request is not None:
-        actor = getattr(request, "user", None)
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
-    common = {
-        "actor": actor,
-        "actor_role": getattr(actor, "role", "") or "",
-        "action": action,
-        "resource": resource,
-        "object_id": str(object_id or ""),
-        "request_id": request_id,
-        "client_address": address,
-        "outcome": outcome,
-    }
-    patients = list(dict.fromkeys(patient_ids))
-    if connection.vendor == "postgresql":
-        actor_id = actor.pk if actor is not None else None
-        shared = {key: value for key, value in common.items() if key != "actor"}
-        _insert({"at": timezone.now(), "actor_id": actor_id, **shared},
-                {"patient_id": [getattr(p, "pk", p) for p in patients] or [None]})  # fmt: skip
-        return
-    rows = [AuditEvent(patient_id=p, **common) for p in patients] or [AuditEvent(**common)]
-    AuditEvent.objects.bulk_create(rows)
-
-
-# The audit table's columns as PostgreSQL types, for the one-statement inserts.
-_TYPES = {"at": "timestamptz", "actor_id": "uuid", "actor_role": "text", "action": "text",
-          "resource": "text", "object_id": "text", "request_id": "uuid", "client_address": "inet",
-          "outcome": "text", "patient_id": "uuid"}  # fmt: skip
-
-
-def _insert(shared: dict[str, Any], each: dict[str, list[Any]]) -> None:
-    """PostgreSQL: the rows of one access in one ``INSERT ... SELECT``: a parameter for each
-    value the rows share, one array per column that differs. The statement's text is the
-    same for 1 or 500 rows, and no model instance is built per row (the ORM's compile and
-    ``bulk_create`` were most of an audit row's cost on the check-in and list paths). The
-    same values ``bulk_create`` would write (tests compare them)."""
-    varying = list(each)
-    sql = (
-        f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join([*shared, *varying])}) "
-        f"SELECT {', '.join([*(f'%s::{_TYPES[c]}' for c in shared), *(f'v.{c}' for c in varying)])} "
-        f"FROM unnest({', '.join(f'%s::{_TYPES[c]}[]' for c in varying)}) AS v({', '.join(varying)})"
+    event = {"action": action, "resource": resource, "object_id": object_id, "outcome": outcome}
+    patients = [getattr(p, "pk", p) for p in dict.fromkeys(patient_ids)] or [None]
+    audit_record_many(
+        request=request,
+        actor=actor,
+        events=[{**event, "patient_id": patient} for patient in patients],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*shared.values(), *each.values()])
+
+
+# PostgreSQL: the rows of one access in one statement, a parameter for each value they share
+# and one array per column that differs. Its text is the same for 1 or 500 rows, and no model
+# instance is built per row (the ORM's compile and ``bulk_create`` were most of an audit row's
+# cost on the check-in and list paths). It writes what ``bulk_create`` would (tests compare).
+_INSERT_ROWS = (
+    f"INSERT INTO {AuditEvent._meta.db_table} (at, actor_id, actor_role, request_id, "
+    "client_address, action, resource, patient_id, object_id, outcome) "
+    "SELECT %s::timestamptz, %s::uuid, %s::text, %s::uuid, %s::inet, v.* "
+    "FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::text[], %s::text[]) AS v"
+)
 
 
 def audit_record_many(
@@ -93,7 +66,8 @@ def audit_record_many(
     events: Iterable[dict[str, Any]],
     actor: Any = None,
 ) -> None:
-    """Several audit rows for one request (a batch), written with one INSERT.
+    """Several audit rows for one request (a batch, or a list of several patients), written
+    with one INSERT.
 
     Each event is a dict of ``action``, ``resource``, ``patient_id``, ``object_id`` and
     optionally ``outcome`` (allowed by default); actor, role, request id and client address
@@ -109,18 +83,22 @@ def audit_record_many(
     if not events:
         return
     if connection.vendor == "postgresql":
-        shared = {"at": timezone.now(), "actor_id": actor.pk if actor is not None else None,
-                  "actor_role": role, "request_id": request_id, "client_address": address}  # fmt: skip
-        _insert(
-            shared,
-            {
-                "action": [event["action"] for event in events],
-                "resource": [event["resource"] for event in events],
-                "patient_id": [event.get("patient_id") for event in events],
-                "object_id": [str(event.get("object_id") or "") for event in events],
-                "outcome": [event.get("outcome", AuditEvent.Outcome.ALLOWED) for event in events],
-            },
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT_ROWS,
+                [
+                    timezone.now(),
+                    actor.pk if actor is not None else None,
+                    role,
+                    request_id,
+                    address,
+                    [event["action"] for event in events],
+                    [event["resource"] for event in events],
+                    [event.get("patient_id") for event in events],
+                    [str(event.get("object_id") or "") for event in events],
+                    [event.get("outcome", AuditEvent.Outcome.ALLOWED) for event in events],
+                ],
+            )
         return
     AuditEvent.objects.bulk_create(
         AuditEvent(

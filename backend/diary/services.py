@@ -174,9 +174,7 @@ def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
         row = cursor.fetchone()
     if row is None:
         raise User.DoesNotExist(f"patient {patient.pk} not found")
-    visit_id, visit_date = row
-    if visit_id is None:
-        return _placement(patient, felt_at, None, None)
+    visit_id, visit_date = row  # both None without a visit; to_python keeps None
     return _placement(
         patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
     )

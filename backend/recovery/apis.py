@@ -43,7 +43,8 @@ class _VisitRecoveryBase(AuditedApiMixin, APIView):
 
     def _visit(self, request: Request, pk: Any) -> Any:
         with transaction.atomic():
-            visit = visits_visible_to(request.user).filter(pk=pk).first()
+            # Recovery reads no injection sites: skip the list's prefetch of them.
+            visit = visits_visible_to(request.user).prefetch_related(None).filter(pk=pk).first()
             if visit is not None:
                 audit_record(
                     request=request,

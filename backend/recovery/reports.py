@@ -16,6 +16,7 @@ from recovery.selectors import (
     entry_fingerprints,
     latest_visit_entries,
     patient_today,
+    patient_visit_rows,
     visit_frames,
     visit_rows_frame,
     visit_values,
@@ -63,8 +64,8 @@ def _summary(summary: dict[str, Any]) -> dict[str, Any]:
     return analytics.jsonable({name: summary.get(name) for name in SUMMARY_FIELDS})
 
 
-def _report_for(visit: Visit) -> analytics.VisitReport:
-    visits, entries = visit_frames(visit)
+def _report_for(visit: Visit, visit_rows: Any = None) -> analytics.VisitReport:
+    visits, entries = visit_frames(visit, visit_rows)
     ordered = visits.reset_index(drop=True)
     position = ordered.index[ordered["visit_id"] == str(visit.id)][0]
     gaps = analytics.next_visit_days(ordered)
@@ -100,13 +101,16 @@ def _keep(key: tuple[Any, ...], answer: dict[str, Any]) -> None:
         _KEPT.popitem(last=False)
 
 
-def _inputs_key(kind: str, subject: Any, patient: User) -> tuple[Any, ...]:
-    """What one patient's reports are computed from (two small queries): all their visit
-    rows, their check-ins' fingerprint and their today."""
+def _inputs_key(
+    kind: str, subject: Any, patient: User, visit_rows: tuple[Any, ...]
+) -> tuple[Any, ...]:
+    """What one patient's reports are computed from: all their visit rows
+    (``patient_visit_rows``, passed in: the computation reuses them), their check-ins'
+    fingerprint (one small query) and their today."""
     return (
         kind,
         str(subject),
-        tuple(visit_values(Visit.objects.filter(patient_id=patient.pk))),
+        visit_rows,
         entry_fingerprints([patient.pk]).get(str(patient.pk)),
         patient_today(patient),
     )
@@ -122,12 +126,13 @@ def _kept(key: tuple[Any, ...], compute: Any) -> dict[str, Any]:
 
 
 def visit_recovery(visit: Visit) -> dict[str, Any]:
-    key = _inputs_key("visit_recovery", visit.pk, visit.patient)
-    return _kept(key, lambda: _visit_recovery(visit))
+    rows = patient_visit_rows(visit.patient_id)
+    key = _inputs_key("visit_recovery", visit.pk, visit.patient, rows)
+    return _kept(key, lambda: _visit_recovery(visit, rows))
 
 
-def _visit_recovery(visit: Visit) -> dict[str, Any]:
-    report = _report_for(visit)
+def _visit_recovery(visit: Visit, visit_rows: tuple[Any, ...]) -> dict[str, Any]:
+    report = _report_for(visit, visit_rows)
     return {
         "visit": str(visit.id),
         "baseline": analytics.round1(report.summary["baseline"]),
@@ -143,20 +148,21 @@ def visit_chart(visit: Visit) -> dict[str, Any]:
     return charts.visit_chart(report.daily, report.summary, report.flags)
 
 
-def _course_reports(patient: User) -> list[analytics.VisitReport]:
-    visits, entries = course_frames(patient)
+def _course_reports(patient: User, visit_rows: Any = None) -> list[analytics.VisitReport]:
+    visits, entries = course_frames(patient, visit_rows)
     if visits.empty:
         return []
     return analytics.course_reports(visits, entries, patient_today(patient))
 
 
 def patient_course(patient: User) -> dict[str, Any]:
-    key = _inputs_key("patient_course", patient.pk, patient)
-    return _kept(key, lambda: _patient_course(patient))
+    rows = patient_visit_rows(patient.pk)
+    key = _inputs_key("patient_course", patient.pk, patient, rows)
+    return _kept(key, lambda: _patient_course(patient, rows))
 
 
-def _patient_course(patient: User) -> dict[str, Any]:
-    reports = _course_reports(patient)
+def _patient_course(patient: User, visit_rows: tuple[Any, ...]) -> dict[str, Any]:
+    reports = _course_reports(patient, visit_rows)
     return {
         "patient": str(patient.pk),
         "visits": [

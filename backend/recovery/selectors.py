@@ -112,18 +112,30 @@ def entries_frame(entries: Any) -> pd.DataFrame:
     )
 
 
-def course_frames(patient: User) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two queries: all of a patient's visits and check-ins."""
-    return (
-        visits_frame(Visit.objects.filter(patient=patient)),
-        entries_frame(Entry.objects.filter(patient=patient)),
-    )
+def patient_visit_rows(patient_id: Any) -> tuple[tuple[Any, ...], ...]:
+    """One query: all of a patient's visits as ``visit_values`` rows, oldest first."""
+    return tuple(visit_values(Visit.objects.filter(patient_id=patient_id)))
 
 
-def visit_frames(visit: Visit) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two queries: the patient's visits, and the entries one visit's report needs (its own
-    window and the week before it, for the baseline fallback)."""
-    visits = visits_frame(Visit.objects.filter(patient_id=visit.patient_id))
+def course_frames(
+    patient: User, visit_rows: Iterable[tuple[Any, ...]] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two queries (one with ``visit_rows``, the patient's visits already read): all of a
+    patient's visits and check-ins."""
+    if visit_rows is None:
+        visit_rows = patient_visit_rows(patient.pk)
+    return visit_rows_frame(visit_rows), entries_frame(Entry.objects.filter(patient=patient))
+
+
+def visit_frames(
+    visit: Visit, visit_rows: Iterable[tuple[Any, ...]] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two queries (one with ``visit_rows``, the patient's visits already read): the
+    patient's visits, and the entries one visit's report needs (its own window and the week
+    before it, for the baseline fallback)."""
+    if visit_rows is None:
+        visit_rows = patient_visit_rows(visit.patient_id)
+    visits = visit_rows_frame(visit_rows)
     since = visit.local_date - timedelta(days=BASELINE_DAYS)
     entries = entries_frame(
         Entry.objects.filter(patient_id=visit.patient_id).filter(
