@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint schema install install-dev browser node bench bench-tools load faults clean
+.PHONY: run test test-clock lint schema install install-dev browser node bench bench-tools load faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,22 @@ schema: install-dev
 test: install-dev browser lint node
 	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite on SQLite with the clock set (libfaketime) just before and after the patients'
+# and physicians' local midnights and in summer time: tests that count calendar days from
+# "now" must pass at any hour. Browser tests (Chromium keeps the real clock) and the
+# subprocess tests with timeouts are left out. Not part of `make test` (about 2 min a time).
+CLOCK_TIMES ?= 2026-11-29T22:40:00 2026-11-29T23:30:00 2026-11-30T04:30:00 2026-06-30T21:50:00
+test-clock: install-dev
+	@command -v faketime >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; \
+	  else echo "test-clock needs faketime: apt-get install faketime"; exit 1; fi; }
+	@for t in $(CLOCK_TIMES); do \
+	  echo "== clock at $$t UTC"; \
+	  env -u DATABASE_URL TZ=UTC faketime -f "@$$(echo $$t | tr T ' ')" $(BIN)/python -m pytest -q \
+	    --ignore=tests/e2e --ignore=tests/fuzz --deselect tests/config/test_health.py $(PYTEST_ARGS) || exit 1; \
+	done
 
 # Benchmarks print ratios measured side by side and rewrite their tables in BENCHMARKS.md.
 # They need PostgreSQL (DATABASE_URL's server; each uses a throwaway database of its own).

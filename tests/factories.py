@@ -5,6 +5,7 @@ import factory
 from accounts.models import Role, User
 
 PASSWORD = "correct horse battery staple"
+PATIENT_TZ = "Europe/Berlin"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -15,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.org")
     display_name = factory.Faker("name")
     role = Role.PATIENT
-    timezone = "Europe/Berlin"
+    timezone = PATIENT_TZ
     password = factory.django.Password(PASSWORD)
 
 
@@ -26,6 +27,21 @@ class PatientFactory(UserFactory):
 class PhysicianFactory(UserFactory):
     role = Role.PHYSICIAN
     timezone = "America/New_York"
+
+
+def local_morning(days_ago: int, tz: str = PATIENT_TZ):  # type: ignore[no-untyped-def]
+    """09:00 on the calendar day ``days_ago`` days before today in ``tz`` (the patients'
+    zone by default), as an aware datetime. Tests that add hours to a visit time and count
+    calendar days from it start here, so they cannot cross a local midnight whatever time
+    of day they run."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    zone = ZoneInfo(tz)
+    day = timezone.now().astimezone(zone).date() - timedelta(days=days_ago)
+    return datetime.combine(day, time(9), tzinfo=zone)
 
 
 def link(physician: User, patient: User) -> None:

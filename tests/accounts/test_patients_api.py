@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from tests.factories import PatientFactory, link, make_entry, make_visit
+from tests.factories import PatientFactory, link, local_morning, make_entry, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_patients_needing_attention_come_first_and_search_by_name(physician: Use
     fresh = PatientFactory(display_name="Mia Fresh")
     for p in (calm, worried, fresh):
         link(physician, p)
-    visit_at = timezone.now() - timedelta(days=10)
+    visit_at = local_morning(10)
     for p in (calm, worried):
         make_visit(physician, p, visit_at, baseline_pain=8)
     for day in range(0, 10):
@@ -165,7 +165,7 @@ def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
         analytics, "visit_report", lambda latest, *a: runs.append(latest["patient_id"]) or real(latest, *a)
     )  # fmt: skip
     patients = [PatientFactory(), PatientFactory()]
-    visit_at = timezone.now() - timedelta(days=3)
+    visit_at = local_morning(3)
     visits = []
     for p in patients:
         link(physician, p)

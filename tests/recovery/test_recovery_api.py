@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
 from recovery import cohort
-from tests.factories import PatientFactory, link, make_entry, make_visit
+from tests.factories import PatientFactory, link, local_morning, make_entry, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +130,7 @@ def test_cohort_rejects_unknown_filters(physician, client_for):
 def _cohort_practice(physician: User, other_physician: User) -> None:
     """Three of the physician's visits with baseline 10 (one with the fallback), and one of
     another physician's that must not count. Day 3 pains: 5, 6, 8 → relief 50, 40, 20."""
-    start = timezone.now() - timedelta(days=30)
+    start = local_morning(30)
     saline = {
         "body_region": "neck",
         "muscle": "Trapezius",
