@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from ipaddress import ip_address
 from typing import Any
 
 from django.db import connection
@@ -12,17 +13,21 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from audit.models import AuditEvent
+from config.bulk import copy_rows
 
 
 def _client(request: Request | Any) -> tuple[uuid.UUID, str | None]:
+    """The request's id and client address. The address is recorded only when it is one:
+    behind proxies (NUM_PROXIES) it comes from X-Forwarded-For, which a client can fill
+    with anything, and the column is ``inet``."""
     request_id = getattr(request, "request_id", None) or getattr(
         getattr(request, "_request", None), "request_id", None
     )
     try:
-        address = BaseThrottle().get_ident(request)
-    except Exception:  # a request object without META (scripts, demo seeding)
+        address: str | None = str(ip_address(BaseThrottle().get_ident(request)))
+    except Exception:  # no address, not an address, or no META (scripts, demo seeding)
         address = None
-    return request_id or uuid.uuid4(), address or None
+    return request_id or uuid.uuid4(), address
 
 
 def audit_record(
@@ -59,6 +64,22 @@ _INSERT_ROWS = (
     "FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::text[], %s::text[]) AS v"
 )
 
+# From this many rows (a batch sync's), a binary COPY of the same columns: about a third of the
+# statement's server time and none of the array parameters' dumping in Python.
+COPY_FROM = 20
+_COPY_COLUMNS = [
+    ("at", "timestamptz"),
+    ("actor_id", "uuid"),
+    ("actor_role", "varchar"),
+    ("request_id", "uuid"),
+    ("client_address", "inet"),
+    ("action", "varchar"),
+    ("resource", "varchar"),
+    ("patient_id", "uuid"),
+    ("object_id", "varchar"),
+    ("outcome", "varchar"),
+]
+
 
 def audit_record_many(
     *,
@@ -81,6 +102,24 @@ def audit_record_many(
     role = getattr(actor, "role", "") or ""
     events = list(events)
     if not events:
+        return
+    if connection.vendor == "postgresql" and len(events) >= COPY_FROM:
+        at, actor_id = timezone.now(), actor.pk if actor is not None else None
+        client = ip_address(address) if address else None
+        copy_rows(
+            connection,
+            AuditEvent._meta.db_table,
+            _COPY_COLUMNS,
+            (
+                (
+                    at, actor_id, role, request_id, client,
+                    event["action"], event["resource"], event.get("patient_id"),
+                    str(event.get("object_id") or ""),
+                    event.get("outcome", AuditEvent.Outcome.ALLOWED),
+                )
+                for event in events
+            ),
+        )  # fmt: skip
         return
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

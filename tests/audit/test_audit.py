@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -144,3 +145,30 @@ def test_a_list_of_several_patients_writes_one_complete_row_each(
         assert str(row.request_id) == "6f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f61"
         assert row.client_address == "203.0.113.10"
         assert before <= row.at <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize("count", [1, 25])  # one INSERT, or a batch's COPY on PostgreSQL
+@pytest.mark.parametrize(
+    ("forwarded", "recorded"),
+    [("198.51.100.7", "198.51.100.7"), ("not-an-address", None), ("<script>", None)],
+)
+def test_an_address_from_x_forwarded_for_is_recorded_only_when_it_is_one(
+    patient, client_for, settings, count, forwarded, recorded
+):
+    """Behind a proxy (NUM_PROXIES=1) the client's address comes from a header anyone can
+    fill; the check-ins are saved either way, and the audit rows never hold garbage."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    items = [
+        {"id": str(uuid.uuid4()), "felt_at": "2026-03-02T09:30:00+01:00", "pain": 3, "soreness": 2}
+        for _ in range(count)
+    ]
+    response = client_for(patient).post(
+        "/api/v1/entries/sync/", {"entries": items}, format="json",
+        HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.2",
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["created"] * count
+    rows = AuditEvent.objects.filter(action="create")
+    assert [(r.object_id, r.client_address) for r in rows.order_by("id")] == [
+        (i["id"], recorded) for i in items
+    ]

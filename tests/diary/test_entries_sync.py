@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +25,9 @@ FELT = "2026-03-02T09:30:00+01:00"
 # savepoint pair of the service's transaction (inside the test's). SQLite pays for Django's
 # 999-parameter batching of the audit insert (one more INSERT per ~99 audit rows).
 # +1 for the patient row lock that serialises placement (diary.services.lock_patient).
-QUERY_BUDGET = 7 if connection.vendor == "postgresql" else 9
+# PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (COPY is not
+# counted here: Django only records execute), so 8 counted statements and the COPY.
+QUERY_BUDGET = 8 if connection.vendor == "postgresql" else 9
 
 
 def item(entry_id: object = None, **changes: object) -> dict:
@@ -71,10 +74,11 @@ def entry_json(entry: Entry) -> dict:
     }
 
 
+@pytest.mark.parametrize("count", [3, 25])  # 25: the audit rows go in by COPY on PostgreSQL
 def test_a_batch_creates_every_entry_with_one_audit_row_each(
-    patient: User, patient_client: APIClient
+    patient: User, patient_client: APIClient, count: int
 ):
-    items = [item(pain=p) for p in (1, 2, 3)]
+    items = [item(pain=n % 11, notes=f"note {n}", heated=n % 2 == 0) for n in range(count)]
     before = datetime.now(UTC)
 
     response = sync(patient_client, items)
@@ -87,14 +91,18 @@ def test_a_batch_creates_every_entry_with_one_audit_row_each(
     assert set(entries) == {i["id"] for i in items}
     for i in items:
         entry = entries[i["id"]]
-        assert (entry.patient, entry.pain, entry.soreness, entry.version) == (
-            patient,
-            i["pain"],
-            6,
-            1,
-        )
+        assert (
+            entry.patient, entry.pain, entry.soreness, entry.bruising, entry.iced, entry.heated,
+            entry.strenuous_activity, entry.notes, entry.version, entry.deleted_at,
+            entry.visit, entry.day,
+        ) == (
+            patient, i["pain"], 6, "small", True, i["heated"],
+            False, i["notes"], 1, None,
+            None, None,
+        )  # fmt: skip
         assert entry.felt_at == datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
         assert str(entry.local_date) == "2026-03-02"
+        assert before <= entry.recorded_at == entry.updated_at <= datetime.now(UTC)
     audit = AuditEvent.objects.order_by("id")
     assert [
         (a.action, a.resource, a.object_id, a.patient_id, a.actor_id, a.outcome) for a in audit
@@ -103,6 +111,55 @@ def test_a_batch_creates_every_entry_with_one_audit_row_each(
     # Everything the one-row path writes (PostgreSQL inserts the batch's rows in one statement).
     assert {(a.actor_role, a.client_address) for a in audit} == {("patient", "127.0.0.1")}
     assert all(before <= a.at <= datetime.now(UTC) for a in audit)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
+    patient: User, other_patient: User, client_for, monkeypatch: pytest.MonkeyPatch
+):
+    """The batch's COPY meets a primary key committed after its locked read (only another
+    patient's writer can do that: this patient's are serialised): its savepoint rolls back,
+    the INSERT ... ON CONFLICT path keeps the other rows, and the taken id is answered as
+    any other patient's id is."""
+    from diary import services
+
+    items = [item(pain=n % 11) for n in range(30)]
+    stolen = uuid.UUID(items[7]["id"])
+    real = services._insert_new
+
+    def other_patient_commits_first(entries):  # type: ignore[no-untyped-def]
+        thread = threading.Thread(target=commit_theirs)
+        thread.start()
+        thread.join()
+        return real(entries)
+
+    def commit_theirs() -> None:
+        try:
+            make_entry(other_patient, datetime(2026, 3, 1, 8, tzinfo=UTC), id=stolen, pain=9)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(services, "_insert_new", other_patient_commits_first)
+
+    response = sync(client_for(patient), items)
+
+    assert response.status_code == 200
+    assert response.json()["results"] == [
+        {"id": str(stolen), "status": "not_found"}
+        if i["id"] == str(stolen)
+        else {"id": i["id"], "status": "created", "version": 1}
+        for i in items
+    ]
+    theirs = Entry.objects.get(pk=stolen)
+    assert (theirs.patient, theirs.pain) == (other_patient, 9)
+    assert Entry.objects.filter(patient=patient).count() == 29
+    created = AuditEvent.objects.filter(action="create", actor=patient)
+    assert sorted(a.object_id for a in created) == sorted(
+        i["id"] for i in items if i is not items[7]
+    )
+    denied = AuditEvent.objects.get(outcome="denied")
+    assert (denied.actor, denied.patient, denied.object_id) == (patient, other_patient, str(stolen))
 
 
 def test_replaying_the_same_batch_is_all_unchanged_and_writes_nothing(
