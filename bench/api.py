@@ -34,6 +34,18 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 PHYSICIANS, PATIENTS_EACH, ENTRIES_EACH = (10, 30, 20) if QUICK else (100, 30, 100)
 ROUNDS, SECONDS, CONNECTIONS = (2, 2, 8) if QUICK else (5, 5, 8)
 WORKERS = os.cpu_count() or 1  # gunicorn sync workers: one per core
+# BENCH_ONLY=W-1,W-3: only those pairs' runs (to iterate on one path); BENCHMARKS.md is then
+# left alone, since its table is always a whole run.
+ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+RUNS_OF = {
+    "API-1": ("list", "plain", "bare"),
+    "API-2": (),
+    "API-3": ("me", "stub"),
+    "API-4": ("pooled", "newconn", "pooled_list", "newconn_list"),
+    "W-1": ("put", "pgbench", "put_workers", "pgbench_workers"),
+    "W-2": ("put", "list"),
+    "W-3": ("sync", "copy"),
+}
 # The product's configuration; the same with the session cache off (every request checks its
 # session in the database), pooled; and that with a new connection per request (API-4).
 PORT, PORT_POOLED_QUERY, PORT_NEWCONN = 8765, 8766, 8767
@@ -345,6 +357,10 @@ def ratio(a: list[float], b: list[float]) -> float:
 
 
 def main() -> None:
+    if ONLY - RUNS_OF.keys():
+        sys.exit(
+            f"BENCH_ONLY: unknown pair(s) {sorted(ONLY - RUNS_OF.keys())}; pairs: {list(RUNS_OF)}"
+        )
     url = recreate_database(BENCH_DB, lambda url: {**environment(url), "DEBUG": "true"})
     seeded = seed(url)
     setup_django(url)
@@ -381,33 +397,38 @@ def main() -> None:
         for port in (PORT_POOLED_QUERY, PORT_NEWCONN):
             wrk(port, me, seconds=1)
             wrk(port, list_api, seconds=1)
-        runs: dict[str, list[float]] = {k: [] for k in
-            ("list", "plain", "bare", "me", "stub", "pooled", "newconn", "pooled_list",
-             "newconn_list", "put", "pgbench", "put_workers", "pgbench_workers", "sync",
-             "copy")}  # fmt: skip
-        for _ in range(ROUNDS):
-            runs["list"].append(wrk(PORT, list_api))
-            runs["plain"].append(wrk(PORT, list_plain))
-            runs["bare"].append(wrk(PORT, list_bare))
-            runs["me"].append(wrk(PORT, me))
-            runs["stub"].append(wrk(PORT, me_stub))
-            runs["pooled"].append(wrk(PORT_POOLED_QUERY, me))
-            runs["newconn"].append(wrk(PORT_NEWCONN, me))
-            runs["pooled_list"].append(wrk(PORT_POOLED_QUERY, list_api))
-            runs["newconn_list"].append(wrk(PORT_NEWCONN, list_api))
-            runs["put"].append(wrk(PORT, put))
-            runs["pgbench"].append(pgbench_insert(url, patients[0]))
+        measures = {
+            "list": lambda: wrk(PORT, list_api),
+            "plain": lambda: wrk(PORT, list_plain),
+            "bare": lambda: wrk(PORT, list_bare),
+            "me": lambda: wrk(PORT, me),
+            "stub": lambda: wrk(PORT, me_stub),
+            "pooled": lambda: wrk(PORT_POOLED_QUERY, me),
+            "newconn": lambda: wrk(PORT_NEWCONN, me),
+            "pooled_list": lambda: wrk(PORT_POOLED_QUERY, list_api),
+            "newconn_list": lambda: wrk(PORT_NEWCONN, list_api),
+            "put": lambda: wrk(PORT, put),
+            "pgbench": lambda: pgbench_insert(url, patients[0]),
             # Reference: both sides at the API's own database connection count (one per
             # sync worker): wrk with that many connections, pgbench with as many clients.
-            runs["put_workers"].append(wrk(PORT, put, connections=WORKERS))
-            runs["pgbench_workers"].append(pgbench_insert(url, patients[0], WORKERS))
-            runs["sync"].append(wrk(PORT, batch, connections=WORKERS) * 500)
-            runs["copy"].append(copy_rate(url, patients[0]))
-        api_ms, floor_ms = build_cost(doctors[0])
+            "put_workers": lambda: wrk(PORT, put, connections=WORKERS),
+            "pgbench_workers": lambda: pgbench_insert(url, patients[0], WORKERS),
+            "sync": lambda: wrk(PORT, batch, connections=WORKERS) * 500,
+            "copy": lambda: copy_rate(url, patients[0]),
+        }
+        wanted = {key for pair in (ONLY or RUNS_OF) for key in RUNS_OF[pair]}
+        runs: dict[str, list[float]] = {key: [] for key in measures if key in wanted}
+        for _ in range(ROUNDS):  # interleaved: every measure once a round, in this order
+            for key in runs:
+                runs[key].append(measures[key]())
+        api_ms, floor_ms = build_cost(doctors[0]) if not ONLY or "API-2" in ONLY else (0, 1)
     finally:
         for server in servers:
             server.terminate()
             server.wait(10)
+    if ONLY:
+        # Pairs left out get no runs: fill them with a placeholder so the table code stays one.
+        runs = {key: runs.get(key, [float("nan")] * ROUNDS) for key in measures}
     med = {k: statistics.median(v) for k, v in runs.items()}
     r = {
         "API-1": ratio(runs["list"], runs["plain"]),
@@ -451,6 +472,8 @@ def main() -> None:
          r["W-3"] >= 0.3),
     ]  # fmt: skip
     header = "| id | measure | absolute | ratio | goal | result |\n|---|---|---|---|---|---|"
+    if ONLY:
+        rows = [row for row in rows if row[0].split(" ")[0] in ONLY]
     lines = [
         f"| {i} | {m} | {a} | {x:.2f}x | {g} | {'-' if ok is None else 'PASS' if ok else 'FAIL'} |"
         for i, m, a, x, g, ok in rows
@@ -472,7 +495,7 @@ def main() -> None:
         ]
     )
     print(markdown)
-    if not QUICK:
+    if not QUICK and not ONLY:
         write_section("api", markdown)
     if not all(row[5] for row in rows if row[5] is not None):
         sys.exit(1)
