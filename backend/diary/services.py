@@ -156,27 +156,30 @@ def entry_save(
 
 
 def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
-    """``lock_patient`` and ``entry_placement`` in one statement (the check-in hot path).
+    """``lock_patient``, then ``entry_placement``: the check-in hot path's two reads.
 
-    Written once per database vendor rather than through the ORM: compiling the ORM's form
-    of this statement (a locked row with two correlated subqueries) cost about 0.9 ms a
-    check-in, a third of the request's Python time. Same rows, same lock: the patient's
-    row FOR UPDATE (SQLite has no row locks; it serialises writers) and the latest visit
+    Two statements, never one: under READ COMMITTED a statement that waits for the row lock
+    still reads everything else from the snapshot it took before waiting, so a visit
+    committed by the transaction it waited for (which holds this lock while it re-places
+    the patient's entries) would be missed and the check-in left under the older visit
+    (tests/diary/test_entries_write.py makes that happen). Written once per vendor as plain
+    SQL: compiling the ORM's form cost about 0.9 ms a check-in. The visit is the latest
     performed at or before ``felt_at`` (``_visits_up_to``'s order)."""
     connection = connections[router.db_for_write(User)]
+    lock_sql, place_sql = _lock_and_place_sql(connection)
     with connection.cursor() as cursor:
+        cursor.execute(lock_sql, [User._meta.pk.get_db_prep_value(patient.pk, connection)])
+        if cursor.fetchone() is None:
+            raise User.DoesNotExist(f"patient {patient.pk} not found")
         cursor.execute(
-            _lock_and_place_sql(connection),
+            place_sql,
             [
+                Visit._meta.get_field("patient").get_db_prep_value(patient.pk, connection),
                 _PERFORMED_AT.get_db_prep_value(felt_at, connection),
-                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
-                User._meta.pk.get_db_prep_value(patient.pk, connection),
             ],
         )
         row = cursor.fetchone()
-    if row is None:
-        raise User.DoesNotExist(f"patient {patient.pk} not found")
-    visit_id, visit_date = row  # both None without a visit; to_python keeps None
+    visit_id, visit_date = row or (None, None)
     return _placement(
         patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
     )
@@ -184,26 +187,24 @@ def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
 
 _PERFORMED_AT = Visit._meta.get_field("performed_at")
 _LOCAL_DATE = Visit._meta.get_field("local_date")
-_LOCK_AND_PLACE_SQL: dict[str, str] = {}
+_LOCK_AND_PLACE_SQL: dict[str, tuple[str, str]] = {}
 
 
-def _lock_and_place_sql(connection: BaseDatabaseWrapper) -> str:
+def _lock_and_place_sql(connection: BaseDatabaseWrapper) -> tuple[str, str]:
     sql = _LOCK_AND_PLACE_SQL.get(connection.vendor)
     if sql is None:
         quote = connection.ops.quote_name
+        user_pk = quote(User._meta.pk.column)
+        # SQLite has no row locks; it serialises writers.
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         visit = Visit._meta
-        patient_column = quote(visit.get_field("patient").column)
         performed = quote(_PERFORMED_AT.column)
-        visit_pk = quote(visit.pk.column)
-        latest = (
-            f"FROM {quote(visit.db_table)} v WHERE v.{patient_column} = u.{quote(User._meta.pk.column)}"
-            f" AND v.{performed} <= %s ORDER BY v.{performed} DESC, v.{visit_pk} DESC LIMIT 1"
-        )
-        lock = " FOR UPDATE OF u" if connection.features.has_select_for_update_of else ""
         sql = (
-            f"SELECT (SELECT v.{visit_pk} {latest}), (SELECT v.{quote(_LOCAL_DATE.column)} {latest})"
-            f" FROM {quote(User._meta.db_table)} u"
-            f" WHERE u.{quote(User._meta.pk.column)} = %s{lock}"
+            f"SELECT {user_pk} FROM {quote(User._meta.db_table)} WHERE {user_pk} = %s{lock}",
+            f"SELECT {quote(visit.pk.column)}, {quote(_LOCAL_DATE.column)}"
+            f" FROM {quote(visit.db_table)} WHERE {quote(visit.get_field('patient').column)} = %s"
+            f" AND {performed} <= %s ORDER BY {performed} DESC, {quote(visit.pk.column)} DESC"
+            " LIMIT 1",
         )
         _LOCK_AND_PLACE_SQL[connection.vendor] = sql
     return sql

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,6 +17,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry, EntryRevision
 from tests.concurrency import run_concurrently
+from tests.factories import PhysicianFactory, link, make_visit
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +365,64 @@ def test_put_and_get_answer_exactly_what_the_entry_serializer_writes(patient, cl
     assert created.json() == expected
     assert created.json()["felt_at"] == "2026-03-04T07:30:00.123456Z"
     assert client_for(patient).get(f"/api/v1/entries/{entry_id}/").json() == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["put", "sync"])
+def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
+    patient: User, client_for, path: str
+):
+    """A physician records a visit while the patient checks in: the check-in waits for the
+    patient lock the visit's transaction holds, and must then see that visit. (Read in the
+    same statement as the lock, the visits came from a snapshot taken before the wait, and
+    the entry stayed under the older visit; the visit's re-placement could not see it.)"""
+    doctor = PhysicianFactory()
+    link(doctor, patient)
+    make_visit(doctor, patient, datetime(2026, 2, 20, 10, tzinfo=UTC))  # the older visit
+    recorded, release = threading.Event(), threading.Event()
+    new_visit: list[object] = []
+
+    def physician_records_a_visit() -> None:
+        try:
+            with transaction.atomic():
+                new_visit.append(make_visit(doctor, patient, datetime(2026, 3, 1, 10, tzinfo=UTC)))
+                recorded.set()
+                release.wait(10)  # the visit's transaction holds the patient lock until now
+        finally:
+            connection.close()
+
+    def patient_checks_in() -> object:
+        try:
+            client = client_for(patient)
+            if path == "put":
+                return client.put(url(entry_id), body(), format="json").status_code
+            item = {"id": str(entry_id), **body()}
+            return client.post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
+        finally:
+            connection.close()
+
+    entry_id = uuid.uuid4()
+    visit_thread = threading.Thread(target=physician_records_a_visit)
+    visit_thread.start()
+    assert recorded.wait(10)
+    with ThreadPoolExecutor(1) as pool:
+        check_in = pool.submit(patient_checks_in)
+        deadline = time.monotonic() + 10
+        while not _someone_waits_for_a_lock() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.set()
+        visit_thread.join(10)
+        assert check_in.result(10)
+
+    entry = Entry.objects.get(pk=entry_id)
+    assert (entry.visit_id, entry.day) == (new_visit[0].pk, 1)  # felt 2026-03-02, visit 03-01
+
+
+def _someone_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
