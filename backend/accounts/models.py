@@ -143,7 +143,10 @@ class Session(models.Model):
         IDLE = "idle", "Idle timeout"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    # Indexed by (user, ...) in Meta: no index of its own.
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="sessions", db_index=False
+    )
     created_at = models.DateTimeField(default=dj_tz.now)
     last_refreshed_at = models.DateTimeField(default=dj_tz.now)
     idle_timeout = models.DurationField(null=True, blank=True)
@@ -198,7 +201,10 @@ class SecurityEvent(models.Model):
 class CareLink(models.Model):
     """A physician treats a patient: the physician may see and record that patient's care."""
 
-    physician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="patient_links")
+    # The unique (physician, patient) constraint indexes physician first.
+    physician = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="patient_links", db_index=False
+    )
     patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="physician_links")
     created_at = models.DateTimeField(default=dj_tz.now)
 

@@ -40,8 +40,10 @@ class Entry(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    # No index of its own on patient or visit: the (patient, -felt_at) and (visit, day)
+    # indexes below lead with them, and every index is written on every check-in.
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="entries"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     felt_at = models.DateTimeField()
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -53,6 +55,7 @@ class Entry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="entries",
+        db_index=False,
     )
     day = models.IntegerField(null=True, blank=True)
     pain = models.PositiveSmallIntegerField(
@@ -107,7 +110,10 @@ class EntryRevision(models.Model):
         DELETE = "delete", "Deleted"
 
     id = models.BigAutoField(primary_key=True)
-    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="revisions")
+    # The unique (entry, version) constraint indexes entry first.
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="revisions", db_index=False
+    )
     version = models.PositiveIntegerField(help_text="The version these values had.")
     action = models.CharField(max_length=8, choices=Action.choices)
     changed_at = models.DateTimeField(default=timezone.now)

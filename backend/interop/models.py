@@ -20,7 +20,10 @@ class ReportLink(models.Model):
 
     token_hash = models.CharField(max_length=64, primary_key=True)
     visit = models.ForeignKey("treatments.Visit", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Indexed by (user, ...) in Meta: no index of its own.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     session_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

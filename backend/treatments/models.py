@@ -61,8 +61,9 @@ class Visit(models.Model):
     """One TPI visit: day 0 of the patient's recovery window."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by (patient, performed_at) in Meta: no index of its own.
     patient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits", db_index=False
     )
     physician = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits_performed"
