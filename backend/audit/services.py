@@ -81,6 +81,12 @@ _COPY_COLUMNS = [
 ]
 
 
+def _uuid(value: Any) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value))
+
+
 def audit_record_many(
     *,
     request: Request | None,
@@ -104,7 +110,9 @@ def audit_record_many(
     if not events:
         return
     if connection.vendor == "postgresql" and len(events) >= COPY_FROM:
-        at, actor_id = timezone.now(), actor.pk if actor is not None else None
+        # Binary COPY takes values in their own types, where the INSERT's casts accepted
+        # the text form too (callers pass patient ids either way).
+        at, actor_id = timezone.now(), _uuid(actor.pk) if actor is not None else None
         client = ip_address(address) if address else None
         copy_rows(
             connection,
@@ -112,8 +120,8 @@ def audit_record_many(
             _COPY_COLUMNS,
             (
                 (
-                    at, actor_id, role, request_id, client,
-                    event["action"], event["resource"], event.get("patient_id"),
+                    at, actor_id, role, _uuid(request_id), client,
+                    event["action"], event["resource"], _uuid(event.get("patient_id")),
                     str(event.get("object_id") or ""),
                     event.get("outcome", AuditEvent.Outcome.ALLOWED),
                 )

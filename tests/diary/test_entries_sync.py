@@ -25,9 +25,8 @@ FELT = "2026-03-02T09:30:00+01:00"
 # savepoint pair of the service's transaction (inside the test's). SQLite pays for Django's
 # 999-parameter batching of the audit insert (one more INSERT per ~99 audit rows).
 # +1 for the patient row lock that serialises placement (diary.services.lock_patient).
-# PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (COPY is not
-# counted here: Django only records execute), so 8 counted statements and the COPY.
-QUERY_BUDGET = 8 if connection.vendor == "postgresql" else 9
+# PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (+2).
+QUERY_BUDGET = 9
 
 
 def item(entry_id: object = None, **changes: object) -> dict:
