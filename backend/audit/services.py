@@ -24,7 +24,9 @@ def _client(request: Request | Any) -> tuple[uuid.UUID, str | None]:
         getattr(request, "_request", None), "request_id", None
     )
     try:
-        address: str | None = str(ip_address(BaseThrottle().get_ident(request)))
+        parsed = ip_address(BaseThrottle().get_ident(request))
+        # An IPv6 zone ("fe80::1%eth0") parses but is not an inet value.
+        address: str | None = None if getattr(parsed, "scope_id", None) else str(parsed)
     except Exception:  # no address, not an address, or no META (scripts, demo seeding)
         address = None
     return request_id or uuid.uuid4(), address

@@ -27,6 +27,8 @@ def copy_rows(
     ``Field.db_type`` words them; each row holds a value per column, already in its database
     form (``uuid.UUID``, aware ``datetime``, ``ipaddress`` objects for inet, None for NULL).
     Errors come out as Django's (``IntegrityError`` for a duplicate key), like ``execute``'s.
+    Unlike ``execute`` it does not pass through ``connection.execute_wrappers`` (Relief
+    installs none); it is logged in ``connection.queries_log`` when queries are logged.
     """
     quote = connection.ops.quote_name
     names = ", ".join(quote(name) for name, _type in columns)
@@ -35,18 +37,21 @@ def copy_rows(
     types = [re.sub(r"\(.*\)$", "", db_type).strip() for _name, db_type in columns]
     start = time.monotonic()
     count = 0
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        copy.set_types(types)
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    if connection.queries_logged:
-        # Django logs what goes through execute(); a COPY is a statement too, and query
-        # counts (DEBUG's connection.queries, the tests' budgets) should show it.
-        connection.queries_log.append(
-            {"sql": f"{sql} -- {count} rows", "time": f"{time.monotonic() - start:.3f}"}
-        )
+    try:
+        with (
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    finally:
+        if connection.queries_logged:
+            # Django logs what goes through execute() (a failed statement too); a COPY is a
+            # statement as well, and query counts (DEBUG's connection.queries, the tests'
+            # budgets) should show it.
+            connection.queries_log.append(
+                {"sql": f"{sql} -- {count} rows", "time": f"{time.monotonic() - start:.3f}"}
+            )

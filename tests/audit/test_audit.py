@@ -150,7 +150,13 @@ def test_a_list_of_several_patients_writes_one_complete_row_each(
 @pytest.mark.parametrize("count", [1, 25])  # one INSERT, or a batch's COPY on PostgreSQL
 @pytest.mark.parametrize(
     ("forwarded", "recorded"),
-    [("198.51.100.7", "198.51.100.7"), ("not-an-address", None), ("<script>", None)],
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("not-an-address", None),
+        ("<script>", None),
+        ("fe80::1%eth0", None),  # parses as IPv6 with a zone, which inet refuses
+    ],
 )
 def test_an_address_from_x_forwarded_for_is_recorded_only_when_it_is_one(
     patient, client_for, settings, count, forwarded, recorded

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -141,7 +142,8 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
 
     monkeypatch.setattr(services, "_insert_new", other_patient_commits_first)
 
-    response = sync(client_for(patient), items)
+    with CaptureQueriesContext(connection) as queries:
+        response = sync(client_for(patient), items)
 
     assert response.status_code == 200
     assert response.json()["results"] == [
@@ -159,6 +161,11 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
     )
     denied = AuditEvent.objects.get(outcome="denied")
     assert (denied.actor, denied.patient, denied.object_id) == (patient, other_patient, str(stolen))
+    # The COPY was tried, its savepoint rolled back, and the INSERT decided.
+    statements = [q["sql"] for q in queries.captured_queries]
+    copy = next(i for i, sql in enumerate(statements) if sql.startswith('COPY "diary_entry"'))
+    assert statements[copy + 1].startswith("ROLLBACK TO SAVEPOINT")
+    assert any("ON CONFLICT" in sql for sql in statements[copy + 1 :])
 
 
 def test_replaying_the_same_batch_is_all_unchanged_and_writes_nothing(

@@ -392,13 +392,15 @@ def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
         finally:
             connection.close()
 
-    def patient_checks_in() -> object:
+    def patient_checks_in() -> int:
         try:
             client = client_for(patient)
             if path == "put":
                 return client.put(url(entry_id), body(), format="json").status_code
             item = {"id": str(entry_id), **body()}
-            return client.post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
+            response = client.post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
+            assert response.json()["results"][0]["status"] == "created"
+            return response.status_code
         finally:
             connection.close()
 
@@ -409,11 +411,12 @@ def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
     with ThreadPoolExecutor(1) as pool:
         check_in = pool.submit(patient_checks_in)
         deadline = time.monotonic() + 10
-        while not _someone_waits_for_a_lock() and time.monotonic() < deadline:
+        while not (waited := _someone_waits_for_a_lock()) and time.monotonic() < deadline:
             time.sleep(0.02)
         release.set()
         visit_thread.join(10)
-        assert check_in.result(10)
+        assert waited, "the check-in never waited for the visit's lock"
+        assert check_in.result(10) == {"put": 201, "sync": 200}[path]
 
     entry = Entry.objects.get(pk=entry_id)
     assert (entry.visit_id, entry.day) == (new_visit[0].pk, 1)  # felt 2026-03-02, visit 03-01
