@@ -96,7 +96,7 @@ def audit_record_many(
     actor: Any = None,
 ) -> None:
     """Several audit rows for one request (a batch, or a list of several patients), written
-    with one INSERT.
+    with one statement.
 
     Each event is a dict of ``action``, ``resource``, ``patient_id``, ``object_id`` and
     optionally ``outcome`` (allowed by default); actor, role, request id and client address
@@ -108,58 +108,43 @@ def audit_record_many(
         actor = None
     request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
     role = getattr(actor, "role", "") or ""
-    events = list(events)
-    if not events:
+    # What differs per row, in the column order of _INSERT_ROWS's unnest and _COPY_COLUMNS'
+    # tail. Ids as uuid.UUID: binary COPY takes values in their own types (callers pass
+    # patient ids as UUIDs or text).
+    rows = [
+        (
+            event["action"],
+            event["resource"],
+            _uuid(event.get("patient_id")),
+            str(event.get("object_id") or ""),
+            event.get("outcome", AuditEvent.Outcome.ALLOWED),
+        )
+        for event in events
+    ]
+    if not rows:
         return
-    if connection.vendor == "postgresql" and len(events) >= COPY_FROM:
-        # Binary COPY takes values in their own types, where the INSERT's casts accepted
-        # the text form too (callers pass patient ids either way).
-        at, actor_id = timezone.now(), _uuid(actor.pk) if actor is not None else None
+    if connection.vendor != "postgresql":
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                actor=actor, actor_role=role, request_id=request_id, client_address=address,
+                action=action, resource=resource, patient_id=patient_id, object_id=object_id,
+                outcome=outcome,
+            )
+            for action, resource, patient_id, object_id, outcome in rows
+        )  # fmt: skip
+        return
+    shared = (timezone.now(), _uuid(actor.pk) if actor is not None else None, role,
+              _uuid(request_id))  # fmt: skip
+    if len(rows) >= COPY_FROM:
         client = ip_address(address) if address else None
         copy_rows(
             connection,
             AuditEvent._meta.db_table,
             _COPY_COLUMNS,
-            (
-                (
-                    at, actor_id, role, _uuid(request_id), client,
-                    event["action"], event["resource"], _uuid(event.get("patient_id")),
-                    str(event.get("object_id") or ""),
-                    event.get("outcome", AuditEvent.Outcome.ALLOWED),
-                )
-                for event in events
-            ),
-        )  # fmt: skip
-        return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT_ROWS,
-                [
-                    timezone.now(),
-                    actor.pk if actor is not None else None,
-                    role,
-                    request_id,
-                    address,
-                    [event["action"] for event in events],
-                    [event["resource"] for event in events],
-                    [event.get("patient_id") for event in events],
-                    [str(event.get("object_id") or "") for event in events],
-                    [event.get("outcome", AuditEvent.Outcome.ALLOWED) for event in events],
-                ],
-            )
-        return
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            actor=actor,
-            actor_role=role,
-            action=event["action"],
-            resource=event["resource"],
-            patient_id=event.get("patient_id"),
-            object_id=str(event.get("object_id") or ""),
-            request_id=request_id,
-            client_address=address,
-            outcome=event.get("outcome", AuditEvent.Outcome.ALLOWED),
+            ((*shared, client, *row) for row in rows),
         )
-        for event in events
-    )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_ROWS, [*shared, address, *(list(column) for column in zip(*rows, strict=True))]
+        )

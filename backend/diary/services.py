@@ -51,26 +51,26 @@ class Placement:
     day: int | None
 
 
-def lock_patient(patient: User) -> None:
-    """Serialise writes that place check-ins under visits for one patient.
+def lock_patient(patient: User) -> bool:
+    """Serialise writes that place check-ins under visits for one patient; False if the
+    patient's row is gone.
 
     Placement reads the patient's visits and re-placement reads their entries; without a
     lock, a check-in and a new visit committed at the same moment could each miss the
     other. Every such write takes this row lock first (SQLite serialises writes anyway).
     """
-    User.objects.select_for_update().filter(pk=patient.pk).values_list("pk").first()
+    connection = connections[router.db_for_write(User)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _placement_sql(connection).lock,
+            [User._meta.pk.get_db_prep_value(patient.pk, connection)],
+        )
+        return cursor.fetchone() is not None
 
 
 def local_date_for(patient: User, moment: datetime) -> date:
     """The patient-local calendar date of an instant, in the patient's IANA timezone."""
     return moment.astimezone(ZoneInfo(patient.timezone)).date()
-
-
-def _visits_up_to(patient: Any, felt_at: datetime) -> Any:
-    """The visits an entry felt at ``felt_at`` may belong to, the one it does first."""
-    return Visit.objects.filter(patient=patient, performed_at__lte=felt_at).order_by(
-        "-performed_at", "-id"
-    )
 
 
 def _placement(patient: User, felt_at: datetime, visit_id: Any, visit_date: Any) -> Placement:
@@ -81,9 +81,54 @@ def _placement(patient: User, felt_at: datetime, visit_id: Any, visit_date: Any)
 
 
 def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
-    """Local date, visit (latest performed at or before felt_at) and day since that visit."""
-    found = _visits_up_to(patient, felt_at).values_list("id", "local_date").first()
-    return _placement(patient, felt_at, *(found or (None, None)))
+    """Local date, visit (the latest performed at or before felt_at; ties: the greatest id)
+    and day since that visit."""
+    connection = connections[router.db_for_read(Visit)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _placement_sql(connection).place,
+            [
+                _PATIENT.get_db_prep_value(patient.pk, connection),
+                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
+            ],
+        )
+        visit_id, visit_date = cursor.fetchone() or (None, None)
+    return _placement(
+        patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
+    )
+
+
+@dataclass(frozen=True)
+class _PlacementSql:
+    lock: str
+    place: str
+
+
+_PATIENT = Visit._meta.get_field("patient")
+_PERFORMED_AT = Visit._meta.get_field("performed_at")
+_LOCAL_DATE = Visit._meta.get_field("local_date")
+_PLACEMENT_SQL: dict[str, _PlacementSql] = {}
+
+
+def _placement_sql(connection: BaseDatabaseWrapper) -> _PlacementSql:
+    """The patient lock and the placement read, as plain SQL written once per vendor: they
+    run on every check-in, and compiling their ORM form cost about 0.9 ms each time."""
+    sql = _PLACEMENT_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        user_pk = quote(User._meta.pk.column)
+        # SQLite has no row locks; it serialises writers.
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        visit_pk = quote(Visit._meta.pk.column)
+        performed = quote(_PERFORMED_AT.column)
+        sql = _PlacementSql(
+            lock=f"SELECT {user_pk} FROM {quote(User._meta.db_table)} WHERE {user_pk} = %s{lock}",
+            place=f"SELECT {visit_pk}, {quote(_LOCAL_DATE.column)}"
+            f" FROM {quote(Visit._meta.db_table)} WHERE {quote(_PATIENT.column)} = %s"
+            f" AND {performed} <= %s ORDER BY {performed} DESC, {visit_pk} DESC LIMIT 1",
+        )
+        _PLACEMENT_SQL[connection.vendor] = sql
+    return sql
 
 
 def day_since(local: date, visit_date: date) -> int:
@@ -162,52 +207,10 @@ def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
     still reads everything else from the snapshot it took before waiting, so a visit
     committed by the transaction it waited for (which holds this lock while it re-places
     the patient's entries) would be missed and the check-in left under the older visit
-    (tests/diary/test_entries_write.py makes that happen). Written once per vendor as plain
-    SQL: compiling the ORM's form cost about 0.9 ms a check-in. The visit is the latest
-    performed at or before ``felt_at`` (``_visits_up_to``'s order)."""
-    connection = connections[router.db_for_write(User)]
-    lock_sql, place_sql = _lock_and_place_sql(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(lock_sql, [User._meta.pk.get_db_prep_value(patient.pk, connection)])
-        if cursor.fetchone() is None:
-            raise User.DoesNotExist(f"patient {patient.pk} not found")
-        cursor.execute(
-            place_sql,
-            [
-                Visit._meta.get_field("patient").get_db_prep_value(patient.pk, connection),
-                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
-            ],
-        )
-        row = cursor.fetchone()
-    visit_id, visit_date = row or (None, None)
-    return _placement(
-        patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
-    )
-
-
-_PERFORMED_AT = Visit._meta.get_field("performed_at")
-_LOCAL_DATE = Visit._meta.get_field("local_date")
-_LOCK_AND_PLACE_SQL: dict[str, tuple[str, str]] = {}
-
-
-def _lock_and_place_sql(connection: BaseDatabaseWrapper) -> tuple[str, str]:
-    sql = _LOCK_AND_PLACE_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        user_pk = quote(User._meta.pk.column)
-        # SQLite has no row locks; it serialises writers.
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        visit = Visit._meta
-        performed = quote(_PERFORMED_AT.column)
-        sql = (
-            f"SELECT {user_pk} FROM {quote(User._meta.db_table)} WHERE {user_pk} = %s{lock}",
-            f"SELECT {quote(visit.pk.column)}, {quote(_LOCAL_DATE.column)}"
-            f" FROM {quote(visit.db_table)} WHERE {quote(visit.get_field('patient').column)} = %s"
-            f" AND {performed} <= %s ORDER BY {performed} DESC, {quote(visit.pk.column)} DESC"
-            " LIMIT 1",
-        )
-        _LOCK_AND_PLACE_SQL[connection.vendor] = sql
-    return sql
+    (tests/diary/test_entries_write.py makes that happen)."""
+    if not lock_patient(patient):
+        raise User.DoesNotExist(f"patient {patient.pk} not found")
+    return entry_placement(patient=patient, felt_at=felt_at)
 
 
 def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
