@@ -6,6 +6,8 @@
 import { logoutPending, setLogoutPending } from "./device.js";
 
 const REFRESH_MARGIN_MS = 30_000;
+const MAX_REFRESH_RETRIES = 2; // after "refresh_in_progress" (see retryWaitMs)
+const MAX_RETRY_WAIT_S = 30;
 
 let access = null;
 let validUntil = 0; // device-clock time until which the access token is good
@@ -95,6 +97,20 @@ function withLock(fn) {
 }
 
 /**
+ * How long to wait before asking again, when the server refused a refresh because the
+ * cookie's token was spent a moment ago ("refresh_in_progress", with Retry-After): by a
+ * concurrent refresh, or by one whose answer never reached this device (the app was closed
+ * or the network dropped mid-refresh). The session lives on; asked again after that long,
+ * the server issues a new pair. Null for any other refusal (the session has ended).
+ */
+async function retryWaitMs(response) {
+  const body = await readBody(response.clone());
+  if (body?.code !== "refresh_in_progress") return null;
+  const seconds = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+  return Math.min(Number.isFinite(seconds) && seconds > 0 ? seconds : 1, MAX_RETRY_WAIT_S) * 1000;
+}
+
+/**
  * A new access token from the refresh cookie. Resolves to the signed-in user; rejects with
  * SessionExpired (sign in again) or NetworkError (try later; the session may be fine).
  */
@@ -106,11 +122,17 @@ export function refresh() {
         await settleSignOut();
         throw sessionExpired();
       }
-      const response = await send("/api/v1/auth/token/refresh/", {
-        method: "POST",
-        body: {},
-        auth: false,
-      });
+      let response;
+      for (let attempt = 1; ; attempt++) {
+        response = await send("/api/v1/auth/token/refresh/", {
+          method: "POST",
+          body: {},
+          auth: false,
+        });
+        const wait = response.status === 401 ? await retryWaitMs(response) : null;
+        if (wait === null || attempt > MAX_REFRESH_RETRIES) break;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       if (response.status === 401 || response.status === 400) throw sessionExpired();
       if (!response.ok) throw new ApiError(response.status, await readBody(response));
       const data = await response.json();

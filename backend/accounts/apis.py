@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -113,6 +114,19 @@ class TokenRefreshApi(APIView):
         operation_id="auth_token_refresh",
         request=RefreshSerializer,
         responses={200: TokenPairSerializer, 401: ErrorSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                response=[401],
+                description=(
+                    "With code `refresh_in_progress` only: the token was spent seconds ago by a "
+                    "concurrent refresh or one whose answer was lost. Keep the cookie and ask "
+                    "again after this many seconds."
+                ),
+            )
+        ],
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -128,12 +142,14 @@ class TokenRefreshApi(APIView):
                 raw_refresh=raw, client_address=client_address(request)
             )
         except services.RefreshFailed as exc:
-            if exc.race:
+            if exc.retry_after is not None:
                 # Lost a race with this client's own concurrent refresh: the winner's
                 # response set the new cookie, which clearing it here would destroy.
-                return error_response(
+                response = error_response(
                     ApiError(401, "refresh_in_progress", "This token was just used. Retry.")
                 )
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             return _clear_cookie(
                 error_response(
                     ApiError(401, "session_expired", "The session has ended. Sign in again.")

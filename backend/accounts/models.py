@@ -164,10 +164,16 @@ class Session(models.Model):
 
 
 class RefreshToken(models.Model):
-    """A single-use refresh token, by its JWT id. ``used_at`` is set exactly once."""
+    """A single-use refresh token, by its JWT id. ``used_at`` is set exactly once: when the
+    token is exchanged, or when it is replaced because its parent was presented again by a
+    client that never received it (see ``services.session_refresh``)."""
 
     jti = models.UUIDField(primary_key=True)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="refresh_tokens")
+    # The token this one was issued in exchange for (null: issued at sign-in).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     issued_at = models.DateTimeField(default=dj_tz.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -26,13 +27,14 @@ class SignInFailed(Exception):
 class RefreshFailed(Exception):
     """The refresh token is invalid, expired, used or its session has ended.
 
-    ``race`` is True when the token was spent a moment ago by a concurrent refresh of the
-    same client: the session lives on, so the client must keep its (newer) cookie.
+    ``retry_after`` (seconds) is set when the token was spent a moment ago by this client's
+    own concurrent refresh, or by a refresh whose answer it may not have received yet: the
+    session lives on, and the client should keep its cookie and ask again after that long.
     """
 
-    def __init__(self, *, race: bool = False) -> None:
+    def __init__(self, *, retry_after: int | None = None) -> None:
         super().__init__()
-        self.race = race
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -78,42 +80,106 @@ def session_refresh(*, raw_refresh: str, client_address: str | None = None) -> S
 
     The consume is one conditional UPDATE (``used_at IS NULL``), so of any number of
     concurrent refreshes with one token exactly one succeeds, on PostgreSQL and SQLite alike.
-    A token presented after it was used is *reuse*: the whole session (every token descended
-    from the same sign-in) is revoked and a security event recorded. A second presentation
-    within ``REFRESH_REUSE_GRACE_SECONDS`` of the first is treated as a client race (two tabs
-    refreshing at once): it is refused but does not end the session.
+
+    A token presented after it was used is one of these:
+    - a client race (two tabs refreshing at once), when it comes within
+      ``REFRESH_REUSE_GRACE_SECONDS`` of the first use: refused with ``retry_after``, the
+      session kept;
+    - a lost answer, when the token it was exchanged for has never been used: a phone on a
+      bad network sent the refresh, the server rotated, and the response (with the new
+      cookie) never arrived. That unused token is spent and a new pair issued, so a dropped
+      response does not sign the patient out. Whoever holds the replaced token can no longer
+      use it: presenting it later is reuse;
+    - a token of a session that has ended meanwhile: refused;
+    - otherwise *reuse*: the whole session (every token descended from the same sign-in) is
+      revoked and a security event recorded.
     """
     jti, sid = _decode_refresh(raw_refresh)
     now = timezone.now()
-    renewed: SignIn | None = None
     with transaction.atomic():
         consumed = RefreshToken.objects.filter(
             jti=jti, session_id=sid, used_at__isnull=True
         ).update(used_at=now)
-        if consumed:
-            session = Session.objects.select_related("user").get(pk=sid)
-            idle = session.idle_timeout
-            if idle is not None and now - session.last_refreshed_at > idle:
-                # Committed, not rolled back: the session is over for good.
-                session_end(session_id=sid, reason=Session.Reason.IDLE)
-            elif session.revoked_at is None and session.expires_at > now and session.user.is_active:
-                session.last_refreshed_at = now
-                session.save(update_fields=["last_refreshed_at"])
-                renewed = SignIn(user=session.user, tokens=issue_pair(session=session, now=now))
-    if renewed is not None:
+        # Committed even when the session turns out to have ended: the token stays spent.
+        renewed = _renew(sid=sid, parent_jti=jti, now=now) if consumed else None
+    if consumed:
+        if renewed is None:
+            raise RefreshFailed
         return renewed
-    if not consumed:
-        used_at = (
-            RefreshToken.objects.filter(jti=jti, session_id=sid)
-            .values_list("used_at", flat=True)
-            .first()
-        )
-        grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
-        if used_at is not None and now - used_at > grace:
-            session_revoke_for_reuse(session_id=sid, jti=jti, client_address=client_address)
-        elif used_at is not None:
-            raise RefreshFailed(race=True)
-    raise RefreshFailed
+    used_at = (
+        RefreshToken.objects.filter(jti=jti, session_id=sid)
+        .values_list("used_at", flat=True)
+        .first()
+    )
+    if used_at is None:
+        raise RefreshFailed  # not a token of this server's (or its session is gone)
+    grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+    if now - used_at <= grace:
+        raise RefreshFailed(retry_after=_seconds_until(used_at + grace, now))
+    with transaction.atomic():
+        outcome = _replace_unreceived_child(jti=jti, sid=sid, now=now, grace=grace)
+        # In one transaction: the unreceived child is never spent without its replacement.
+        renewed = _renew(sid=sid, parent_jti=jti, now=now) if outcome == "replaced" else None
+    if outcome == "reuse":
+        session_revoke_for_reuse(session_id=sid, jti=jti, client_address=client_address)
+    elif outcome == "racing":
+        raise RefreshFailed(retry_after=_seconds_until(now + grace, now))
+    if renewed is None:
+        raise RefreshFailed
+    return renewed
+
+
+def _replace_unreceived_child(
+    *, jti: uuid.UUID, sid: uuid.UUID, now: datetime, grace: timedelta
+) -> str:
+    """What presenting the spent token ``jti`` again means, decided by the newest token that
+    was issued in exchange for it (its child):
+
+    - "replaced": the child was never used, so its answer never arrived; it is spent here
+      (one conditional UPDATE: of concurrent presentations only one replaces it);
+    - "racing": the child was issued or used within the grace window, or a concurrent
+      presentation replaced it a moment ago: ask again shortly, with the newest cookie;
+    - "ended": the child has expired with its session: nothing to recover, nothing stolen;
+    - "reuse": the child was used (or there is none): ``jti`` is a stale copy.
+    """
+    child = (
+        RefreshToken.objects.filter(parent_id=jti, session_id=sid)
+        .order_by("-issued_at")
+        .values_list("jti", "issued_at", "used_at", "expires_at")
+        .first()
+    )
+    if child is None:
+        return "reuse"
+    child_jti, issued_at, used_at, expires_at = child
+    if now - issued_at <= grace or (used_at is not None and now - used_at <= grace):
+        return "racing"
+    if used_at is not None:
+        return "reuse"
+    if expires_at <= now:
+        return "ended"
+    spent = RefreshToken.objects.filter(jti=child_jti, used_at__isnull=True).update(used_at=now)
+    return "replaced" if spent else "racing"
+
+
+def _renew(*, sid: uuid.UUID, parent_jti: uuid.UUID, now: datetime) -> SignIn | None:
+    """The next pair of session ``sid`` (inside the caller's transaction), or None when the
+    session has ended: revoked, past its end, its account inactive, or idle too long (then
+    it is ended here for good)."""
+    session = Session.objects.select_related("user").get(pk=sid)
+    idle = session.idle_timeout
+    if idle is not None and now - session.last_refreshed_at > idle:
+        session_end(session_id=sid, reason=Session.Reason.IDLE)
+        return None
+    if session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
+        return None
+    session.last_refreshed_at = now
+    session.save(update_fields=["last_refreshed_at"])
+    tokens = issue_pair(session=session, now=now, parent_jti=parent_jti)
+    return SignIn(user=session.user, tokens=tokens)
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def session_revoke_for_reuse(

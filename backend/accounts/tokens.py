@@ -42,7 +42,11 @@ def refresh_expiry(session: Session, now: datetime) -> datetime:
     return expires
 
 
-def issue_pair(*, session: Session, now: datetime) -> TokenPair:
+def issue_pair(
+    *, session: Session, now: datetime, parent_jti: uuid.UUID | None = None
+) -> TokenPair:
+    """A new access and refresh token for ``session``; ``parent_jti`` names the refresh token
+    they were issued in exchange for (None at sign-in)."""
     access = AccessToken()
     _claims(access, session)
     access.set_iat(at_time=now)
@@ -58,6 +62,7 @@ def issue_pair(*, session: Session, now: datetime) -> TokenPair:
     RefreshToken.objects.create(
         jti=uuid.UUID(refresh[api_settings.JTI_CLAIM]),
         session=session,
+        parent_id=parent_jti,
         issued_at=now,
         expires_at=expires_at,
     )

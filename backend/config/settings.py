@@ -278,7 +278,9 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
 }
 # A used refresh token presented again within this many seconds is a client race (two tabs
-# refreshing at once): refused, but the session survives. Later than that it is reuse.
+# refreshing at once): refused with Retry-After, but the session survives. Later than that it
+# is reuse, unless the token issued for it was never used (a lost answer: see
+# accounts.services.session_refresh).
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=10)
 REFRESH_COOKIE_NAME = "relief_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth/"

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -96,6 +97,7 @@ def test_a_second_presentation_within_the_grace_window_is_refused_but_keeps_the_
     raced = refresh(first["refresh"])
     assert raced.status_code == 401
     assert raced.json()["code"] == "refresh_in_progress"
+    assert 1 <= int(raced["Retry-After"]) <= settings.REFRESH_REUSE_GRACE_SECONDS
     # The loser must not clear the cookie that the winner's response just set.
     assert settings.REFRESH_COOKIE_NAME not in raced.cookies
     assert Session.objects.get().revoked_at is None
@@ -107,9 +109,109 @@ def test_reuse_revokes_only_that_sign_in(patient: User, password: str, settings)
     settings.REFRESH_REUSE_GRACE_SECONDS = 0
     phone = sign_in("pat@example.org", password)
     laptop = sign_in("pat@example.org", password)
-    refresh(phone["refresh"])
-    refresh(phone["refresh"])
+    second = refresh(phone["refresh"]).json()
+    assert refresh(second["refresh"]).status_code == 200
+    assert refresh(phone["refresh"]).status_code == 401
     assert bearer(laptop["access"]).get(ME_URL).status_code == 200
+    phone_session, laptop_session = Session.objects.order_by("created_at")
+    assert phone_session.revoked_reason == Session.Reason.REUSE
+    assert laptop_session.revoked_at is None
+
+
+def _age(seconds: float) -> None:
+    """Move every refresh token's issue and use back in time, as if ``seconds`` had passed."""
+    delta = timedelta(seconds=seconds)
+    RefreshToken.objects.update(issued_at=F("issued_at") - delta)
+    RefreshToken.objects.filter(used_at__isnull=False).update(used_at=F("used_at") - delta)
+
+
+def test_a_lost_answer_is_recovered_and_the_token_it_never_received_dies(
+    patient: User, password: str
+):
+    """A phone sends a refresh, the server rotates, the response (and its cookie) is lost:
+    presenting the old token again later gives a new pair instead of signing the patient
+    out; the token whose answer was lost can never be used after that."""
+    first = sign_in("pat@example.org", password)
+    lost = refresh(first["refresh"]).json()
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+
+    response = refresh(first["refresh"])
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"access", "refresh", "user"}
+    assert body["user"]["id"] == str(patient.id)
+    assert body["refresh"] not in {first["refresh"], lost["refresh"]}
+    assert response.cookies[settings.REFRESH_COOKIE_NAME].value == body["refresh"]
+    assert bearer(body["access"]).get(ME_URL).status_code == 200
+    root = RefreshToken.objects.get(parent__isnull=True)
+    replaced, current = RefreshToken.objects.filter(parent=root).order_by("issued_at")
+    assert root.used_at is not None
+    assert replaced.used_at is not None and current.used_at is None
+    assert list(RefreshToken.objects.filter(used_at__isnull=True)) == [current]
+    session = Session.objects.get()
+    assert session.revoked_at is None
+    assert not SecurityEvent.objects.exists()
+    # The new token works as any other...
+    assert refresh(body["refresh"]).status_code == 200
+    # ...and whoever holds the replaced one is a stale copy: reuse ends the session.
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+    assert refresh(lost["refresh"]).status_code == 401
+    session.refresh_from_db()
+    assert session.revoked_reason == Session.Reason.REUSE
+    assert SecurityEvent.objects.get().kind == SecurityEvent.Kind.REFRESH_REUSE
+
+
+def test_answers_lost_twice_in_a_row_are_both_recovered(patient: User, password: str):
+    first = sign_in("pat@example.org", password)
+    refresh(first["refresh"])
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+    assert refresh(first["refresh"]).status_code == 200  # this answer is lost too
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+
+    response = refresh(first["refresh"])
+
+    assert response.status_code == 200
+    assert RefreshToken.objects.filter(used_at__isnull=True).count() == 1
+    assert refresh(response.json()["refresh"]).status_code == 200
+    assert Session.objects.get().revoked_at is None
+
+
+def test_presenting_again_before_the_lost_answer_could_be_told_from_a_race_says_when_to_retry(
+    patient: User, password: str
+):
+    first = sign_in("pat@example.org", password)
+    refresh(first["refresh"])
+    _age(3)
+
+    early = refresh(first["refresh"])
+
+    assert early.status_code == 401
+    assert early.json()["code"] == "refresh_in_progress"
+    assert early["Retry-After"] == str(settings.REFRESH_REUSE_GRACE_SECONDS - 3)
+    assert settings.REFRESH_COOKIE_NAME not in early.cookies
+    assert RefreshToken.objects.filter(used_at__isnull=True).count() == 1
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS - 3 + 1)
+    assert refresh(first["refresh"]).status_code == 200
+
+
+def test_a_lost_answer_of_an_idle_physician_session_is_not_taken_for_theft(
+    physician: User, password: str
+):
+    first = sign_in("dr.hope@example.org", password)
+    refresh(first["refresh"])  # the answer is lost; the laptop stays closed for 31 minutes
+    _age(31 * 60)
+    RefreshToken.objects.filter(used_at__isnull=True).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    Session.objects.update(last_refreshed_at=timezone.now() - timedelta(minutes=31))
+
+    response = refresh(first["refresh"])
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_expired"
+    assert not SecurityEvent.objects.exists()
+    assert RefreshToken.objects.filter(used_at__isnull=True).count() == 1  # nothing issued
 
 
 def test_physician_session_ends_after_30_minutes_idle(physician: User, password: str):
@@ -160,3 +262,25 @@ def test_concurrent_refreshes_of_one_token_give_exactly_one_success(patient: Use
     for session in Session.objects.all():
         assert session.refresh_tokens.filter(used_at__isnull=True).count() == 1
         assert session.revoked_at is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_recoveries_of_one_lost_answer_give_exactly_one_success(
+    patient: User, password: str
+):
+    trials, racers = 4, 12
+    for _ in range(trials):
+        first = sign_in("pat@example.org", password)
+        refresh(first["refresh"])
+        _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+        raw = first["refresh"]
+        responses = run_concurrently(racers, lambda _i, raw=raw: refresh(raw))
+        assert sorted(r.status_code for r in responses) == [200] + [401] * (racers - 1)
+        assert {r.json()["code"] for r in responses if r.status_code == 401} == {
+            "refresh_in_progress"
+        }
+    for session in Session.objects.all():
+        assert session.refresh_tokens.filter(used_at__isnull=True).count() == 1
+        assert session.revoked_at is None
+    assert not SecurityEvent.objects.exists()

@@ -178,3 +178,51 @@ def test_an_ended_session_keeps_the_outbox_and_asks_to_sign_in_again(
     page.wait_for_selector("form.checkin")
     wait_until(lambda: outbox_ids(page) == [])
     assert sorted(str(e.id) for e in Entry.objects.all()) == sorted(ids)
+
+
+def test_a_refresh_answer_lost_on_the_way_does_not_sign_the_patient_out(
+    live_server, page, context, settings, patient_after_visit
+):
+    """The phone sends a refresh, the server rotates the token, and the answer (with the new
+    cookie) never arrives. The spent token is all the phone has: presenting it again must
+    neither sign the patient out nor be taken for token theft."""
+    from accounts.models import RefreshToken, SecurityEvent, Session
+
+    settings.REFRESH_REUSE_GRACE_SECONDS = 2
+    sign_in(page, live_server.url, patient_after_visit.email, PASSWORD)
+    page.wait_for_selector(".aftercare")
+    held = [c for c in context.cookies() if c["name"] == settings.REFRESH_COOKIE_NAME]
+    assert len(held) == 1
+
+    lost: list[int] = []
+
+    def lose_the_answer(route) -> None:  # type: ignore[no-untyped-def]
+        lost.append(route.fetch().status)  # the server rotates...
+        route.abort("internetdisconnected")  # ...and the answer never reaches the phone
+
+    page.route("**/api/v1/auth/token/refresh/", lose_the_answer)
+    page.reload()  # start-up refreshes the session
+    page.wait_for_selector("form.checkin")
+    wait_until(lambda: lost == [200])
+    page.unroute("**/api/v1/auth/token/refresh/")
+    context.add_cookies(held)  # whatever the fetch stored, the phone holds the old cookie
+
+    refreshes: list[tuple[int, str | None]] = []
+    page.on(
+        "response",
+        lambda r: (
+            "/auth/token/refresh/" in r.url
+            and refreshes.append((r.status, r.headers.get("retry-after")))
+        ),
+    )
+    entry_id = check_in(page, pain=3, soreness=2, notes="after a lost answer")
+    wait_until(lambda: Entry.objects.filter(id=entry_id).exists())
+    assert outbox_ids(page) == []
+    assert page.locator("form.checkin").count() == 1  # still signed in
+    assert refreshes[-1] == (200, None)
+    assert all(status == 401 and retry for status, retry in refreshes[:-1])
+    session = Session.objects.get(user=patient_after_visit)
+    assert session.revoked_at is None
+    assert not SecurityEvent.objects.exists()
+    # The token whose answer was lost is spent; exactly one token of the session is live.
+    assert RefreshToken.objects.filter(session=session, used_at__isnull=True).count() == 1
