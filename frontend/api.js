@@ -130,7 +130,9 @@ export function refresh() {
           auth: false,
         });
         const wait = response.status === 401 ? await retryWaitMs(response) : null;
-        if (wait === null || attempt > MAX_REFRESH_RETRIES) break;
+        if (wait === null) break;
+        // Still in progress after the retries: the session is fine, try again later.
+        if (attempt > MAX_REFRESH_RETRIES) throw new NetworkError(new ApiError(401, null));
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
       if (response.status === 401 || response.status === 400) throw sessionExpired();

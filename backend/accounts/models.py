@@ -183,10 +183,12 @@ class RefreshToken(models.Model):
 
 
 class SecurityEvent(models.Model):
-    """Something a security reviewer should see: token reuse, sign-in limits hit."""
+    """Something a security reviewer should see: token reuse, a refresh answer re-issued,
+    sign-in limits hit."""
 
     class Kind(models.TextChoices):
         REFRESH_REUSE = "refresh_reuse", "Refresh token reuse"
+        REFRESH_RECOVERED = "refresh_recovered", "Lost refresh answer re-issued"
         SIGNIN_LIMITED = "signin_limited", "Sign-in limit reached"
 
     id = models.BigAutoField(primary_key=True)

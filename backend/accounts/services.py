@@ -82,15 +82,17 @@ def session_refresh(*, raw_refresh: str, client_address: str | None = None) -> S
     concurrent refreshes with one token exactly one succeeds, on PostgreSQL and SQLite alike.
 
     A token presented after it was used is one of these:
+    - a token of a session that has ended (signed out, expired, idle, account inactive):
+      refused, nothing more, since there is nothing left to steal;
     - a client race (two tabs refreshing at once), when it comes within
       ``REFRESH_REUSE_GRACE_SECONDS`` of the first use: refused with ``retry_after``, the
       session kept;
-    - a lost answer, when the token it was exchanged for has never been used: a phone on a
-      bad network sent the refresh, the server rotated, and the response (with the new
-      cookie) never arrived. That unused token is spent and a new pair issued, so a dropped
-      response does not sign the patient out. Whoever holds the replaced token can no longer
-      use it: presenting it later is reuse;
-    - a token of a session that has ended meanwhile: refused;
+    - a lost answer, when the token it was exchanged for has never been used and it was
+      spent less than ``REFRESH_RECOVERY_SECONDS`` ago: a phone on a bad network sent the
+      refresh, the server rotated, and the response (with the new cookie) never arrived.
+      That unused token is spent, a new pair issued and a ``refresh_recovered`` security
+      event written with the address, so a dropped response does not sign the patient out.
+      Whoever holds the replaced token can no longer use it: presenting it later is reuse;
     - otherwise *reuse*: the whole session (every token descended from the same sign-in) is
       revoked and a security event recorded.
     """
@@ -111,36 +113,46 @@ def session_refresh(*, raw_refresh: str, client_address: str | None = None) -> S
         .values_list("used_at", flat=True)
         .first()
     )
-    if used_at is None:
-        raise RefreshFailed  # not a token of this server's (or its session is gone)
+    if used_at is None or _live_session(sid=sid, now=now) is None:
+        raise RefreshFailed  # not a token of this server's, or a session that has ended
     grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
     if now - used_at <= grace:
         raise RefreshFailed(retry_after=_seconds_until(used_at + grace, now))
+    recoverable = now - used_at <= timedelta(seconds=settings.REFRESH_RECOVERY_SECONDS)
     with transaction.atomic():
-        outcome = _replace_unreceived_child(jti=jti, sid=sid, now=now, grace=grace)
         # In one transaction: the unreceived child is never spent without its replacement.
-        renewed = _renew(sid=sid, parent_jti=jti, now=now) if outcome == "replaced" else None
-    if outcome == "reuse":
+        found = _unreceived_child(jti=jti, sid=sid, now=now, grace=grace) if recoverable else None
+        renewed = None
+        if isinstance(found, uuid.UUID):
+            renewed = _renew(sid=sid, parent_jti=jti, now=now)
+            if renewed is not None:
+                SecurityEvent.objects.create(
+                    kind=SecurityEvent.Kind.REFRESH_RECOVERED,
+                    user_id=renewed.user.pk,
+                    session_id=sid,
+                    client_address=client_address,
+                    detail={"jti": str(jti), "replaced": str(found)},
+                )
+    if found is None:
         session_revoke_for_reuse(session_id=sid, jti=jti, client_address=client_address)
-    elif outcome == "racing":
-        raise RefreshFailed(retry_after=_seconds_until(now + grace, now))
+    elif isinstance(found, datetime):
+        raise RefreshFailed(retry_after=_seconds_until(found, now))
     if renewed is None:
         raise RefreshFailed
     return renewed
 
 
-def _replace_unreceived_child(
+def _unreceived_child(
     *, jti: uuid.UUID, sid: uuid.UUID, now: datetime, grace: timedelta
-) -> str:
+) -> uuid.UUID | datetime | None:
     """What presenting the spent token ``jti`` again means, decided by the newest token that
     was issued in exchange for it (its child):
 
-    - "replaced": the child was never used, so its answer never arrived; it is spent here
-      (one conditional UPDATE: of concurrent presentations only one replaces it);
-    - "racing": the child was issued or used within the grace window, or a concurrent
-      presentation replaced it a moment ago: ask again shortly, with the newest cookie;
-    - "ended": the child has expired with its session: nothing to recover, nothing stolen;
-    - "reuse": the child was used (or there is none): ``jti`` is a stale copy.
+    - its id, when it was never used (its answer never arrived) and has been spent here by
+      one conditional UPDATE: of concurrent presentations only one replaces it;
+    - a moment to ask again (with the newest cookie), when the child was issued or used
+      within the grace window, or a concurrent presentation has just replaced it;
+    - None when the child was used, has expired or does not exist: ``jti`` is a stale copy.
     """
     child = (
         RefreshToken.objects.filter(parent_id=jti, session_id=sid)
@@ -149,28 +161,37 @@ def _replace_unreceived_child(
         .first()
     )
     if child is None:
-        return "reuse"
+        return None
     child_jti, issued_at, used_at, expires_at = child
-    if now - issued_at <= grace or (used_at is not None and now - used_at <= grace):
-        return "racing"
-    if used_at is not None:
-        return "reuse"
-    if expires_at <= now:
-        return "ended"
+    latest = max(issued_at, used_at or issued_at)
+    if now - latest <= grace:
+        return latest + grace
+    if used_at is not None or expires_at <= now:
+        return None
     spent = RefreshToken.objects.filter(jti=child_jti, used_at__isnull=True).update(used_at=now)
-    return "replaced" if spent else "racing"
+    return child_jti if spent else now + grace
 
 
-def _renew(*, sid: uuid.UUID, parent_jti: uuid.UUID, now: datetime) -> SignIn | None:
-    """The next pair of session ``sid`` (inside the caller's transaction), or None when the
-    session has ended: revoked, past its end, its account inactive, or idle too long (then
-    it is ended here for good)."""
-    session = Session.objects.select_related("user").get(pk=sid)
+def _live_session(*, sid: uuid.UUID, now: datetime) -> Session | None:
+    """Session ``sid`` with its user, or None when it has ended: revoked, past its end, its
+    account inactive, or idle too long (then it is ended here, with that reason)."""
+    session = Session.objects.select_related("user").filter(pk=sid).first()
+    if session is None:
+        return None
+    if session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
+        return None
     idle = session.idle_timeout
     if idle is not None and now - session.last_refreshed_at > idle:
         session_end(session_id=sid, reason=Session.Reason.IDLE)
         return None
-    if session.revoked_at is not None or session.expires_at <= now or not session.user.is_active:
+    return session
+
+
+def _renew(*, sid: uuid.UUID, parent_jti: uuid.UUID, now: datetime) -> SignIn | None:
+    """The next pair of session ``sid`` (inside the caller's transaction), or None when the
+    session has ended (see ``_live_session``)."""
+    session = _live_session(sid=sid, now=now)
+    if session is None:
         return None
     session.last_refreshed_at = now
     session.save(update_fields=["last_refreshed_at"])

@@ -279,9 +279,12 @@ SIMPLE_JWT = {
 }
 # A used refresh token presented again within this many seconds is a client race (two tabs
 # refreshing at once): refused with Retry-After, but the session survives. Later than that it
-# is reuse, unless the token issued for it was never used (a lost answer: see
-# accounts.services.session_refresh).
+# is reuse, unless the token issued for it was never used (a lost answer, below).
 REFRESH_REUSE_GRACE_SECONDS = env.int("REFRESH_REUSE_GRACE_SECONDS", default=10)
+# How long after a refresh token was spent a lost answer can still be recovered: presented
+# again while the token issued for it has never been used, it gets a new pair instead of
+# ending the session as reuse. 0 = never (strict rotation).
+REFRESH_RECOVERY_SECONDS = env.int("REFRESH_RECOVERY_SECONDS", default=24 * 3600)
 REFRESH_COOKIE_NAME = "relief_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth/"
 REFRESH_COOKIE_SECURE = not DEBUG

@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import RefreshToken, SecurityEvent, Session, User
-from tests.accounts.helpers import ME_URL, REFRESH_URL, bearer, sign_in
+from tests.accounts.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, bearer, sign_in
 from tests.concurrency import run_concurrently
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,11 @@ def test_a_lost_answer_is_recovered_and_the_token_it_never_received_dies(
     assert list(RefreshToken.objects.filter(used_at__isnull=True)) == [current]
     session = Session.objects.get()
     assert session.revoked_at is None
-    assert not SecurityEvent.objects.exists()
+    # A security reviewer sees each re-issue, from where, and which token it replaced.
+    event = SecurityEvent.objects.get()
+    assert event.kind == SecurityEvent.Kind.REFRESH_RECOVERED
+    assert (event.user, event.session, event.client_address) == (patient, session, "127.0.0.1")
+    assert event.detail == {"jti": str(root.jti), "replaced": str(replaced.jti)}
     # The new token works as any other...
     assert refresh(body["refresh"]).status_code == 200
     # ...and whoever holds the replaced one is a stale copy: reuse ends the session.
@@ -159,7 +163,8 @@ def test_a_lost_answer_is_recovered_and_the_token_it_never_received_dies(
     assert refresh(lost["refresh"]).status_code == 401
     session.refresh_from_db()
     assert session.revoked_reason == Session.Reason.REUSE
-    assert SecurityEvent.objects.get().kind == SecurityEvent.Kind.REFRESH_REUSE
+    reuse = SecurityEvent.objects.get(kind=SecurityEvent.Kind.REFRESH_REUSE)
+    assert reuse.detail == {"jti": str(replaced.jti)}
 
 
 def test_answers_lost_twice_in_a_row_are_both_recovered(patient: User, password: str):
@@ -212,6 +217,61 @@ def test_a_lost_answer_of_an_idle_physician_session_is_not_taken_for_theft(
     assert response.json()["code"] == "session_expired"
     assert not SecurityEvent.objects.exists()
     assert RefreshToken.objects.filter(used_at__isnull=True).count() == 1  # nothing issued
+    assert Session.objects.get().revoked_reason == Session.Reason.IDLE
+
+
+def test_a_spent_token_of_a_signed_out_session_is_refused_without_a_theft_alarm(
+    patient: User, password: str
+):
+    client = APIClient()
+    first = sign_in("pat@example.org", password, client=client)
+    second = refresh(first["refresh"]).json()
+    assert bearer(second["access"]).post(LOGOUT_URL).status_code == 204
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+
+    for raw in (first["refresh"], second["refresh"]):
+        response = refresh(raw)
+        assert response.status_code == 401
+        assert response.json()["code"] == "session_expired"
+    assert Session.objects.get().revoked_reason == Session.Reason.LOGOUT
+    assert not SecurityEvent.objects.exists()
+
+
+def test_a_child_used_moments_ago_makes_its_parent_wait_then_counts_as_reuse(
+    patient: User, password: str
+):
+    first = sign_in("pat@example.org", password)
+    second = refresh(first["refresh"]).json()
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+    assert refresh(second["refresh"]).status_code == 200  # the child is used now
+    _age(2)
+
+    early = refresh(first["refresh"])
+
+    assert early.status_code == 401
+    assert early.json()["code"] == "refresh_in_progress"
+    assert early["Retry-After"] == str(settings.REFRESH_REUSE_GRACE_SECONDS - 2)
+    assert Session.objects.get().revoked_at is None
+    _age(settings.REFRESH_REUSE_GRACE_SECONDS)
+    assert refresh(first["refresh"]).status_code == 401
+    assert Session.objects.get().revoked_reason == Session.Reason.REUSE
+
+
+@pytest.mark.parametrize("recovery", [0, 3600])
+def test_past_the_recovery_window_a_spent_token_is_reuse(
+    patient: User, password: str, settings, recovery: int
+):
+    settings.REFRESH_RECOVERY_SECONDS = recovery
+    first = sign_in("pat@example.org", password)
+    refresh(first["refresh"])  # the answer is lost
+    _age(max(recovery, settings.REFRESH_REUSE_GRACE_SECONDS) + 1)
+
+    response = refresh(first["refresh"])
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "session_expired"
+    assert Session.objects.get().revoked_reason == Session.Reason.REUSE
+    assert SecurityEvent.objects.get().kind == SecurityEvent.Kind.REFRESH_REUSE
 
 
 def test_physician_session_ends_after_30_minutes_idle(physician: User, password: str):
@@ -283,4 +343,5 @@ def test_concurrent_recoveries_of_one_lost_answer_give_exactly_one_success(
     for session in Session.objects.all():
         assert session.refresh_tokens.filter(used_at__isnull=True).count() == 1
         assert session.revoked_at is None
-    assert not SecurityEvent.objects.exists()
+    kinds = list(SecurityEvent.objects.values_list("kind", flat=True))
+    assert kinds == [SecurityEvent.Kind.REFRESH_RECOVERED] * trials
