@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -18,6 +18,8 @@ from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
 from config.api import IsPhysician, Pagination, reject_empty_params
+from config.exceptions import ApiError
+from config.schema import ErrorSerializer
 from treatments import services
 from treatments.selectors import visit_owner, visits_visible_to
 from treatments.serializers import VisitSerializer
@@ -80,15 +82,43 @@ class VisitListApi(AuditedApiMixin, APIView):
             )
         return paginator.get_paginated_response(VisitSerializer(page, many=True).data)
 
-    @extend_schema(request=VisitSerializer, responses={201: VisitSerializer})
+    @extend_schema(
+        request=VisitSerializer,
+        responses={
+            201: VisitSerializer,
+            200: OpenApiResponse(VisitSerializer, "Saved before with this id: that visit."),
+            409: OpenApiResponse(ErrorSerializer, "The id belongs to another visit."),
+        },
+    )
     def post(self, request: Request) -> Response:
         serializer = VisitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         patient = _own_patient(request, data.pop("patient"))
-        visit = services.visit_create(
-            physician=request.user, patient=patient, request=request, **data
-        )
+        visit_id = data.pop("id", None)
+        try:
+            visit = services.visit_create(
+                physician=request.user, patient=patient, visit_id=visit_id, request=request, **data
+            )
+        except services.VisitIdInUse as exc:
+            taken = exc.visit
+            if taken is None or (taken.physician_id, taken.patient_id) != (
+                request.user.pk,
+                patient.pk,
+            ):
+                raise ApiError(
+                    409, "conflict", "This id belongs to another visit.", field="id"
+                ) from exc
+            # The same save again (its first answer was lost): the visit it recorded.
+            audit_record(
+                request=request,
+                action=AuditEvent.Action.READ,
+                resource=self.audit_resource,
+                patient_ids=[taken.patient_id],
+                object_id=taken.pk,
+            )
+            visit = visits_visible_to(request.user).get(pk=taken.pk)
+            return Response(VisitSerializer(visit).data, status=status.HTTP_200_OK)
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
@@ -126,6 +156,8 @@ class VisitDetailApi(AuditedApiMixin, APIView):
             raise serializers.ValidationError(
                 {"patient": ["A visit cannot move to another patient."]}
             )
+        if "id" in data and data.pop("id") != visit.pk:
+            raise serializers.ValidationError({"id": ["A visit's id cannot change."]})
         services.visit_update(visit=visit, data=data, actor=request.user, request=request)
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -33,6 +34,15 @@ def _sites(visit: Visit, sites: list[dict[str, Any]]) -> None:
     InjectionSite.objects.bulk_create(rows)
 
 
+class VisitIdInUse(Exception):
+    """A visit with the client's id exists already: ``visit`` is it (None when it belongs to
+    another patient and was inserted concurrently)."""
+
+    def __init__(self, visit: Visit | None) -> None:
+        super().__init__()
+        self.visit = visit
+
+
 def visit_create(
     *,
     physician: User,
@@ -43,10 +53,16 @@ def visit_create(
     baseline_pain: int | None = None,
     post_injection_pain: int | None = None,
     notes: str = "",
+    visit_id: uuid.UUID | None = None,
     request: Any = None,
 ) -> Visit:
+    """Record a visit. ``visit_id`` (client-generated) makes a retried save safe: when a
+    visit with that id exists, ``VisitIdInUse`` names it and nothing is written. Checked
+    under the patient's lock, so two saves of one visit cannot both insert."""
     with transaction.atomic():
         lock_patient(patient)
+        if visit_id is not None and (taken := Visit.objects.filter(pk=visit_id).first()):
+            raise VisitIdInUse(taken)
         visit = Visit(
             patient=patient,
             physician=physician,
@@ -57,8 +73,17 @@ def visit_create(
             post_injection_pain=post_injection_pain,
             notes=notes,
         )
+        if visit_id is not None:
+            visit.pk = visit_id
         visit.full_clean(exclude=["patient", "physician"], validate_constraints=False)
-        visit.save(force_insert=True)
+        try:
+            with transaction.atomic():
+                visit.save(force_insert=True)
+        except IntegrityError as exc:
+            if visit_id is None:
+                raise
+            # The client's id clashed: another patient's visit took it in the meantime.
+            raise VisitIdInUse(None) from exc
         _sites(visit, sites)
         entries_reassign(patient=patient)
         audit_record(

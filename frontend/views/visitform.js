@@ -133,6 +133,9 @@ const painValue = (v) => (v === null || v === undefined ? "" : String(v));
  * changed, so an untouched visit keeps its exact time) and offers `onCancel`.
  */
 export function visitForm({ patientId, visit = null, onSaved, onCancel = null }) {
+  // A new visit's id, made here: pressing Save again after a lost answer sends the same id,
+  // and the server returns the visit it recorded instead of recording a second one.
+  let newVisitId = crypto.randomUUID();
   const sites = h("div", { class: "stack sites" });
   const status = h("div", { class: "form-status", role: "status" });
   const renumber = () => {
@@ -252,7 +255,8 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
     try {
       const saved = visit
         ? await json(`/api/v1/visits/${visit.id}/`, { method: "PATCH", body })
-        : await json("/api/v1/visits/", { method: "POST", body });
+        : await json("/api/v1/visits/", { method: "POST", body: { id: newVisitId, ...body } });
+      if (!visit) newVisitId = crypto.randomUUID(); // the next Save is another visit
       const text = `${visit ? "Visit updated" : "Visit recorded"}. CPT ${saved.cpt_code}.`;
       status.replaceChildren(message("success", text, { "data-cpt": saved.cpt_code }));
       onSaved?.(saved);

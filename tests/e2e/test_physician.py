@@ -134,3 +134,51 @@ def test_physician_practice_view_and_invitation(live_server, page, serve_axe, pr
     assert len(code) >= 6
     check_a11y(page, "invite")
     assert csp_violations(page) == []
+
+
+def test_save_again_after_a_lost_answer_records_the_visit_once(live_server, browser, practice):
+    """The visit reaches the server, its answer is lost and the form says the physician is
+    offline; pressing Save again must show the visit recorded, and the server must hold one
+    visit, not two. (Service workers are blocked in this context so that Playwright's route
+    sees the app's requests; the worker plays no part in saving a visit.)"""
+    physician, _well, flagged = practice
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, service_workers="block", locale="en-GB"
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, live_server.url, physician.email, PASSWORD)
+        page.wait_for_selector(".patients")
+        page.click("text=Zed Zulu")
+        page.wait_for_selector("h1:text('Zed Zulu')")
+        before = Visit.objects.filter(patient=flagged).count()
+        posted: list[dict] = []
+
+        def lose_the_first_answer(route) -> None:  # type: ignore[no-untyped-def]
+            if route.request.method != "POST":
+                route.continue_()
+                return
+            posted.append(route.request.post_data_json)
+            if len(posted) == 1:
+                route.fetch()  # the server records the visit...
+                route.abort("internetdisconnected")  # ...and the answer is lost
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/visits/", lose_the_first_answer)
+        form = page.locator("form.visit-form")
+        form.locator("select[name=condition]").select_option("myofascial_pain")
+        form.locator("input[name=muscle]").first.fill("Upper trapezius")
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("form.visit-form .message.error")
+        assert Visit.objects.filter(patient=flagged).count() == before + 1
+
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("form.visit-form [data-cpt]")
+
+        assert form.locator("[data-cpt]").inner_text() == "Visit recorded. CPT 20552."
+        assert len(posted) == 2 and posted[0]["id"] == posted[1]["id"]
+        assert Visit.objects.filter(patient=flagged).count() == before + 1
+        assert str(Visit.objects.filter(patient=flagged).latest("created_at").id) == posted[0]["id"]
+    finally:
+        context.close()

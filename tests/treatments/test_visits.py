@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry
+from tests.concurrency import run_concurrently
 from tests.factories import link, make_entry, make_visit
 from treatments.models import InjectionSite, Visit, cpt_code_for
 
@@ -141,6 +142,8 @@ def test_patient_cannot_record_a_visit(patient: User, patient_client: APIClient)
         ({"cpt_code": "20553"}, "cpt_code"),
         ({"physician": str(uuid.uuid4())}, "physician"),
         ({"patient": "not-a-uuid"}, "patient"),
+        ({"id": "not-a-uuid"}, "id"),
+        ({"id": 7}, "id"),
     ],
 )
 def test_bad_visit_input_is_400_naming_the_field(
@@ -180,6 +183,69 @@ def test_put_replaces_sites(treating, patient, physician_client):
     assert InjectionSite.objects.filter(visit=visit).count() == 3
 
 
+def test_a_save_retried_with_its_id_records_one_visit_and_returns_it(
+    treating, patient, physician_client
+):
+    """The physician's Save reached the server but its answer was lost; Save again sends
+    the same client-generated id and must not record a second visit."""
+    visit_id = str(uuid.uuid4())
+    first = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, id=visit_id), format="json"
+    )
+    assert first.status_code == 201
+    assert first.json()["id"] == visit_id
+
+    again = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, id=visit_id), format="json"
+    )
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert list(Visit.objects.values_list("id", flat=True)) == [uuid.UUID(visit_id)]
+    assert InjectionSite.objects.count() == 1
+    actions = AuditEvent.objects.filter(resource="visit").order_by("id")
+    assert [(a.action, a.outcome, str(a.object_id)) for a in actions] == [
+        ("create", "allowed", visit_id),
+        ("read", "allowed", visit_id),
+    ]
+
+
+@pytest.mark.parametrize("whose", ["other_physician", "other_patient"])
+def test_an_id_of_another_visit_is_a_409_naming_id(
+    treating, patient, other_patient, other_physician, physician_client, whose: str
+):
+    if whose == "other_physician":
+        link(other_physician, patient)
+        taken = make_visit(other_physician, patient, datetime(2026, 3, 1, 10, tzinfo=UTC))
+    else:
+        link(treating, other_patient)
+        taken = make_visit(treating, other_patient, datetime(2026, 3, 1, 10, tzinfo=UTC))
+
+    response = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, id=str(taken.id)), format="json"
+    )
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "conflict",
+        "detail": "This id belongs to another visit.",
+        "fields": {"id": ["This id belongs to another visit."]},
+    }
+    assert list(Visit.objects.all()) == [taken]
+    assert not AuditEvent.objects.filter(action="read").exists()
+
+
+def test_a_visit_id_cannot_change(treating, patient, physician_client):
+    visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
+    url = f"/api/v1/visits/{visit.id}/"
+    moved = physician_client.patch(url, {"id": str(uuid.uuid4())}, format="json")
+    assert moved.status_code == 400
+    assert moved.json()["fields"] == {"id": ["A visit's id cannot change."]}
+    same = physician_client.patch(url, {"id": str(visit.id), "notes": "ok"}, format="json")
+    assert same.status_code == 200
+    assert Visit.objects.get().notes == "ok"
+
+
 def test_visit_cannot_move_to_another_patient(treating, patient, other_patient, physician_client):
     visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
     response = physician_client.patch(
@@ -212,3 +278,31 @@ def test_editing_notes_never_moves_day_zero(treating, patient, physician_client)
     )
     assert response.status_code == 200
     assert response.json()["local_date"] == "2026-03-06"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same_patient", [True, False])
+def test_concurrent_saves_with_one_id_record_one_visit(
+    treating, patient, other_patient, client_for, same_patient: bool
+):
+    """Saves of one id for the same patient queue on the patient's lock (one 201, the rest
+    200); for different patients they only meet at the primary key (one 201, the rest 409),
+    never a 500."""
+    link(treating, other_patient)
+    trials, racers = 3, 6
+    for _ in range(trials):
+        visit_id = str(uuid.uuid4())
+
+        def save(i: int, visit_id: str = visit_id) -> tuple[object, int]:
+            who = patient if same_patient or i % 2 == 0 else other_patient
+            body = visit_body(who, id=visit_id)
+            response = client_for(treating).post("/api/v1/visits/", body, format="json")
+            return who.pk, response.status_code
+
+        outcomes = run_concurrently(racers, save)
+        [owner] = [who for who, status in outcomes if status == 201]
+        for who, status in outcomes:
+            assert status in ({200, 201} if who == owner else {409})
+        assert Visit.objects.filter(id=visit_id).count() == 1
+    assert Visit.objects.count() == trials
