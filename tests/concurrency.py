@@ -38,3 +38,13 @@ def run_concurrently(count: int, work: Callable[[int], T]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+def someone_waits_for_a_lock() -> bool:
+    """Whether any session of this (PostgreSQL) test database is waiting for a lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0

@@ -22,7 +22,7 @@ from config.exceptions import ApiError
 from config.schema import ErrorSerializer
 from treatments import services
 from treatments.selectors import visit_owner, visits_visible_to
-from treatments.serializers import VisitSerializer
+from treatments.serializers import VisitCreateSerializer, VisitSerializer
 
 
 class ReadOrPhysician(IsPhysician):
@@ -83,15 +83,19 @@ class VisitListApi(AuditedApiMixin, APIView):
         return paginator.get_paginated_response(VisitSerializer(page, many=True).data)
 
     @extend_schema(
-        request=VisitSerializer,
+        request=VisitCreateSerializer,
         responses={
             201: VisitSerializer,
             200: OpenApiResponse(VisitSerializer, "Saved before with this id: that visit."),
-            409: OpenApiResponse(ErrorSerializer, "The id belongs to another visit."),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "`already_recorded`: this id's visit was recorded with other details; "
+                "`conflict`: the id belongs to another visit.",
+            ),
         },
     )
     def post(self, request: Request) -> Response:
-        serializer = VisitSerializer(data=request.data)
+        serializer = VisitCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         patient = _own_patient(request, data.pop("patient"))
@@ -101,15 +105,25 @@ class VisitListApi(AuditedApiMixin, APIView):
                 physician=request.user, patient=patient, visit_id=visit_id, request=request, **data
             )
         except services.VisitIdInUse as exc:
-            taken = exc.visit
-            if taken is None or (taken.physician_id, taken.patient_id) != (
-                request.user.pk,
-                patient.pk,
-            ):
-                raise ApiError(
-                    409, "conflict", "This id belongs to another visit.", field="id"
-                ) from exc
-            # The same save again (its first answer was lost): the visit it recorded.
+            return self._replay(request, exc.visit, patient, visit_id, data)
+        visit = visits_visible_to(request.user).get(pk=visit.pk)
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+    def _replay(
+        self, request: Request, taken: Any, patient: Any, visit_id: Any, data: dict[str, Any]
+    ) -> Response:
+        """A create whose id is in use: the same save again (its first answer was lost) gets
+        the visit it recorded; anything else is refused, and audited as such."""
+        if taken is None or (taken.physician_id, taken.patient_id) != (request.user.pk, patient.pk):
+            error = ApiError(409, "conflict", "This id belongs to another visit.", field="id")
+        elif not services.visit_matches(taken, data):
+            error = ApiError(
+                409,
+                "already_recorded",
+                "This visit was recorded already, with other details: edit it instead.",
+                field="id",
+            )
+        else:
             audit_record(
                 request=request,
                 action=AuditEvent.Action.READ,
@@ -119,8 +133,15 @@ class VisitListApi(AuditedApiMixin, APIView):
             )
             visit = visits_visible_to(request.user).get(pk=taken.pk)
             return Response(VisitSerializer(visit).data, status=status.HTTP_200_OK)
-        visit = visits_visible_to(request.user).get(pk=visit.pk)
-        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+        audit_record(
+            request=request,
+            action=AuditEvent.Action.CREATE,
+            resource=self.audit_resource,
+            patient_ids=[taken.patient_id if taken is not None else patient.pk],
+            object_id=visit_id,
+            outcome=AuditEvent.Outcome.DENIED,
+        )
+        raise error
 
 
 @extend_schema(tags=["visits"])
@@ -156,8 +177,6 @@ class VisitDetailApi(AuditedApiMixin, APIView):
             raise serializers.ValidationError(
                 {"patient": ["A visit cannot move to another patient."]}
             )
-        if "id" in data and data.pop("id") != visit.pk:
-            raise serializers.ValidationError({"id": ["A visit's id cannot change."]})
         services.visit_update(visit=visit, data=data, actor=request.user, request=request)
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,14 @@ from diary.services import entries_reassign, local_date_for, lock_patient
 from treatments.models import INJECTATES, InjectionSite, Visit
 
 VISIT_FIELDS = ("performed_at", "condition", "baseline_pain", "post_injection_pain", "notes")
+# Each field a create sets, with its value when the request leaves it out.
+VISIT_DEFAULTS = (
+    ("performed_at", None),
+    ("condition", None),
+    ("baseline_pain", None),
+    ("post_injection_pain", None),
+    ("notes", ""),
+)
 
 
 def _sites(visit: Visit, sites: list[dict[str, Any]]) -> None:
@@ -75,7 +84,9 @@ def visit_create(
         )
         if visit_id is not None:
             visit.pk = visit_id
-        visit.full_clean(exclude=["patient", "physician"], validate_constraints=False)
+        # Not "id": its uniqueness is the insert's (a check here could pass and the insert
+        # still clash with another patient's save committed in between).
+        visit.full_clean(exclude=["id", "patient", "physician"], validate_constraints=False)
         try:
             with transaction.atomic():
                 visit.save(force_insert=True)
@@ -95,6 +106,26 @@ def visit_create(
             object_id=visit.pk,
         )
     return visit
+
+
+def _site_key(body_region: str, muscle: str, side: str, injectates: Any, volume: Any) -> tuple:
+    return (body_region, " ".join(muscle.split()), side, tuple(sorted(injectates)), Decimal(volume))
+
+
+def visit_matches(visit: Visit, data: dict[str, Any]) -> bool:
+    """Whether ``data`` (a create's validated fields) records ``visit`` as it stands: a save
+    retried after a lost answer, not a corrected one."""
+    if any(data.get(name, default) != getattr(visit, name) for name, default in VISIT_DEFAULTS):
+        return False
+    stored = sorted(
+        _site_key(s.body_region, s.muscle, s.side, s.injectates, s.volume_ml)
+        for s in visit.sites.all()
+    )
+    sent = sorted(
+        _site_key(s["body_region"], s["muscle"], s["side"], s["injectates"], s["volume_ml"])
+        for s in data["sites"]
+    )
+    return stored == sent
 
 
 def visit_update(*, visit: Visit, data: dict[str, Any], actor: User, request: Any = None) -> Visit:

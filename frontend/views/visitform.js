@@ -261,9 +261,15 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
       status.replaceChildren(message("success", text, { "data-cpt": saved.cpt_code }));
       onSaved?.(saved);
     } catch (error) {
-      status.replaceChildren(
-        message("error", error?.network ? "You are offline." : fieldErrors(error?.body)),
-      );
+      // 409: this form's id is taken, by this visit recorded with other details (edit it in
+      // the list) or, by a fluke, by another visit (a new id lets the next Save through).
+      if (error?.status === 409 && error.body?.code === "conflict") newVisitId = crypto.randomUUID();
+      const text = error?.network
+        ? "You are offline."
+        : error?.status === 409
+          ? error.body?.detail
+          : fieldErrors(error?.body);
+      status.replaceChildren(message("error", text));
     } finally {
       button.disabled = false;
     }

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry, EntryRevision
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, someone_waits_for_a_lock
 from tests.factories import PhysicianFactory, link, make_visit
 
 pytestmark = pytest.mark.django_db
@@ -411,7 +411,7 @@ def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
     with ThreadPoolExecutor(1) as pool:
         check_in = pool.submit(patient_checks_in)
         deadline = time.monotonic() + 10
-        while not (waited := _someone_waits_for_a_lock()) and time.monotonic() < deadline:
+        while not (waited := someone_waits_for_a_lock()) and time.monotonic() < deadline:
             time.sleep(0.02)
         release.set()
         visit_thread.join(10)
@@ -420,12 +420,3 @@ def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
 
     entry = Entry.objects.get(pk=entry_id)
     assert (entry.visit_id, entry.day) == (new_visit[0].pk, 1)  # felt 2026-03-02, visit 03-01
-
-
-def _someone_waits_for_a_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0

@@ -180,5 +180,12 @@ def test_save_again_after_a_lost_answer_records_the_visit_once(live_server, brow
         assert len(posted) == 2 and posted[0]["id"] == posted[1]["id"]
         assert Visit.objects.filter(patient=flagged).count() == before + 1
         assert str(Visit.objects.filter(patient=flagged).latest("created_at").id) == posted[0]["id"]
+
+        # The next Save from the same form is another visit, with an id of its own.
+        form.locator("select[name=condition]").select_option("neck_pain")
+        form.locator("button[type=submit]").click()
+        wait_until(lambda: Visit.objects.filter(patient=flagged).count() == before + 2)
+        assert len(posted) == 3 and posted[2]["id"] != posted[0]["id"]
+        assert Visit.objects.filter(id=posted[2]["id"], condition="neck_pain").exists()
     finally:
         context.close()

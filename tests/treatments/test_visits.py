@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry
-from tests.concurrency import run_concurrently
+from tests.concurrency import run_concurrently, someone_waits_for_a_lock
 from tests.factories import link, make_entry, make_visit
 from treatments.models import InjectionSite, Visit, cpt_code_for
 
@@ -233,17 +237,113 @@ def test_an_id_of_another_visit_is_a_409_naming_id(
     }
     assert list(Visit.objects.all()) == [taken]
     assert not AuditEvent.objects.filter(action="read").exists()
+    denied = AuditEvent.objects.get(outcome="denied")
+    assert (denied.action, denied.patient_id, denied.object_id) == (
+        "create",
+        taken.patient_id,
+        str(taken.id),
+    )
 
 
-def test_a_visit_id_cannot_change(treating, patient, physician_client):
+def test_a_visit_id_cannot_be_written_after_create(treating, patient, physician_client):
     visit = make_visit(treating, patient, datetime(2026, 3, 5, 10, tzinfo=UTC))
     url = f"/api/v1/visits/{visit.id}/"
-    moved = physician_client.patch(url, {"id": str(uuid.uuid4())}, format="json")
-    assert moved.status_code == 400
-    assert moved.json()["fields"] == {"id": ["A visit's id cannot change."]}
-    same = physician_client.patch(url, {"id": str(visit.id), "notes": "ok"}, format="json")
-    assert same.status_code == 200
-    assert Visit.objects.get().notes == "ok"
+    for visit_id in (str(uuid.uuid4()), str(visit.id)):
+        response = physician_client.patch(url, {"id": visit_id, "notes": "x"}, format="json")
+        assert response.status_code == 400
+        assert response.json()["fields"] == {"id": ["This field is read-only."]}
+    assert Visit.objects.get().notes == ""
+
+
+def test_the_same_id_sent_again_with_other_details_is_refused_not_applied(
+    treating, patient, physician_client
+):
+    """A physician corrects the form after 'You are offline' and saves again: the visit was
+    recorded with the first details, and the correction must not vanish behind a 200."""
+    visit_id = str(uuid.uuid4())
+    first = physician_client.post(
+        "/api/v1/visits/", visit_body(patient, id=visit_id), format="json"
+    )
+    assert first.status_code == 201
+
+    for changes in (
+        {"baseline_pain": 6},
+        {"notes": "Corrected."},
+        {"sites": [SITE, {**SITE, "muscle": "Rhomboid major"}]},
+        {"sites": [{**SITE, "volume_ml": 2}]},
+    ):
+        response = physician_client.post(
+            "/api/v1/visits/", visit_body(patient, id=visit_id, **changes), format="json"
+        )
+        assert response.status_code == 409
+        assert response.json() == {
+            "code": "already_recorded",
+            "detail": "This visit was recorded already, with other details: edit it instead.",
+            "fields": {
+                "id": ["This visit was recorded already, with other details: edit it instead."]
+            },
+        }
+    visit = Visit.objects.get()
+    assert (visit.baseline_pain, visit.notes) == (7, "Taut band, twitch response.")
+    assert InjectionSite.objects.count() == 1
+    denied = AuditEvent.objects.filter(outcome="denied")
+    assert {(a.action, a.patient_id, str(a.object_id)) for a in denied} == {
+        ("create", patient.pk, visit_id)
+    }
+    assert denied.count() == 4
+    # Whitespace in a muscle name and the order of sites or injectates are not changes.
+    same = visit_body(
+        patient,
+        id=visit_id,
+        sites=[{**SITE, "muscle": "  Upper   trapezius ", "injectates": ["lidocaine", "saline"]}],
+    )
+    assert physician_client.post("/api/v1/visits/", same, format="json").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_id_taken_by_another_patients_save_in_flight_is_a_409_not_a_500(
+    treating, patient, other_patient, client_for
+):
+    """Another patient's visit with the same id is inserted but not committed when this save
+    looks: the look cannot see it, the insert waits for it, then clashes."""
+    link(treating, other_patient)
+    visit_id = uuid.uuid4()
+    inserted, release = threading.Event(), threading.Event()
+
+    def the_other_save() -> None:
+        try:
+            with transaction.atomic():
+                at = datetime(2026, 3, 1, 10, tzinfo=UTC)
+                make_visit(treating, other_patient, at, visit_id=visit_id)
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def this_save():  # type: ignore[no-untyped-def]
+        try:
+            body = visit_body(patient, id=str(visit_id))
+            return client_for(treating).post("/api/v1/visits/", body, format="json")
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=the_other_save)
+    other.start()
+    assert inserted.wait(10)
+    with ThreadPoolExecutor(1) as pool:
+        save = pool.submit(this_save)
+        deadline = time.monotonic() + 10
+        while not (waited := someone_waits_for_a_lock()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.set()
+        other.join(10)
+        assert waited, "this save never waited for the other one's insert"
+        response = save.result(10)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert list(Visit.objects.values_list("patient_id", flat=True)) == [other_patient.pk]
 
 
 def test_visit_cannot_move_to_another_patient(treating, patient, other_patient, physician_client):
