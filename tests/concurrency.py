@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 
 T = TypeVar("T")
 
@@ -48,3 +50,39 @@ def someone_waits_for_a_lock() -> bool:
             " AND wait_event_type = 'Lock'"
         )
         return cursor.fetchone()[0] > 0
+
+
+def behind_a_held_transaction(hold: Callable[[], object], work: Callable[[], T]) -> T:
+    """Run ``hold`` in a transaction of its own thread and keep it open; run ``work`` in
+    another thread; once ``work`` is seen waiting for a lock the held transaction has
+    (PostgreSQL), commit it and return what ``work`` returns. Fails if ``work`` never
+    waited: then the test would not show what it claims."""
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        try:
+            with transaction.atomic():
+                hold()
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def worker() -> T:
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    holding = threading.Thread(target=holder)
+    holding.start()
+    assert held.wait(10), "the holding transaction did not start"
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(worker)
+        deadline = time.monotonic() + 10
+        while not (waited := someone_waits_for_a_lock()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.set()
+        holding.join(10)
+        assert waited, "the work never waited for the held transaction's lock"
+        return result.result(10)

@@ -135,10 +135,11 @@ def session_refresh(*, raw_refresh: str, client_address: str | None = None) -> S
                 )
     if found is None:
         session_revoke_for_reuse(session_id=sid, jti=jti, client_address=client_address)
-    elif isinstance(found, datetime):
+        raise RefreshFailed
+    if isinstance(found, datetime):
         raise RefreshFailed(retry_after=_seconds_until(found, now))
     if renewed is None:
-        raise RefreshFailed
+        raise RefreshFailed  # the session ended while the child was being replaced
     return renewed
 
 

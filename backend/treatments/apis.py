@@ -113,7 +113,9 @@ class VisitListApi(AuditedApiMixin, APIView):
         self, request: Request, taken: Any, patient: Any, visit_id: Any, data: dict[str, Any]
     ) -> Response:
         """A create whose id is in use: the same save again (its first answer was lost) gets
-        the visit it recorded; anything else is refused, and audited as such."""
+        the visit it recorded, audited as a read; anything else is refused, audited as a
+        denied create."""
+        error = None
         if taken is None or (taken.physician_id, taken.patient_id) != (request.user.pk, patient.pk):
             error = ApiError(409, "conflict", "This id belongs to another visit.", field="id")
         elif not services.visit_matches(taken, data):
@@ -123,25 +125,18 @@ class VisitListApi(AuditedApiMixin, APIView):
                 "This visit was recorded already, with other details: edit it instead.",
                 field="id",
             )
-        else:
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.READ,
-                resource=self.audit_resource,
-                patient_ids=[taken.patient_id],
-                object_id=taken.pk,
-            )
-            visit = visits_visible_to(request.user).get(pk=taken.pk)
-            return Response(VisitSerializer(visit).data, status=status.HTTP_200_OK)
         audit_record(
             request=request,
-            action=AuditEvent.Action.CREATE,
+            action=AuditEvent.Action.CREATE if error else AuditEvent.Action.READ,
             resource=self.audit_resource,
             patient_ids=[taken.patient_id if taken is not None else patient.pk],
             object_id=visit_id,
-            outcome=AuditEvent.Outcome.DENIED,
+            outcome=AuditEvent.Outcome.DENIED if error else AuditEvent.Outcome.ALLOWED,
         )
-        raise error
+        if error:
+            raise error
+        visit = visits_visible_to(request.user).get(pk=taken.pk)
+        return Response(VisitSerializer(visit).data, status=status.HTTP_200_OK)
 
 
 @extend_schema(tags=["visits"])

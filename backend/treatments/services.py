@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,29 +16,25 @@ from diary.services import entries_reassign, local_date_for, lock_patient
 from treatments.models import INJECTATES, InjectionSite, Visit
 
 VISIT_FIELDS = ("performed_at", "condition", "baseline_pain", "post_injection_pain", "notes")
-# Each field a create sets, with its value when the request leaves it out.
-VISIT_DEFAULTS = (
-    ("performed_at", None),
-    ("condition", None),
-    ("baseline_pain", None),
-    ("post_injection_pain", None),
-    ("notes", ""),
-)
+
+
+def _site_row(visit: Visit, site: dict[str, Any]) -> InjectionSite:
+    """The row a validated site becomes: the muscle's spacing normalised, one flag per
+    injectate."""
+    return InjectionSite(
+        visit=visit,
+        body_region=site["body_region"],
+        muscle=" ".join(site["muscle"].split()),
+        side=site["side"],
+        volume_ml=site["volume_ml"],
+        **{name: name in site["injectates"] for name in INJECTATES},
+    )
 
 
 def _sites(visit: Visit, sites: list[dict[str, Any]]) -> None:
-    rows = []
-    for site in sites:
-        row = InjectionSite(
-            visit=visit,
-            body_region=site["body_region"],
-            muscle=" ".join(site["muscle"].split()),
-            side=site["side"],
-            volume_ml=site["volume_ml"],
-            **{name: name in site["injectates"] for name in INJECTATES},
-        )
+    rows = [_site_row(visit, site) for site in sites]
+    for row in rows:
         row.full_clean(exclude=["visit"], validate_constraints=False)
-        rows.append(row)
     InjectionSite.objects.bulk_create(rows)
 
 
@@ -108,23 +103,18 @@ def visit_create(
     return visit
 
 
-def _site_key(body_region: str, muscle: str, side: str, injectates: Any, volume: Any) -> tuple:
-    return (body_region, " ".join(muscle.split()), side, tuple(sorted(injectates)), Decimal(volume))
+def _site_key(site: InjectionSite) -> tuple[Any, ...]:
+    return (site.body_region, site.muscle, site.side, tuple(site.injectates), site.volume_ml)
 
 
 def visit_matches(visit: Visit, data: dict[str, Any]) -> bool:
     """Whether ``data`` (a create's validated fields) records ``visit`` as it stands: a save
-    retried after a lost answer, not a corrected one."""
-    if any(data.get(name, default) != getattr(visit, name) for name, default in VISIT_DEFAULTS):
+    retried after a lost answer, not a corrected one. Sites compare as the rows they would
+    become, in any order."""
+    if any(data[name] != getattr(visit, name) for name in VISIT_FIELDS):
         return False
-    stored = sorted(
-        _site_key(s.body_region, s.muscle, s.side, s.injectates, s.volume_ml)
-        for s in visit.sites.all()
-    )
-    sent = sorted(
-        _site_key(s["body_region"], s["muscle"], s["side"], s["injectates"], s["volume_ml"])
-        for s in data["sites"]
-    )
+    stored = sorted(_site_key(site) for site in visit.sites.all())
+    sent = sorted(_site_key(_site_row(visit, site)) for site in data["sites"])
     return stored == sent
 
 

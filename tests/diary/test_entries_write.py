@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry, EntryRevision
-from tests.concurrency import run_concurrently, someone_waits_for_a_lock
+from tests.concurrency import behind_a_held_transaction, run_concurrently
 from tests.factories import PhysicianFactory, link, make_visit
 
 pytestmark = pytest.mark.django_db
@@ -380,43 +376,23 @@ def test_a_check_in_that_waited_for_a_visit_being_recorded_is_placed_under_it(
     doctor = PhysicianFactory()
     link(doctor, patient)
     make_visit(doctor, patient, datetime(2026, 2, 20, 10, tzinfo=UTC))  # the older visit
-    recorded, release = threading.Event(), threading.Event()
     new_visit: list[object] = []
 
-    def physician_records_a_visit() -> None:
-        try:
-            with transaction.atomic():
-                new_visit.append(make_visit(doctor, patient, datetime(2026, 3, 1, 10, tzinfo=UTC)))
-                recorded.set()
-                release.wait(10)  # the visit's transaction holds the patient lock until now
-        finally:
-            connection.close()
+    def physician_records_a_visit() -> None:  # its transaction holds the patient lock
+        new_visit.append(make_visit(doctor, patient, datetime(2026, 3, 1, 10, tzinfo=UTC)))
 
     def patient_checks_in() -> int:
-        try:
-            client = client_for(patient)
-            if path == "put":
-                return client.put(url(entry_id), body(), format="json").status_code
-            item = {"id": str(entry_id), **body()}
-            response = client.post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
-            assert response.json()["results"][0]["status"] == "created"
-            return response.status_code
-        finally:
-            connection.close()
+        client = client_for(patient)
+        if path == "put":
+            return client.put(url(entry_id), body(), format="json").status_code
+        item = {"id": str(entry_id), **body()}
+        response = client.post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
+        assert response.json()["results"][0]["status"] == "created"
+        return response.status_code
 
     entry_id = uuid.uuid4()
-    visit_thread = threading.Thread(target=physician_records_a_visit)
-    visit_thread.start()
-    assert recorded.wait(10)
-    with ThreadPoolExecutor(1) as pool:
-        check_in = pool.submit(patient_checks_in)
-        deadline = time.monotonic() + 10
-        while not (waited := someone_waits_for_a_lock()) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        release.set()
-        visit_thread.join(10)
-        assert waited, "the check-in never waited for the visit's lock"
-        assert check_in.result(10) == {"put": 201, "sync": 200}[path]
+    status = behind_a_held_transaction(physician_records_a_visit, patient_checks_in)
+    assert status == {"put": 201, "sync": 200}[path]
 
     entry = Entry.objects.get(pk=entry_id)
     assert (entry.visit_id, entry.day) == (new_visit[0].pk, 1)  # felt 2026-03-02, visit 03-01

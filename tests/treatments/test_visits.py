@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry
-from tests.concurrency import run_concurrently, someone_waits_for_a_lock
+from tests.concurrency import behind_a_held_transaction, run_concurrently
 from tests.factories import link, make_entry, make_visit
 from treatments.models import InjectionSite, Visit, cpt_code_for
 
@@ -309,37 +305,15 @@ def test_an_id_taken_by_another_patients_save_in_flight_is_a_409_not_a_500(
     looks: the look cannot see it, the insert waits for it, then clashes."""
     link(treating, other_patient)
     visit_id = uuid.uuid4()
-    inserted, release = threading.Event(), threading.Event()
 
-    def the_other_save() -> None:
-        try:
-            with transaction.atomic():
-                at = datetime(2026, 3, 1, 10, tzinfo=UTC)
-                make_visit(treating, other_patient, at, visit_id=visit_id)
-                inserted.set()
-                release.wait(10)
-        finally:
-            connection.close()
+    def the_other_save() -> None:  # inserted, not committed, while this save runs
+        make_visit(treating, other_patient, datetime(2026, 3, 1, 10, tzinfo=UTC), visit_id=visit_id)
 
     def this_save():  # type: ignore[no-untyped-def]
-        try:
-            body = visit_body(patient, id=str(visit_id))
-            return client_for(treating).post("/api/v1/visits/", body, format="json")
-        finally:
-            connection.close()
+        body = visit_body(patient, id=str(visit_id))
+        return client_for(treating).post("/api/v1/visits/", body, format="json")
 
-    other = threading.Thread(target=the_other_save)
-    other.start()
-    assert inserted.wait(10)
-    with ThreadPoolExecutor(1) as pool:
-        save = pool.submit(this_save)
-        deadline = time.monotonic() + 10
-        while not (waited := someone_waits_for_a_lock()) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        release.set()
-        other.join(10)
-        assert waited, "this save never waited for the other one's insert"
-        response = save.result(10)
+    response = behind_a_held_transaction(the_other_save, this_save)
 
     assert response.status_code == 409
     assert response.json()["code"] == "conflict"
