@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -134,8 +135,8 @@ def seed(url: str) -> dict[str, object]:
 
 def setup_django(url: str) -> None:
     os.environ.update(DATABASE_URL=url, DEBUG="false", ALLOWED_HOSTS="testserver")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "s" * 60)
-    os.environ.setdefault("JWT_SIGNING_KEY", "bench-" + "j" * 60)
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT / "backend"))

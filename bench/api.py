@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,8 @@ RUNS_OF = {
 # The product's configuration; the same with the session cache off (every request checks its
 # session in the database), pooled; and that with a new connection per request (API-4).
 PORT, PORT_POOLED_QUERY, PORT_NEWCONN = 8765, 8766, 8767
+# One pair of keys for the whole run: tokens minted while seeding must work on every server.
+SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
 
 
 def environment(url: str) -> dict[str, str]:
@@ -57,8 +60,8 @@ def environment(url: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECRET_KEY": "bench-" + "s" * 60,
-        "JWT_SIGNING_KEY": "bench-" + "j" * 60,
+        "SECRET_KEY": SECRET_KEY,
+        "JWT_SIGNING_KEY": JWT_SIGNING_KEY,
         "SECURE_SSL_REDIRECT": "false",
         "DJANGO_SETTINGS_MODULE": "api_bench_settings",
         "PYTHONPATH": f"{ROOT / 'backend'}:{ROOT / 'bench' / 'api_support'}",

@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,8 @@ NOTES = (
     "Better after ice, tight band still there",
     '=HYPERLINK("http://evil.example","x")',
 )
+# One pair of keys for the whole run (each child process must accept the others' tokens).
+SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
 
 
 def child_env(url: str) -> dict[str, str]:
@@ -60,8 +63,8 @@ def child_env(url: str) -> dict[str, str]:
         "DEBUG": "false",
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-exports-" + "s" * 60),
-        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", "bench-exports-" + "j" * 60),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET_KEY),
+        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", JWT_SIGNING_KEY),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT / "backend"),
     }

@@ -226,11 +226,15 @@ const mark = (store, item, error) =>
  */
 export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_SIZE }) {
   const items = syncOrder(sendable(await store.all()));
+  const chunks = [];
+  for (let start = 0; start < items.length; start += batchSize) {
+    chunks.push(items.slice(start, start + batchSize));
+  }
   let sent = 0;
   let rejected = 0;
   let stopped = null;
-  for (let start = 0; start < items.length && !stopped; start += batchSize) {
-    const chunk = items.slice(start, start + batchSize);
+  while (chunks.length && !stopped) {
+    const chunk = chunks.shift();
     let answer;
     try {
       answer = await sendBatch(chunk);
@@ -248,6 +252,13 @@ export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_S
         rejected: rejected + single.rejected,
         unsupported: true,
       };
+    }
+    if (status === 413 && chunk.length > 1) {
+      // Larger than the server takes in one request (its limit is set lower than a full
+      // batch of the longest notes): send each half on its own, in order.
+      const half = Math.ceil(chunk.length / 2);
+      chunks.unshift(chunk.slice(0, half), chunk.slice(half));
+      continue;
     }
     const results = status === 200 ? body?.results : null;
     if (Array.isArray(results) && results.length === chunk.length) {

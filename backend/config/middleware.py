@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 
 class NoStoreApiMiddleware:
@@ -50,3 +51,41 @@ class ContentSecurityPolicyMiddleware:
         # WhiteNoise answers the app's files before Django's clickjacking middleware runs.
         response.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse an oversized request body with 413 before anything reads it.
+
+    DRF parses the raw stream, so Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (which guards only
+    form parsing) never applies to the API: without this, a 200 MB body to an anonymous
+    endpoint is read into memory whole. The declared ``Content-Length`` decides. Django reads
+    no more than it declares (a body without one, such as a chunked upload, is read as
+    empty), so a client cannot send more than it admits to. The batch sync endpoint has its
+    own, larger limit: a phone's whole outbox (500 check-ins with 5,000-character notes).
+    nginx (deploy/) enforces the same numbers in front.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.default_limit = settings.API_MAX_BODY_BYTES
+        self.limits = {"/api/v1/entries/sync/": settings.SYNC_MAX_BODY_BYTES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = self.limits.get(request.path_info, self.default_limit)
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared:
+            # Any malformed length (not plain ASCII digits, or absurdly long) is refused too:
+            # int() of thousands of digits is itself a cost, and Python refuses > 4,300.
+            if not (declared.isascii() and declared.isdigit() and len(declared) <= 18):
+                return _error(400, "invalid_content_length", "Content-Length is not a number.")
+            if int(declared) > limit:
+                return _error(
+                    413,
+                    "request_too_large",
+                    f"The request body is larger than this endpoint accepts ({limit} bytes).",
+                )
+        return self.get_response(request)
+
+
+def _error(status: int, code: str, detail: str) -> HttpResponse:
+    return JsonResponse({"code": code, "detail": detail}, status=status)

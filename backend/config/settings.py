@@ -7,7 +7,9 @@ comment in ``docker/.env.example``.
 
 from __future__ import annotations
 
+import math
 import os
+import zlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,7 +54,27 @@ def _require_secret(name: str, dev_default: str) -> str:
         )
     if len(value) < 50:
         raise ImproperlyConfigured(f"{name} must be at least 50 characters long.")
+    if len(set(value)) < 5 or _estimated_bits(value) < 128:
+        # Django's check --deploy refuses a SECRET_KEY of fewer than 5 distinct characters;
+        # the same goes for both keys here, and so does a long key that is mostly repetition
+        # ("a" * 50, "0123456789" * 5): it is guessed, not brute-forced.
+        raise ImproperlyConfigured(
+            f"{name} is too predictable (repeated or too few distinct characters). Use a "
+            "random value: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     return value
+
+
+def _estimated_bits(value: str) -> float:
+    """A conservative estimate of a key's entropy: the smaller of its Shannon entropy over
+    its own characters and the size zlib squeezes it to. secrets.token_urlsafe(50) scores
+    about 350 bits; a repeated pattern scores what one repetition is worth."""
+    data = value.encode()
+    counts = [data.count(byte) for byte in set(data)]
+    shannon = -sum(c * math.log2(c / len(data)) for c in counts)
+    # zlib's 2-byte header and 4-byte checksum carry no information.
+    compressed = (len(zlib.compress(data, 9)) - 6) * 8
+    return min(shannon, compressed)
 
 
 SECRET_KEY = _require_secret("SECRET_KEY", _DEV_SECRET)
@@ -86,6 +108,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.request_id.RequestIdMiddleware",
+    # Before anything can read the body: oversized requests are refused unread (413).
+    "config.middleware.BodySizeLimitMiddleware",
     "config.middleware.NoStoreApiMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -250,6 +274,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Request bodies -------------------------------------------------------------------------
+# The largest request body accepted, in bytes (413 above it, before it is read). The batch
+# sync endpoint takes a phone's whole outbox: 500 check-ins whose 5,000-character notes are
+# all 4-byte UTF-8 characters come to about 10.2 MB of JSON. nginx applies the same limits.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=12 * 1024 * 1024)
+# Django's own guard for form posts (the admin) follows the API's.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 # --- Tokens -------------------------------------------------------------------------------
 # Access tokens are short; a sign-in ("session") lives as a family of single-use refresh

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -51,19 +52,36 @@ COLUMNS = (
     "notes",
 )
 BOM = "\ufeff"
-# Characters that make Excel, LibreOffice or Google Sheets treat a cell as a formula (the
-# full-width forms are converted to ASCII by some East Asian input setups).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters that make Excel, LibreOffice or Google Sheets treat a cell as a formula, after
+# NFKC normalisation (which folds the full-width and small forms some East Asian input setups
+# produce, such as U+FF1D and U+FE66, into these), plus the minus sign U+2212.
+FORMULA_TRIGGERS = frozenset("=+-@\u2212")
+# A cell starting with one of these is prefixed whatever follows.
+LEADING_CONTROLS = ("\t", "\r", "\n")
 # Bytes gathered before a chunk is handed to the server: large enough to keep the number
 # of writes low, small enough that memory does not grow with the history.
 CHUNK_CHARS = 64 * 1024
 
 
+def _ignorable(char: str) -> bool:
+    """Invisible leading characters an importer may trim or skip before it looks for a
+    formula: any Unicode space (no-break, ideographic, vertical tab, form feed…), control
+    characters and format characters (zero-width space, BOM, bidirectional overrides)."""
+    return char.isspace() or unicodedata.category(char) in {"Cc", "Cf", "Zs", "Zl", "Zp"}
+
+
 def neutralise(text: str) -> str:
-    """Text that no spreadsheet will evaluate: a leading formula character (also after
-    leading spaces, which some importers trim) gets a ``'`` in front."""
-    if text.startswith(FORMULA_TRIGGERS) or text.lstrip(" ").startswith(FORMULA_TRIGGERS):
+    """Text that no spreadsheet will evaluate: a cell whose first visible character is a
+    formula character (whatever invisible characters come before it), or that starts with
+    a tab or line break, gets a ``'`` in front."""
+    if text.startswith(LEADING_CONTROLS):
         return "'" + text
+    for char in text:
+        if _ignorable(char):
+            continue
+        if unicodedata.normalize("NFKC", char)[:1] in FORMULA_TRIGGERS:
+            return "'" + text
+        break
     return text
 
 

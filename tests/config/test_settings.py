@@ -64,6 +64,32 @@ def test_unsafe_production_settings_stop_start_up(env: dict[str, str], message: 
     assert message in out.stderr
 
 
+WEAK_KEYS = ["a" * 50, "ab" * 25, "abcde" * 10, "0123456789" * 5, "x" * 45 + "9f8e7d6c5b"]
+
+
+@pytest.mark.parametrize("weak", WEAK_KEYS)
+@pytest.mark.parametrize("name", ["JWT_SIGNING_KEY", "SECRET_KEY"])
+def test_a_long_but_predictable_key_stops_start_up_and_check_deploy(name: str, weak: str):
+    keys = {"SECRET_KEY": GOOD_SECRET, "JWT_SIGNING_KEY": GOOD_JWT_KEY, name: weak}
+    out = relief("check", "--deploy", ALLOWED_HOSTS="relief.example", **keys)
+    assert out.returncode != 0
+    assert f"{name} is too predictable" in out.stderr
+
+
+def test_random_keys_of_the_documented_recipe_are_accepted():
+    import secrets
+
+    for _ in range(20):
+        for key in (secrets.token_urlsafe(50), secrets.token_hex(32)):
+            assert settings_module()._estimated_bits(key) >= 128
+
+
+def settings_module():  # type: ignore[no-untyped-def]
+    from config import settings
+
+    return settings
+
+
 def test_production_configuration_passes_check_deploy():
     out = relief(
         "check",

@@ -327,3 +327,32 @@ test("a corrected item is sendable again, its time kept unless the time was refu
   assert.equal(revised(clock, {}, { now: "2026-03-02T08:00:00+01:00" }).entry.felt_at,
     "2026-03-02T08:00:00+01:00");
 });
+
+test("a batch the server finds too large (413) is split in halves until each fits", async () => {
+  const items = Array.from({ length: 5 }, (_, n) => item(`id-${n}`, `2026-03-01T0${n}:00:00Z`));
+  const store = memoryStore(items);
+  const sizes = [];
+  const result = await flushBatches({
+    store,
+    sendBatch: async (chunk) => {
+      sizes.push(chunk.length);
+      return chunk.length > 2 ? { status: 413, body: { code: "request_too_large" } } : answer(chunk, ["created"]);
+    },
+    send: async () => assert.fail("no single PUT while the batch endpoint answers"),
+  });
+  // 5 → 3 (too large) → 2 + 1, then 2: oldest first throughout.
+  assert.deepEqual(sizes, [5, 3, 2, 1, 2]);
+  assert.deepEqual(result, { sent: 5, remaining: 0, rejected: 0, stopped: null });
+  assert.equal(store.map.size, 0);
+});
+
+test("a single check-in the server finds too large is kept and marked, not lost", async () => {
+  const store = memoryStore([item("big", "2026-03-01T09:00:00Z")]);
+  const result = await flushBatches({
+    store,
+    sendBatch: async () => ({ status: 413, body: { code: "request_too_large" } }),
+    send: async () => assert.fail("no fallback"),
+  });
+  assert.deepEqual(result, { sent: 0, remaining: 1, rejected: 1, stopped: null });
+  assert.equal(store.map.get("big").last_error, "HTTP 413");
+});
