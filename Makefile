@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run test test-clock lint schema install install-dev browser node bench bench-tools load faults clean
+.PHONY: run serve nginx test test-clock lint schema install install-dev browser node bench bench-tools load faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,26 @@ run: install node
 	@echo ""
 	$(DEV_ENV) $(BIN)/relief runserver 127.0.0.1:$(PORT)
 
+# The production topology on one machine (deploy/serve.py): nginx on PORT in front of gunicorn
+# on a unix socket under var/run/, DEBUG off, secrets from the environment or var/secrets.env
+# (generated on first use, mode 0600), migrate + collectstatic first. Ctrl-C stops both.
+# DATABASE_URL / CACHE_URL as set (SQLite and local memory when unset); TLS_CERT + TLS_KEY for
+# HTTPS at nginx; HOST (127.0.0.1) to listen elsewhere. See README, "Run it for real".
+serve: install node nginx
+	@mkdir -p var
+	PORT=$(PORT) $(BIN)/python deploy/serve.py
+
+# Debian's nginx (make serve, and the tests that start make serve's topology).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nginx-light for make serve"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	  else \
+	    echo "warning: nginx is missing (apt-get install nginx-light); make serve will stop and the deploy tests will be skipped outside CI"; \
+	  fi; \
+	fi
+
 # Debian's Chromium for the browser tests (Playwright drives it; it cannot download one).
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -62,7 +82,7 @@ lint: install-dev
 schema: install-dev
 	$(BIN)/python -m pytest -q tests/test_schema.py
 
-test: install-dev browser lint node
+test: install-dev browser nginx lint node
 	node --test tests/js/
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -102,14 +122,18 @@ bench-tools:
 	fi
 
 # Reliability (RELIABILITY.md): long runs, not part of `make test`; each prints PASS/FAIL.
-# load: locust against gunicorn on a seeded relief_load database (LOAD_SECONDS, default 300).
-load: install-dev
+# Both run through make serve's topology (deploy/serve.py: nginx in front of gunicorn).
+# load: locust against it on a seeded relief_load database (LOAD_SECONDS, default 300).
+load: install-dev nginx
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/load/run.py
 
 # faults: PostgreSQL restarted (pg_ctlcluster: every user of the cluster notices) and gunicorn
 # workers killed under write load, then reconciled (FAULTS_OUTAGE=proxy: a socat proxy is cut
-# instead of restarting PostgreSQL).
-faults: install-dev
+# instead of restarting PostgreSQL; socat is installed when missing).
+faults: install-dev nginx
+	@if [ "$${FAULTS_OUTAGE:-restart}" = proxy ] && ! command -v socat >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat >/dev/null; \
+	fi
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/faults/run.py
 
 clean:

@@ -229,6 +229,9 @@ WHITENOISE_ALLOW_ALL_ORIGINS = False
 # --- Security -----------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = _bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Off behind make serve's and compose's nginx (deploy/): there gunicorn sets the scheme from
+# X-Forwarded-Proto, trusted only on its unix socket, so a client that reaches gunicorn any
+# other way cannot claim https. Django's header check cannot tell who sent the header.
 if _bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

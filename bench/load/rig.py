@@ -1,4 +1,7 @@
-"""What the load and fault scripts share: a throwaway seeded database, gunicorn, sessions.
+"""What the load and fault scripts share: a throwaway seeded database, the server, sessions.
+
+The server is make serve's topology (``deploy/serve.py``: nginx in front of gunicorn on a
+unix socket), so the figures are for what a clinic would deploy.
 
 The seed is ``bench/api.py``'s (users, care links and check-ins by COPY), plus one visit per
 patient of the first few physicians, recorded through ``treatments.services.visit_create``
@@ -11,11 +14,10 @@ from __future__ import annotations
 
 import os
 import re
-import signal
+import secrets
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,8 +30,13 @@ import psycopg  # noqa: E402
 from api import seed as api_seed  # noqa: E402
 from common import database_url  # noqa: E402
 
+sys.path.insert(0, str(ROOT))
+from deploy import serve  # noqa: E402
+
 SETTINGS_PATH = [ROOT / "backend", ROOT / "bench" / "load", ROOT / "bench" / "api_support"]
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+_SECRET_KEY, _JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
 
 
 def environment(url: str, **extra: str) -> dict[str, str]:
@@ -38,8 +45,9 @@ def environment(url: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECRET_KEY": "load-" + "s" * 60,
-        "JWT_SIGNING_KEY": "load-" + "j" * 60,
+        # Random per run: start-up refuses keys without enough entropy, as in production.
+        "SECRET_KEY": _SECRET_KEY,
+        "JWT_SIGNING_KEY": _JWT_SIGNING_KEY,
         "SECURE_SSL_REDIRECT": "false",
         "DJANGO_SETTINGS_MODULE": "load_settings",
         "PYTHONPATH": ":".join(str(p) for p in SETTINGS_PATH),
@@ -139,62 +147,45 @@ def credentials(doctors: list[dict[str, Any]], devices: int) -> dict[str, Any]:
     return {"devices": out}
 
 
-class Gunicorn:
-    """One gunicorn master on ``port``; ``workers`` sync workers (or gthread with threads)."""
+class Server:
+    """make serve's topology on ``port``: nginx in front of one gunicorn master on a unix
+    socket (``deploy/serve.py``), ``workers`` sync workers (or gthread with threads)."""
 
     def __init__(
         self, url: str, port: int, *, workers: int = 2, threads: int = 1, **env: str
     ) -> None:
         self.port = port
-        self.log = ROOT / "var" / f"gunicorn-{port}.log"
+        self.log = ROOT / "var" / f"serve-{port}.log"
         self.log.parent.mkdir(exist_ok=True)
-        command = [GUNICORN, "config.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        command += ["--workers", str(workers), "--log-level", "warning"]
-        if threads > 1:
-            command += ["--worker-class", "gthread", "--threads", str(threads)]
-        else:
-            command += ["--worker-class", "sync"]
-        self.process = subprocess.Popen(
-            command,
-            env=environment(url, **env),
-            cwd=ROOT,
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready()
+        try:
+            self.topology = serve.start(
+                port=port,
+                run_dir=ROOT / "var" / f"run-{port}",
+                env={**environment(url, **env), "GUNICORN_LOG_LEVEL": "warning"},
+                workers=workers,
+                threads=threads,
+                output=self.log.open("w"),
+            )
+        except serve.ServeError as exc:
+            sys.exit(f"make serve's topology on {port} did not start ({exc}): see {self.log}")
+        self.process = self.topology.gunicorn
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                sys.exit(f"gunicorn on {self.port} exited: see {self.log}")
-            try:
-                urllib.request.urlopen(self.base + "/readyz", timeout=2)
-                return
-            except Exception:
-                time.sleep(0.3)
-        self.stop()
-        sys.exit(f"gunicorn on {self.port} did not become ready: see {self.log}")
+        return self.topology.base
 
     def workers(self) -> list[int]:
-        """The master's current worker processes."""
+        """The gunicorn master's current worker processes."""
+        return self.topology.workers()
+
+    def nginx_workers(self) -> list[int]:
         out = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+            ["pgrep", "-P", str(self.topology.nginx.pid)], capture_output=True, text=True
         ).stdout
         return [int(pid) for pid in out.split()]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        self.topology.stop()
 
 
 def write_section(path: Path, name: str, markdown: str) -> None:
