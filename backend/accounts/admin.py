@@ -54,7 +54,8 @@ class SessionAdmin(admin.ModelAdmin):
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "user", "client_address")
+    # Counted events (sign-in limits) are one row per address and window: see ``count``.
+    list_display = ("created_at", "last_seen_at", "kind", "count", "user", "client_address")
     list_filter = ("kind",)
     readonly_fields = tuple(f.name for f in SecurityEvent._meta.fields)
 

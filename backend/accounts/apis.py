@@ -73,6 +73,17 @@ class TokenObtainApi(APIView):
             401: ErrorSerializer,
             429: OpenApiResponse(ErrorSerializer, description="Too many attempts."),
         },
+        parameters=[
+            OpenApiParameter(
+                settings.DEVICE_COOKIE_NAME,
+                OpenApiTypes.STR,
+                OpenApiParameter.COOKIE,
+                required=False,
+                description="The device cookie a successful sign-in sets (HttpOnly): sent "
+                "back, it exempts this client from the account-wide sign-in limit for the "
+                "accounts it names. Anything else is ignored.",
+            ),
+        ],
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -80,10 +91,18 @@ class TokenObtainApi(APIView):
         serializer.is_valid(raise_exception=True)
         email = serializer.validated_data["email"]
         address = client_address(request)
-        slot = signin_limit.take_slot(email=email, address=address)
+        device_cookie = request.COOKIES.get(settings.DEVICE_COOKIE_NAME)
+        slot = signin_limit.take_slot(
+            email=email,
+            address=address,
+            device=signin_limit.trusted_device(cookie=device_cookie, email=email),
+        )
         if slot.limited_scope is not None:
             services.signin_limit_event(
-                email=email, client_address=address, scope=slot.limited_scope
+                email=email,
+                client_address=address,
+                scope=slot.limited_scope,
+                window_start=slot.window_start,
             )
             response = error_response(
                 ApiError(429, "too_many_attempts", "Too many sign-in attempts. Try again later.")
@@ -101,7 +120,17 @@ class TokenObtainApi(APIView):
                 ApiError(401, "invalid_credentials", "Email or password is incorrect.")
             )
         signin_limit.give_back(slot)
-        return _pair_response(signin)
+        response = _pair_response(signin)
+        # This browser has now signed in to this account: from here on it is exempt from
+        # the account-wide limit (see accounts/signin_limit.py).
+        signin_limit.device_cookie_set(
+            response,
+            cookie=device_cookie,
+            user=signin.user,
+            name=settings.DEVICE_COOKIE_NAME,
+            path=settings.REFRESH_COOKIE_PATH,
+        )
+        return response
 
 
 class TokenRefreshApi(APIView):

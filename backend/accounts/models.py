@@ -184,7 +184,13 @@ class RefreshToken(models.Model):
 
 class SecurityEvent(models.Model):
     """Something a security reviewer should see: token reuse, a refresh answer re-issued,
-    sign-in limits hit."""
+    sign-in limits hit.
+
+    Events anyone can cause without an account (sign-in attempts over a limit) are counted,
+    not listed: one row per kind, client address and limit window (``bucket``), whose
+    ``count`` goes up by one per attempt, so a flood of attempts writes one row, not one a
+    request. ``created_at`` is the first such attempt, ``last_seen_at`` the latest.
+    """
 
     class Kind(models.TextChoices):
         REFRESH_REUSE = "refresh_reuse", "Refresh token reuse"
@@ -198,6 +204,10 @@ class SecurityEvent(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=dj_tz.now)
     detail = models.JSONField(default=dict, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    # "<kind> <address> <window start>" for counted events; null for one-off events.
+    bucket = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import uuid
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -235,10 +237,48 @@ def session_id_from_refresh(raw: str) -> uuid.UUID | None:
         return None
 
 
-def signin_limit_event(*, email: str, client_address: str | None, scope: str) -> None:
-    SecurityEvent.objects.create(
-        kind=SecurityEvent.Kind.SIGNIN_LIMITED,
-        user=User.objects.filter(email=email.strip().lower()).first(),
-        client_address=client_address,
-        detail={"scope": scope},
+def _ip_or_none(address: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None  # "unknown": a request that came without an address
+
+
+def signin_limit_event(
+    *, email: str, client_address: str | None, scope: str, window_start: int, via: str = "api"
+) -> None:
+    """Count a sign-in attempt refused by a limit.
+
+    Anyone can send these, as fast as they like, so they are counted rather than listed:
+    one ``signin_limited`` row per client address and limit window (starting at Unix time
+    ``window_start``). The first refused attempt creates it with the account it named (if
+    any), the limit it hit and where it came from (``via``: ``api`` or ``admin``); each
+    later one adds 1 to ``count`` with one UPDATE, so concurrent attempts never lose a count
+    and never make a second row (the unique ``bucket`` lets only one INSERT win).
+    """
+    kind = SecurityEvent.Kind.SIGNIN_LIMITED
+    address = _ip_or_none(client_address)
+    bucket = f"{kind} {address or '-'} {window_start}"
+    now = timezone.now()
+    if _security_event_count(bucket=bucket, now=now):
+        return
+    try:
+        with transaction.atomic():
+            SecurityEvent.objects.create(
+                kind=kind,
+                bucket=bucket,
+                user=User.objects.filter(email=email.strip().lower()).first(),
+                client_address=address,
+                created_at=now,
+                last_seen_at=now,
+                detail={"scope": scope, "via": via},
+            )
+    except IntegrityError:
+        # Another attempt of this window created the row between our UPDATE and INSERT.
+        _security_event_count(bucket=bucket, now=now)
+
+
+def _security_event_count(*, bucket: str, now: datetime) -> int:
+    return SecurityEvent.objects.filter(bucket=bucket).update(
+        count=F("count") + 1, last_seen_at=now
     )

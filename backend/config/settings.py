@@ -86,7 +86,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with a sign-in limit and optional TOTP (accounts/admin_site.py).
+    "accounts.admin_config.ReliefAdminConfig",
+    # Before django.contrib.auth: its createsuperuser (accounts/management/commands) checks
+    # the password of a non-interactive run too, which Django's own does not.
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,7 +101,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
-    "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "audit",
     "treatments",
     "diary",
@@ -120,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks a user signed in to the admin with a TOTP token as verified (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -325,10 +332,22 @@ REFRESH_COOKIE_NAME = "relief_refresh"
 REFRESH_COOKIE_PATH = "/api/v1/auth/"
 REFRESH_COOKIE_SECURE = not DEBUG
 
-# Failed sign-ins: at most N attempts per window, per account and per client address.
+# Failed sign-ins (API and /admin/): at most N attempts per window per client address, per
+# (account, address) and, for clients without that account's device cookie, per account.
+# A client with a valid device cookie for the account (OWASP "device cookies") is exempt
+# from the account-wide count and has its own per-cookie count instead, so nobody can lock
+# a patient or physician out of the browser they have signed in from before.
 SIGNIN_LIMIT_PER_ACCOUNT = env.int("SIGNIN_LIMIT_PER_ACCOUNT", default=5)
+SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS = env.int("SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", default=5)
+SIGNIN_LIMIT_PER_DEVICE = env.int("SIGNIN_LIMIT_PER_DEVICE", default=5)
 SIGNIN_LIMIT_PER_ADDRESS = env.int("SIGNIN_LIMIT_PER_ADDRESS", default=30)
 SIGNIN_LIMIT_WINDOW_SECONDS = env.int("SIGNIN_LIMIT_WINDOW_SECONDS", default=900)
+DEVICE_COOKIE_NAME = "relief_device"
+DEVICE_COOKIE_ADMIN_NAME = "relief_admin_device"
+DEVICE_COOKIE_MAX_AGE = env.int("DEVICE_COOKIE_MAX_AGE", default=365 * 24 * 3600)
+DEVICE_COOKIE_SECURE = not DEBUG
+# TOTP for staff at /admin/ (django-otp): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Relief"
 
 # --- Email --------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
