@@ -13,10 +13,32 @@ export function isoWithOffset(date = new Date()) {
   );
 }
 
+const knownZones = new Map();
+
+/**
+ * `timeZone` if this browser's Intl knows it, else "UTC" (undefined stays undefined: the
+ * device's zone). The server stores only names browsers know, but a name from an older
+ * server, or one this browser's older ICU lacks, must not throw a RangeError that takes a
+ * whole screen (the physician's patient list) down with it.
+ */
+export function usableTimeZone(timeZone) {
+  if (timeZone === undefined || timeZone === null || timeZone === "") return undefined;
+  if (!knownZones.has(timeZone)) {
+    let known = true;
+    try {
+      new Intl.DateTimeFormat("en", { timeZone });
+    } catch {
+      known = false;
+    }
+    knownZones.set(timeZone, known);
+  }
+  return knownZones.get(timeZone) ? timeZone : "UTC";
+}
+
 /** The calendar date (YYYY-MM-DD) of `date` in an IANA time zone (the device's if none). */
 export function localDate(date = new Date(), timeZone = undefined) {
   const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
+    timeZone: usableTimeZone(timeZone),
     year: "numeric",
     month: "2-digit",
     day: "2-digit",
@@ -63,7 +85,7 @@ export function fromDatetimeLocal(value) {
 /** "Tue 3 Mar, 09:30" in the given zone, for lists of check-ins. */
 export function formatDateTime(iso, timeZone = undefined) {
   return new Intl.DateTimeFormat("en-GB", {
-    timeZone,
+    timeZone: usableTimeZone(timeZone),
     weekday: "short",
     day: "numeric",
     month: "short",

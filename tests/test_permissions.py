@@ -81,6 +81,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("/api/v1/auth/me/", "get"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
     # --- care team ---------------------------------------------------------------------
+    # A physician's own invitations (with what became of each mail).
+    ("/api/v1/invitations/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
     ("/api/v1/invitations/", "post"):
         {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 201, "anonymous": 401},
     # Accept a fresh, valid invitation (issued by `physician` in each test): the code is
@@ -353,6 +356,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/token/refresh/", "post"): _refresh,
     ("/api/v1/auth/logout/", "post"): _logout,
     ("/api/v1/auth/me/", "get"): _no_body,
+    ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,
     ("/api/v1/patients/", "get"): _no_body,

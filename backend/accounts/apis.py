@@ -18,6 +18,7 @@ from accounts import services, signin_limit
 from accounts.authentication import RevocableJWTAuthentication
 from accounts.serializers import (
     RefreshSerializer,
+    RefreshTokenSerializer,
     SignInSerializer,
     TokenPairSerializer,
     UserSerializer,
@@ -141,9 +142,17 @@ class TokenRefreshApi(APIView):
 
     @extend_schema(
         operation_id="auth_token_refresh",
-        request=RefreshSerializer,
+        request=RefreshTokenSerializer,
         responses={200: TokenPairSerializer, 401: ErrorSerializer},
         parameters=[
+            OpenApiParameter(
+                settings.REFRESH_COOKIE_NAME,
+                OpenApiTypes.STR,
+                OpenApiParameter.COOKIE,
+                required=False,
+                description="The refresh token as the web app holds it (HttpOnly), instead "
+                "of `refresh` in the body.",
+            ),
             OpenApiParameter(
                 "Retry-After",
                 OpenApiTypes.INT,
@@ -154,7 +163,7 @@ class TokenRefreshApi(APIView):
                     "concurrent refresh or one whose answer was lost. Keep the cookie and ask "
                     "again after this many seconds."
                 ),
-            )
+            ),
         ],
         tags=["auth"],
     )

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,13 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import invitations
-from accounts.models import validate_timezone
+from accounts.models import OutboundMail
 from accounts.selectors import patient_owner, patients_visible_to, with_activity
 from accounts.serializers import UserSerializer
+from accounts.timezones import accepted_timezones, timezone_canonical
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
+from config.api import INT_MAX, IsPhysician, Pagination, StrictSerializer, reject_empty_params
 from config.exceptions import ApiError
 from recovery.reports import attention_key, latest_summaries
 from recovery.serializers import FlagSerializer, LatestSerializer
@@ -32,7 +33,30 @@ class InvitationCreateSerializer(StrictSerializer):
     display_name = serializers.CharField(max_length=150)
 
 
-class InvitationSerializer(serializers.Serializer):
+MAIL_STATUS_HELP = (
+    "What became of the invitation mail: `sent`; `failed` (the mail server did not take it: "
+    "retried later while `mail_next_attempt_at` is set, else given up; hand the code over in "
+    "person); `pending` (not tried yet). Null for invitations older than mail tracking."
+)
+
+
+class InvitationMailFields(serializers.Serializer):
+    mail_status = serializers.ChoiceField(
+        choices=OutboundMail.Status.values,
+        source="mail.status",
+        allow_null=True,
+        default=None,
+        help_text=MAIL_STATUS_HELP,
+    )
+    mail_next_attempt_at = serializers.DateTimeField(
+        source="mail.next_attempt_at",
+        allow_null=True,
+        default=None,
+        help_text="When the mail will be tried again; null when it will not be.",
+    )
+
+
+class InvitationSerializer(InvitationMailFields):
     id = serializers.UUIDField()
     email = serializers.EmailField()
     display_name = serializers.CharField()
@@ -40,17 +64,39 @@ class InvitationSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="The one-time code. Shown only in this response.")
 
 
+class InvitationListSerializer(InvitationMailFields):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+
+
+# The accepted names as a plain enum: DRF's choice field would also list each of the ~570
+# names a second time in the description.
+@extend_schema_field({"type": "string", "enum": list(accepted_timezones())})
+class TimezoneField(serializers.ChoiceField):
+    """An accepted IANA timezone name (``accounts.timezones``), returned canonical."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": '"{input}" is not a known IANA timezone.'}
+        )
+        super().__init__(choices=accepted_timezones(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        return timezone_canonical(value) or value  # the choices hold only names it maps
+
+
 class InvitationAcceptSerializer(StrictSerializer):
     code = serializers.CharField(max_length=64)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
-    timezone = serializers.CharField(max_length=64, help_text="IANA timezone, e.g. Europe/Berlin")
-
-    def validate_timezone(self, value: str) -> str:
-        try:
-            validate_timezone(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages) from exc
-        return value
+    timezone = TimezoneField(
+        help_text="IANA timezone, e.g. Europe/Berlin: a canonical zone, or a legacy alias "
+        "(US/Eastern, Asia/Calcutta), which is stored under its canonical name."
+    )
 
 
 class PatientSerializer(serializers.Serializer):
@@ -67,19 +113,36 @@ class InvitationCreateApi(APIView):
     """A physician invites a patient; the code is returned once and sent by email."""
 
     permission_classes = (IsPhysician,)
+    pagination_class = Pagination
+
+    @extend_schema(responses={200: InvitationListSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The physician's invitations, newest first, with what became of each mail."""
+        reject_empty_params(request, ("page", "page_size"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(
+            invitations.invitations_of(physician=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(InvitationListSerializer(page, many=True).data)
 
     @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
     def post(self, request: Request) -> Response:
+        """Create an invitation. The mail is sent after the invitation is stored; whether it
+        went is in ``mail_status``, and a mail server that is down is never an error: the
+        code in this answer works either way."""
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = invitations.invitation_create(physician=request.user, **serializer.validated_data)
         inv = issued.invitation
+        # The mail was tried after the commit: read what became of it.
+        inv.mail.refresh_from_db()
         body = {
             "id": inv.id,
             "email": inv.email,
             "display_name": inv.display_name,
             "expires_at": inv.expires_at,
             "code": issued.code,
+            "mail": inv.mail,
         }
         return Response(InvitationSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -125,7 +188,9 @@ class PatientListApi(AuditedApiMixin, APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("search", OpenApiTypes.STR, required=False, description="Name"),
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": 150}, required=False, description="Name"
+            ),
             OpenApiParameter(
                 "ordering", OpenApiTypes.STR, enum=["attention", "name"], required=False
             ),
@@ -165,8 +230,8 @@ class PatientListApi(AuditedApiMixin, APIView):
 class PatientQuerySerializer(serializers.Serializer):
     search = serializers.CharField(max_length=150, required=False, allow_blank=True)
     ordering = serializers.ChoiceField(choices=["attention", "name"], required=False)
-    page = serializers.IntegerField(min_value=1, required=False)
-    page_size = serializers.IntegerField(min_value=1, required=False)
+    page = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
+    page_size = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
 
 
 @extend_schema(tags=["care team"])

@@ -7,13 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.mail import mail_send
 from accounts.models import CareLink, Invitation, Role, User
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -34,29 +34,48 @@ def _hash(code: str) -> str:
 
 
 def invitation_create(*, physician: User, email: str, display_name: str) -> IssuedInvitation:
-    """Store only the code's hash; the code goes to the physician once and by email."""
+    """Store only the code's hash; the code goes to the physician once, and by mail.
+
+    The mail is sent after the invitation commits (``accounts.mail``): a mail server that
+    is down or slow never loses the code, which the physician has in the answer and can
+    hand over in person, and never makes the request fail. ``invitation.mail.status``
+    says what became of the mail.
+    """
     code = secrets.token_urlsafe(18)
     now = timezone.now()
-    invitation = Invitation.objects.create(
-        physician=physician,
-        email=email.strip().lower(),
-        display_name=display_name.strip(),
-        code_hash=_hash(code),
-        created_at=now,
-        expires_at=now + INVITATION_LIFETIME,
-    )
-    send_mail(
-        subject=f"{physician.display_name} invites you to Relief",
-        message=(
-            f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to follow "
-            "how you feel after your trigger point injections. Open the Relief app, choose "
-            f"'I have an invitation' and enter this code:\n\n    {code}\n\n"
-            f"The code works once and expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC."
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
-    )
+    with transaction.atomic():
+        invitation = Invitation(
+            physician=physician,
+            email=email.strip().lower(),
+            display_name=display_name.strip(),
+            code_hash=_hash(code),
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        invitation.mail = mail_send(
+            to=invitation.email,
+            subject=f"{physician.display_name} invites you to Relief",
+            body=(
+                f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
+                "follow how you feel after your trigger point injections. Open the Relief app, "
+                f"choose 'I have an invitation' and enter this code:\n\n    {code}\n\n"
+                "The code works once and expires on "
+                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+            ),
+            # A code that has expired is not worth sending.
+            discard_after=invitation.expires_at,
+        )
+        invitation.save(force_insert=True)
     return IssuedInvitation(invitation=invitation, code=code)
+
+
+def invitations_of(*, physician: User) -> QuerySet[Invitation]:
+    """The physician's invitations, newest first, with their mail."""
+    return (
+        Invitation.objects.filter(physician=physician)
+        .select_related("mail")
+        .order_by("-created_at", "id")
+    )
 
 
 def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:

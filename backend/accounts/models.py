@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
-import zoneinfo
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -14,16 +12,20 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_tz
 
-
-@functools.cache
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+from accounts.timezones import timezone_canonical
 
 
 def validate_timezone(value: str) -> None:
-    """An IANA timezone name such as ``Europe/Berlin``."""
-    if value not in _timezones():
+    """A canonical IANA timezone name such as ``Europe/Berlin`` (``accounts.timezones``):
+    what is stored is what every browser's Intl knows, never ``localtime`` or an alias."""
+    canonical = timezone_canonical(value)
+    if canonical is None:
         raise ValidationError(f"{value!r} is not a known IANA timezone.", code="invalid_timezone")
+    if canonical != value:
+        raise ValidationError(
+            f"{value!r} is an old name for {canonical!r}: use {canonical!r}.",
+            code="invalid_timezone",
+        )
 
 
 class Role(models.TextChoices):
@@ -238,6 +240,47 @@ class CareLink(models.Model):
         return f"{self.physician_id} treats {self.patient_id}"
 
 
+class OutboundMail(models.Model):
+    """A mail written in a transaction and sent after its commit (``accounts.mail``).
+
+    The body is kept only until the mail is sent or given up on (an invitation's holds a
+    one-time code), then blanked; the row stays as the record of what became of it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Not tried yet"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Last attempt failed"
+
+    id = models.BigAutoField(primary_key=True)
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=dj_tz.now)
+    # When the next attempt may start (also the claim: a sender moves it forward first, so
+    # two senders never send one mail twice); null = no further attempt.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    # After this the mail is worthless (the code in it has expired): given up, body blanked.
+    discard_after = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(next_attempt_at__isnull=False),
+                name="outboundmail_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"mail to {self.to} ({self.status})"
+
+
 class Invitation(models.Model):
     """A one-time code a physician hands to a new patient. Only its SHA-256 is stored."""
 
@@ -251,6 +294,10 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     patient = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The invitation mail; null for invitations made before mail was tracked.
+    mail = models.OneToOneField(
+        OutboundMail, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
     )
 
     def __str__(self) -> str:

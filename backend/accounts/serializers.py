@@ -26,6 +26,18 @@ class RefreshSerializer(StrictSerializer):
     )
 
 
+class RefreshTokenSerializer(RefreshSerializer):
+    """The refresh endpoint's body as documented: a client without the refresh cookie must
+    send ``refresh`` (without either, 400 naming it); the web app sends ``{}`` and the
+    cookie, documented as a cookie parameter beside it."""
+
+    refresh = serializers.CharField(
+        max_length=4096,
+        help_text="The refresh token. Required without the refresh cookie; web clients "
+        "send the HttpOnly cookie instead and may omit it.",
+    )
+
+
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()

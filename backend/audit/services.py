@@ -16,13 +16,16 @@ from audit.models import AuditEvent
 from config.bulk import copy_rows
 
 
+def _request_attr(request: Request | Any, name: str) -> Any:
+    # A DRF Request proxies attributes to Django's, but tests and scripts pass either.
+    return getattr(request, name, None) or getattr(getattr(request, "_request", None), name, None)
+
+
 def _client(request: Request | Any) -> tuple[uuid.UUID, str | None]:
     """The request's id and client address. The address is recorded only when it is one:
     behind proxies (NUM_PROXIES) it comes from X-Forwarded-For, which a client can fill
     with anything, and the column is ``inet``."""
-    request_id = getattr(request, "request_id", None) or getattr(
-        getattr(request, "_request", None), "request_id", None
-    )
+    request_id = _request_attr(request, "request_id")
     try:
         parsed = ip_address(BaseThrottle().get_ident(request))
         # An IPv6 zone ("fe80::1%eth0") parses but is not an inet value.
@@ -61,8 +64,8 @@ def audit_record(
 # cost on the check-in and list paths). It writes what ``bulk_create`` would (tests compare).
 _INSERT_ROWS = (
     f"INSERT INTO {AuditEvent._meta.db_table} (at, actor_id, actor_role, request_id, "
-    "client_address, action, resource, patient_id, object_id, outcome) "
-    "SELECT %s::timestamptz, %s::uuid, %s::text, %s::uuid, %s::inet, v.* "
+    "client_request_id, client_address, action, resource, patient_id, object_id, outcome) "
+    "SELECT %s::timestamptz, %s::uuid, %s::text, %s::uuid, %s::text, %s::inet, v.* "
     "FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::text[], %s::text[]) AS v"
 )
 
@@ -74,6 +77,7 @@ _COPY_COLUMNS = [
     ("actor_id", "uuid"),
     ("actor_role", "varchar"),
     ("request_id", "uuid"),
+    ("client_request_id", "varchar"),
     ("client_address", "inet"),
     ("action", "varchar"),
     ("resource", "varchar"),
@@ -107,6 +111,8 @@ def audit_record_many(
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
+    # Already checked by config.request_id (printable ASCII, at most 64 characters).
+    client_id = (_request_attr(request, "client_request_id") or "") if request is not None else ""
     role = getattr(actor, "role", "") or ""
     # What differs per row, in the column order of _INSERT_ROWS's unnest and _COPY_COLUMNS'
     # tail. Ids as uuid.UUID: binary COPY takes values in their own types (callers pass
@@ -126,15 +132,15 @@ def audit_record_many(
     if connection.vendor != "postgresql":
         AuditEvent.objects.bulk_create(
             AuditEvent(
-                actor=actor, actor_role=role, request_id=request_id, client_address=address,
-                action=action, resource=resource, patient_id=patient_id, object_id=object_id,
-                outcome=outcome,
+                actor=actor, actor_role=role, request_id=request_id,
+                client_request_id=client_id, client_address=address, action=action,
+                resource=resource, patient_id=patient_id, object_id=object_id, outcome=outcome,
             )
             for action, resource, patient_id, object_id, outcome in rows
         )  # fmt: skip
         return
     shared = (timezone.now(), _uuid(actor.pk) if actor is not None else None, role,
-              _uuid(request_id))  # fmt: skip
+              _uuid(request_id), client_id)  # fmt: skip
     if len(rows) >= COPY_FROM:
         client = ip_address(address) if address else None
         copy_rows(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from rest_framework import pagination, permissions, serializers
@@ -10,10 +12,15 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from config.exceptions import ApiError
+from config.parsers import TOO_LARGE
+
 
 def _json_type_error(field: serializers.Field, value: Any) -> str | None:
     """The JSON type a field takes, checked before DRF's lenient coercion (which would
     take 0 for a string, "5" for a number or "yes" for a boolean)."""
+    if value is TOO_LARGE:
+        return "Out of range: too many digits."
     if value is None:
         return None  # allow_null is the field's own business
     if isinstance(field, serializers.BooleanField):
@@ -68,6 +75,25 @@ class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
     pass
 
 
+class DistinctListField(serializers.ListField):
+    """A list whose items the serializer refuses to see twice; documented as uniqueItems
+    (config/schema.py), so the schema does not allow what the server refuses."""
+
+
+class StepDecimalField(serializers.DecimalField):
+    """A decimal in steps of 10**-decimal_places, documented as that ``multipleOf``
+    (config/schema.py). A JSON number off a step only by binary floating point (``0.1 * 3``
+    is 0.30000000000000004 in JavaScript and Python alike) is read as that step; one truly
+    between steps is refused as before."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, float) and math.isfinite(data) and self.decimal_places is not None:
+            step = round(data, self.decimal_places)
+            if math.isclose(data, step, rel_tol=0, abs_tol=1e-9):
+                data = Decimal(repr(step))
+        return super().to_internal_value(data)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its UTC offset; stored and returned in UTC."""
 
@@ -90,8 +116,10 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class Pagination(pagination.PageNumberPagination):
-    """Pages of 30 (``page_size`` up to 100). A malformed ``page`` or ``page_size`` is a 400
-    naming it, not a silent default; a page past the end is a 400 on ``page`` too."""
+    """Pages of 30 (``page_size`` up to 100; a larger one is capped). A malformed or
+    out-of-range ``page`` or ``page_size`` is a 400 naming it, not a silent default; a page
+    past the end is a 404 naming ``page`` (how many pages there are is the data's state,
+    not the request's form)."""
 
     page_size = 30
     page_size_query_param = "page_size"
@@ -101,18 +129,24 @@ class Pagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not is_positive_int(raw):
-            raise serializers.ValidationError({"page_size": ["Must be a whole number >= 1."]})
-        return min(int(raw), self.max_page_size)
+        return min(query_int(raw, field=self.page_size_query_param), self.max_page_size)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         raw = request.query_params.get(self.page_query_param)
-        if raw is not None and not is_positive_int(raw):
-            raise serializers.ValidationError({"page": ["Must be a whole number >= 1."]})
+        if raw is not None:
+            query_int(raw, field=self.page_query_param)
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound as exc:
-            raise serializers.ValidationError({"page": ["There is no such page."]}) from exc
+            raise ApiError(
+                404, "no_such_page", "There is no such page.", field=self.page_query_param
+            ) from exc
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {**INT_QUERY_SCHEMA, **parameter["schema"]}
+        return parameters
 
 
 class IsPhysician(permissions.BasePermission):
@@ -140,6 +174,39 @@ def reject_empty_params(request: Request, names: tuple[str, ...]) -> None:
         raise serializers.ValidationError({name: ["May not be empty."] for name in empty})
 
 
-def is_positive_int(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also takes "²", which int() then refuses."""
-    return text.isascii() and text.isdigit() and int(text) >= 1
+# The largest whole number a request may carry (page, page_size, version, If-Match): a
+# PostgreSQL ``integer`` column's maximum, so a number the API takes is one the database
+# takes too, and far below the 4,300 digits past which Python refuses int() (a 500).
+INT_MAX = 2**31 - 1
+INT_QUERY_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": INT_MAX}
+
+
+def is_positive_int(text: str, *, maximum: int = INT_MAX) -> bool:
+    """ASCII digits only (str.isdigit() also takes "²", which int() then refuses), and at
+    most as many as ``maximum`` has, checked before int() so that no length is a 500."""
+    digits = text.lstrip("0")  # int() counts leading zeros towards its limit too
+    return (
+        text.isascii()
+        and text.isdigit()
+        and len(digits) <= len(str(maximum))
+        and 1 <= int(digits or "0") <= maximum
+    )
+
+
+def query_int(text: str, *, field: str, maximum: int = INT_MAX) -> int:
+    """A whole number from 1 to ``maximum`` given as text (a query parameter or header), or
+    a 400 naming ``field``."""
+    if not is_positive_int(text, maximum=maximum):
+        raise serializers.ValidationError({field: [f"Must be a whole number from 1 to {maximum}."]})
+    return int(text)
+
+
+# 1 to INT_MAX (2147483647) without leading zeros, as a regular expression: an OpenAPI
+# pattern cannot say "at most 2147483647", so the digits are spelt out place by place. The
+# If-Match header is parsed with this same expression and documented with it, so the
+# schema and the server cannot disagree (tests/config/test_numbers.py checks the edges).
+INT_PATTERN = (
+    "(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+    "|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+    "|21474836[0-3][0-9]|214748364[0-7])"
+)

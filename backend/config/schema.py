@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from config.api import DistinctListField, StepDecimalField, StrictSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -20,6 +23,48 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ReliefAutoSchema(AutoSchema):
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            # The server answers an unknown field with 400 naming it: say so.
+            schema["additionalProperties"] = False
+            # Fields a PATCH must carry all the same (drf-spectacular makes every PATCH
+            # field optional, as DRF's partial validation does).
+            for name in getattr(serializer, "schema_required_in_patch", ()):
+                if name not in schema.setdefault("required", []):
+                    schema["required"].append(name)
+        return schema
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, DistinctListField):
+            schema["uniqueItems"] = True
+        if isinstance(field, StepDecimalField) and field.decimal_places is not None:
+            schema["multipleOf"] = float(Decimal(1).scaleb(-field.decimal_places))
+        if (
+            direction == "request"
+            and isinstance(field, serializers.ListSerializer | serializers.ListField)
+            and not field.allow_empty
+            and schema.get("type") == "array"
+        ):
+            schema.setdefault("minItems", 1)  # allow_empty=False: "may not be empty", 400
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            # drf-spectacular documents a ListField's bounds but not a many=True serializer's.
+            if field.max_length is not None:
+                schema.setdefault("maxItems", field.max_length)
+            if field.min_length is not None:
+                schema.setdefault("minItems", field.min_length)
+        if (
+            direction == "request"
+            and type(field) is serializers.CharField
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            schema["pattern"] = _text_pattern(field)
+        return schema
+
     def _error_codes(self) -> list[str]:
         codes = []
         if (
@@ -31,8 +76,8 @@ class ReliefAutoSchema(AutoSchema):
             codes.append("400")
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             codes += ["401", "403"]
-        if "{" in self.path:
-            codes.append("404")
+        if "{" in self.path or (self.method == "GET" and self._get_paginator()):
+            codes.append("404")  # someone else's record, or a page past the end
         return codes
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
@@ -40,3 +85,12 @@ class ReliefAutoSchema(AutoSchema):
         for code in self._error_codes():
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
         return responses
+
+
+def _text_pattern(field: serializers.CharField) -> str:
+    """What DRF's CharField refuses, as a pattern: a NUL character always (its
+    ProhibitNullCharactersValidator), and a value that is blank once trimmed unless blank
+    is allowed (``\\s`` is str.isspace(), which str.strip() trims)."""
+    if field.allow_blank or not field.trim_whitespace:
+        return "^[^\\u0000]*$"
+    return "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"

@@ -204,11 +204,18 @@ else:
 
 # --- Accounts and passwords ---------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# NIST SP 800-63B-4: 15+ characters for a password that signs in alone, up to 128, counted
+# after NFKC; not blank, not the user's email or name, not a common password; no composition
+# rules (so no NumericPasswordValidator). Why each figure: accounts/passwords.py.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "accounts.passwords.NotBlankValidator"},
+    {"NAME": "accounts.passwords.LengthValidator"},
+    {"NAME": "accounts.passwords.PersonalInfoValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "display_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -260,7 +267,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # orjson both ways (drf-orjson-renderer): the same JSON as DRF's own classes, datetimes
     # in UTC with "Z" as DateTimeField writes them, at a fraction of the cost.
-    "DEFAULT_PARSER_CLASSES": ["drf_orjson_renderer.parsers.ORJSONParser"],
+    # orjson, with a number too large for any field answered by its field (config/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z,),
@@ -362,6 +370,12 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relief <no-reply@relief.example>")
+# Mail goes out after the commit of what caused it (accounts/mail.py): at most this many
+# seconds of the request are spent on it, quick retries included; what is not sent then is
+# retried by `relief send_pending_mail`.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a positive number of seconds.")
 
 LOGGING = {
     "version": 1,

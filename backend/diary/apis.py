@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -19,7 +19,15 @@ from rest_framework.views import APIView
 from audit.api_support import AuditedApiMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPatient, Pagination, is_positive_int, reject_empty_params
+from config.api import (
+    INT_MAX,
+    INT_PATTERN,
+    INT_QUERY_SCHEMA,
+    IsPatient,
+    Pagination,
+    query_int,
+    reject_empty_params,
+)
 from config.exceptions import flatten_errors
 from config.schema import ErrorSerializer
 from diary import services
@@ -34,6 +42,8 @@ from diary.selectors import (
 )
 from diary.serializers import (
     EntryConflictSerializer,
+    EntryEditSerializer,
+    EntryPatchSerializer,
     EntrySerializer,
     EntrySyncItemSerializer,
     EntrySyncRequestSerializer,
@@ -41,12 +51,17 @@ from diary.serializers import (
     quick_entry_item,
 )
 
+# An entity tag (strong "3" or weak W/"3") or, as clients have sent it, the bare number.
+# Plain groups only: the pattern is ECMA-262 for the schema and Python for the server.
+IF_MATCH_PATTERN = f'^(?:(?:W/)?"({INT_PATTERN})"|({INT_PATTERN}))$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
     required=False,
-    description='The entry version being edited, e.g. "3" (alternative to the body field).',
+    description='The entry version being edited as its ETag, e.g. "3" or W/"3" (alternative '
+    f"to the body field): a whole number from 1 to {INT_MAX}.",
 )
 CONFLICTS = {
     409: OpenApiResponse(EntryConflictSerializer, description="The id holds other content."),
@@ -67,16 +82,26 @@ def _etag(entry: Entry) -> str:
     return f'"{entry.version}"'
 
 
+NO_VERSION = 0  # no entry ever has it (versions start at 1)
+
+
 def _expected_version(request: Request, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return body_version
-    text = header.strip().removeprefix("W/").strip('"')
-    if not is_positive_int(text):
-        raise serializers.ValidationError({"version": ["If-Match must be a version number."]})
-    if body_version is not None and body_version != int(text):
-        raise serializers.ValidationError({"version": ["If-Match and version disagree."]})
-    return int(text)
+    # One expression, the one the schema documents: a bounded version as an ETag.
+    found = _IF_MATCH.fullmatch(header.strip())
+    if found is None:
+        raise serializers.ValidationError(
+            {"version": [f"If-Match must be a version number from 1 to {INT_MAX}."]}
+        )
+    version = int(found.group(1) or found.group(2))
+    if body_version is not None and body_version != version:
+        # Both are well formed, so the request is too (a schema cannot tie a header to a
+        # body field); they cannot both be current, so it is a stale precondition: 412 for
+        # a stored entry, 404 for an unknown id, as with any version that matches nothing.
+        return NO_VERSION
+    return version
 
 
 def _conflict(exc: services.EntryConflict | services.EntryGone) -> Response:
@@ -202,6 +227,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         return response
 
     @extend_schema(
+        request=EntryEditSerializer,
         responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
         parameters=[IF_MATCH],
     )
@@ -219,7 +245,11 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
         return self._save(request, pk, data)
 
-    @extend_schema(responses={200: EntrySerializer, **CONFLICTS}, parameters=[IF_MATCH])
+    @extend_schema(
+        request=EntryPatchSerializer,
+        responses={200: EntrySerializer, **CONFLICTS},
+        parameters=[IF_MATCH],
+    )
     def patch(self, request: Request, pk: uuid.UUID) -> Response:
         """Change some fields of an entry; the current version is required."""
         serializer = EntrySerializer(data=request.data, partial=True)
@@ -240,15 +270,15 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         responses={204: None, 412: CONFLICTS[412]},
         parameters=[
             IF_MATCH,
-            OpenApiParameter("version", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+            OpenApiParameter("version", INT_QUERY_SCHEMA, OpenApiParameter.QUERY, required=False),
         ],
     )
     def delete(self, request: Request, pk: uuid.UUID) -> Response:
         """Delete a check-in (kept as history). A given version must be current."""
         raw = request.query_params.get("version")
-        if raw is not None and not is_positive_int(raw):
-            raise serializers.ValidationError({"version": ["Must be a version number."]})
-        expected = _expected_version(request, int(raw) if raw else None)
+        expected = _expected_version(
+            request, None if raw is None else query_int(raw, field="version")
+        )
         try:
             services.entry_delete(
                 patient=request.user, entry_id=pk, expected_version=expected, request=request

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import AwareDateTimeField, StrictSerializer
+from config.api import INT_MAX, AwareDateTimeField, StrictSerializer
 from diary.models import Bruising
 from diary.services import SYNC_MAX_ENTRIES
 
@@ -42,6 +42,8 @@ class EntrySerializer(StrictSerializer):
     )
     version = serializers.IntegerField(
         min_value=1,
+        # The column's own bound: a larger number is a 400 here, never a database error.
+        max_value=INT_MAX,
         required=False,
         help_text="The version being edited (or send If-Match). Omit when creating.",
     )
@@ -57,6 +59,20 @@ class EntrySerializer(StrictSerializer):
         if "\x00" in value:
             raise serializers.ValidationError("Null characters are not allowed.")
         return value
+
+
+class EntryEditSerializer(EntrySerializer):
+    """PUT and PATCH /entries/{id}/ as documented: the id is the URL's. (An ``id`` in the
+    body is taken only when it is that same id, which a schema cannot say.)"""
+
+    id = None
+
+
+class EntryPatchSerializer(EntryEditSerializer):
+    """PATCH as documented: any fields, and ``version`` always (the edit is refused without
+    it, 400). A client may send If-Match instead, which the schema cannot tie to the body."""
+
+    schema_required_in_patch = ("version",)
 
 
 class EntryConflictSerializer(serializers.Serializer):
@@ -165,7 +181,7 @@ def quick_entry_item(raw: Any) -> dict[str, Any] | None:
     if len(notes) > 5000 or "\x00" in notes or (not notes.isascii() and _SURROGATE.search(notes)):
         return None
     version = raw.get("version")
-    if version is not None and not (type(version) is int and version >= 1):
+    if version is not None and not (type(version) is int and 1 <= version <= INT_MAX):
         return None
     text = felt.strip()
     if not (text.endswith(("Z", "z")) or "+" in text[10:] or "-" in text[10:]):

@@ -197,7 +197,14 @@ def entry_save(
             if expected_version is not None:
                 raise EntryNotFound
             raise IntegrityError(f"entry {entry_id} was neither inserted nor found")
-        return _replay_or_edit(existing, data, expected_version, placement, request), False
+        try:
+            return _replay_or_edit(existing, data, expected_version, placement, request), False
+        except EntryConflict as exc:
+            # The 409/412 answer carries the stored entry: a read, recorded in this
+            # transaction, which commits (nothing was written but the audit row).
+            _audit_read(request, exc.entry)
+            conflict = exc
+    raise conflict
 
 
 def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
@@ -237,11 +244,14 @@ def _replay_or_edit(
     actor = entry.patient
     if expected_version is None:
         if _same_content(entry, data):
+            # A replay answers with the stored entry: a read.
+            _audit_read(request, entry)
             return entry
         raise EntryConflict(entry, stale=False)
     if expected_version != entry.version:
         raise EntryConflict(entry, stale=True)
     if _same_content(entry, data):
+        _audit_read(request, entry)
         return entry
     EntryRevision.objects.create(
         entry=entry,
@@ -266,6 +276,18 @@ def _replay_or_edit(
     return entry
 
 
+def _audit_read(request: Any, entry: Entry) -> None:
+    """A write path that answers with the stored entry (a replay, a 409 or 412) reads it."""
+    audit_record(
+        request=request,
+        actor=entry.patient,
+        action=AuditEvent.Action.READ,
+        resource="entry",
+        patient_ids=[entry.patient_id],
+        object_id=entry.pk,
+    )
+
+
 def entry_delete(
     *, patient: User, entry_id: uuid.UUID, expected_version: int | None, request: Any = None
 ) -> None:
@@ -275,26 +297,31 @@ def entry_delete(
         entry = _lock_own(patient, entry_id)
         if entry is None:
             raise EntryNotFound
-        if expected_version is not None and expected_version != entry.version:
-            raise EntryConflict(entry, stale=True)
-        EntryRevision.objects.create(
-            entry=entry,
-            version=entry.version,
-            action=EntryRevision.Action.DELETE,
-            changed_by=patient,
-            values=_snapshot(entry),
-        )
-        entry.deleted_at = timezone.now()
-        entry.version += 1
-        entry.save(update_fields=["deleted_at", "version"])
-        audit_record(
-            request=request,
-            actor=patient,
-            action=AuditEvent.Action.DELETE,
-            resource="entry",
-            patient_ids=[patient.pk],
-            object_id=entry.pk,
-        )
+        stale = expected_version is not None and expected_version != entry.version
+        if stale:
+            # The 412 answer carries the stored entry: a read (see entry_save).
+            _audit_read(request, entry)
+        else:
+            EntryRevision.objects.create(
+                entry=entry,
+                version=entry.version,
+                action=EntryRevision.Action.DELETE,
+                changed_by=patient,
+                values=_snapshot(entry),
+            )
+            entry.deleted_at = timezone.now()
+            entry.version += 1
+            entry.save(update_fields=["deleted_at", "version"])
+            audit_record(
+                request=request,
+                actor=patient,
+                action=AuditEvent.Action.DELETE,
+                resource="entry",
+                patient_ids=[patient.pk],
+                object_id=entry.pk,
+            )
+    if stale:
+        raise EntryConflict(entry, stale=True)
 
 
 def entries_reassign(*, patient: User) -> int:
@@ -557,6 +584,15 @@ def _sync_new(patient: User, item: SyncItem, timeline: _Timeline, now: datetime)
     )
 
 
+def _read(entry: Entry) -> dict[str, Any]:
+    return {
+        "action": AuditEvent.Action.READ,
+        "resource": "entry",
+        "patient_id": entry.patient_id,
+        "object_id": entry.pk,
+    }
+
+
 def _denied(entry_id: uuid.UUID, owner_id: Any) -> dict[str, Any]:
     return {
         "action": AuditEvent.Action.UPDATE,  # what the same item sent as a PUT records
@@ -580,11 +616,13 @@ def _sync_existing(
     if entry.deleted_at is not None:
         return SyncResult(item.id, SyncStatus.DELETED, entry=entry)
     entry.patient = patient
+    # A conflict or version_mismatch result carries the stored entry: a read.
     if item.version is None:
-        same = _same_content(entry, item.data)
-        return SyncResult(item.id, SyncStatus.UNCHANGED if same else SyncStatus.CONFLICT, entry)
+        if _same_content(entry, item.data):
+            return SyncResult(item.id, SyncStatus.UNCHANGED, entry)
+        return SyncResult(item.id, SyncStatus.CONFLICT, entry, audit=_read(entry))
     if item.version != entry.version:
-        return SyncResult(item.id, SyncStatus.VERSION_MISMATCH, entry=entry)
+        return SyncResult(item.id, SyncStatus.VERSION_MISMATCH, entry=entry, audit=_read(entry))
     if _same_content(entry, item.data):
         return SyncResult(item.id, SyncStatus.UNCHANGED, entry=entry)
     revision = EntryRevision(

@@ -7,7 +7,12 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api import AwareDateTimeField, StrictSerializer
+from config.api import (
+    AwareDateTimeField,
+    DistinctListField,
+    StepDecimalField,
+    StrictSerializer,
+)
 from diary.serializers import EARLIEST
 from treatments.models import INJECTATES, BodyRegion, Condition, Side, Visit
 
@@ -18,10 +23,10 @@ class SiteSerializer(StrictSerializer):
     body_region = serializers.ChoiceField(choices=BodyRegion.choices)
     muscle = serializers.CharField(max_length=100)
     side = serializers.ChoiceField(choices=Side.choices)
-    injectates = serializers.ListField(
+    injectates = DistinctListField(
         child=serializers.ChoiceField(choices=INJECTATES), min_length=1, max_length=3
     )
-    volume_ml = serializers.DecimalField(
+    volume_ml = StepDecimalField(
         max_digits=4,
         decimal_places=1,
         min_value=Decimal("0.1"),

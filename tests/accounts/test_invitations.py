@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import CareLink, Invitation, User
+from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.accounts.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +30,7 @@ def accept(code: str, password: str = "a long and private passphrase", tz: str =
     )
 
 
+@pytest.mark.django_db(transaction=True)  # the mail goes out after the commit
 def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
     physician: User, physician_client: APIClient
 ):
@@ -42,13 +43,30 @@ def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
         "display_name": "Nia New",
         "expires_at": invitation.expires_at.isoformat().replace("+00:00", "Z"),
         "code": body["code"],
+        "mail_status": "sent",
+        "mail_next_attempt_at": None,
     }
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert invitation.code_hash == hashlib.sha256(body["code"].encode()).hexdigest()
     assert body["code"] not in str(Invitation.objects.values().get())
+    assert body["code"] not in str(OutboundMail.objects.values().get())
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.patient@example.org"]
     assert body["code"] in mail.outbox[0].body
+
+
+def test_the_mail_waits_for_the_commit(physician_client: APIClient):
+    """Inside a transaction that has not committed, nothing is sent yet: the invitation is
+    answered with mail_status "pending" (a rolled-back invitation never sends a code)."""
+    body = invite(physician_client)
+
+    queued = OutboundMail.objects.get()
+    assert (body["mail_status"], body["mail_next_attempt_at"]) == (
+        "pending",
+        queued.next_attempt_at.isoformat().replace("+00:00", "Z"),
+    )
+    assert mail.outbox == []
+    assert (queued.status, queued.attempts) == ("pending", 0)
 
 
 def test_accepting_creates_the_patient_and_the_care_link(

@@ -22,7 +22,9 @@ def test_reads_write_audit_rows_with_request_details(physician, patient, client_
         REMOTE_ADDR="203.0.113.9",
     )
     assert response.status_code == 200
-    assert response["X-Request-ID"] == "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
+    # The server's own id, not the caller's: the caller's is kept beside it.
+    server_id = response["X-Request-ID"]
+    assert server_id != "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
     row = AuditEvent.objects.get(action="read")
     assert (row.actor, row.actor_role, row.resource, row.object_id, row.patient) == (
         physician,
@@ -31,7 +33,8 @@ def test_reads_write_audit_rows_with_request_details(physician, patient, client_
         str(entry.id),
         patient,
     )
-    assert str(row.request_id) == "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
+    assert str(row.request_id) == server_id
+    assert row.client_request_id == "5f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f60"
     assert row.client_address == "203.0.113.9"
     assert row.outcome == "allowed"
 
@@ -142,7 +145,8 @@ def test_a_list_of_several_patients_writes_one_complete_row_each(
         assert (row.actor, row.actor_role, row.resource, row.object_id, row.outcome) == (
             physician, "physician", "entry", "", "allowed"
         )  # fmt: skip
-        assert str(row.request_id) == "6f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f61"
+        assert str(row.request_id) == response["X-Request-ID"]
+        assert row.client_request_id == "6f0c7d0e-8a55-4a55-9d1e-1b2c3d4e5f61"
         assert row.client_address == "203.0.113.10"
         assert before <= row.at <= datetime.now(UTC)
 
@@ -177,4 +181,37 @@ def test_an_address_from_x_forwarded_for_is_recorded_only_when_it_is_one(
     rows = AuditEvent.objects.filter(action="create")
     assert [(r.object_id, r.client_address) for r in rows.order_by("id")] == [
         (i["id"], recorded) for i in items
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 25])  # one INSERT, or a batch's COPY on PostgreSQL
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("mobile-7f3a:outbox#12", "mobile-7f3a:outbox#12"),
+        ("x" * 64, "x" * 64),
+        ("x" * 65, ""),  # too long: dropped, not cut
+        ("id\twith-a-tab", ""),
+        ("caf\u00e9", ""),  # not ASCII
+        ("'; DROP TABLE audit_auditevent; --", "'; DROP TABLE audit_auditevent; --"),
+    ],
+)
+def test_a_callers_request_id_is_kept_beside_the_servers_own_when_it_is_printable_ascii(
+    patient, client_for, count, sent, stored
+):
+    """X-Request-ID is the caller's to fill: it never becomes the audit row's request id
+    (another request's id could be claimed), and it is stored only in a checked form."""
+    items = [
+        {"id": str(uuid.uuid4()), "felt_at": "2026-03-02T09:30:00+01:00", "pain": 3, "soreness": 2}
+        for _ in range(count)
+    ]
+    header = sent.encode().decode("latin-1")  # as a WSGI server hands a header over
+    response = client_for(patient).post(
+        "/api/v1/entries/sync/", {"entries": items}, format="json", HTTP_X_REQUEST_ID=header
+    )
+    assert response.status_code == 200
+    server_id = uuid.UUID(response["X-Request-ID"])
+    rows = AuditEvent.objects.filter(action="create")
+    assert [(r.object_id, r.request_id, r.client_request_id) for r in rows.order_by("id")] == [
+        (i["id"], server_id, stored) for i in items
     ]

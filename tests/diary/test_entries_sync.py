@@ -367,8 +367,11 @@ def test_edits_conflicts_stale_versions_and_deleted_ids(patient: User, patient_c
         1,
     )
     new_audit = AuditEvent.objects.order_by("id")[audit_before:]
+    # The conflict and version_mismatch results carry the stored entry: reads (issue #14).
     assert [(a.action, a.object_id, a.outcome) for a in new_audit] == [
-        ("update", base[0]["id"], "allowed")
+        ("update", base[0]["id"], "allowed"),
+        ("read", base[1]["id"], "allowed"),
+        ("read", base[2]["id"], "allowed"),
     ]
 
 

@@ -31,6 +31,9 @@ from diary.services import entry_save
 from treatments.models import BodyRegion, Condition, Side, Visit
 from treatments.services import visit_create
 
+# Shorter than the password rules allow (15 characters, accounts/passwords.py) on purpose:
+# demo data under DEBUG only, typed by people trying the app. Seeding sets the hash directly
+# (Seeder.user), so it bypasses validate_password; no real account can get this password.
 DEMO_PASSWORD = "relief-demo"
 DEMO_PHYSICIAN = "doctor@relief.example"
 DEMO_PATIENT = "patient@relief.example"
