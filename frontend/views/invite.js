@@ -4,6 +4,22 @@ import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
 
+// What became of the invitation mail (the server sends it after saving the invitation; a
+// mail server that is down never loses the code, which is on screen either way).
+export function mailNote(inv) {
+  if (inv.mail_status === "sent") {
+    return message("success", `Emailed to ${inv.email}.`, { "data-mail": "sent" });
+  }
+  const retry = inv.mail_next_attempt_at
+    ? ` It will be tried again from ${formatDateTime(inv.mail_next_attempt_at)}.`
+    : "";
+  return message(
+    "pending",
+    `The email has not been sent: give the patient the code or the link yourself.${retry}`,
+    { "data-mail": inv.mail_status || "unknown" },
+  );
+}
+
 export function inviteView() {
   const nameId = uid("name");
   const emailId = uid("email");
@@ -50,6 +66,7 @@ export function inviteView() {
             class: "hint",
             text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
           }),
+          mailNote(inv),
         ),
       );
       form.elements.display_name.value = "";

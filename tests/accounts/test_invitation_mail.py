@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from accounts.mail import RETRY_DELAYS
 from accounts.models import CareLink, Invitation, OutboundMail, User
+from tests.net import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,16 +40,10 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings: Any) -> Iterator[tuple[Inbox, int]]:
     """Relief's mail settings pointed at a free port (nothing listens there yet)."""
-    port = _free_port()
+    port = free_port()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
     settings.EMAIL_TIMEOUT = 2.0

@@ -30,6 +30,7 @@ import pytest
 
 from accounts.models import User
 from deploy import serve
+from tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -45,12 +46,6 @@ TOO_LARGE = {
     "code": "request_too_large",
     "detail": "The request body is larger than this endpoint accepts (1048576 bytes).",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def app_environment(**extra: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.models import Invitation
 from tests.e2e.conftest import check_a11y, csp_violations, shot, sign_in, wait_until
 from tests.factories import (
     PASSWORD,
@@ -17,6 +18,7 @@ from tests.factories import (
     make_entry,
     make_visit,
 )
+from tests.net import free_port
 from treatments.models import Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,8 +134,33 @@ def test_physician_practice_view_and_invitation(live_server, page, serve_axe, pr
     page.click("button[type=submit]")
     code = page.locator("[data-code]").inner_text()
     assert len(code) >= 6
+    assert page.locator("[data-mail]").inner_text() == "Emailed to nina@example.org."
+    assert page.locator("[data-mail]").get_attribute("data-mail") == "sent"
     check_a11y(page, "invite")
     assert csp_violations(page) == []
+
+
+def test_invitation_says_when_its_mail_was_not_sent(live_server, page, practice, settings):
+    """With the mail server down the code is still shown, and the physician is told to hand
+    it over: the mail will be retried (issue #14, finding 8)."""
+    physician, _well, _flagged = practice
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
+    settings.EMAIL_TIMEOUT = 2
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.click("nav >> text=Invite")
+    page.fill("input[name=display_name]", "Omar Offline")
+    page.fill("input[name=email]", "omar@example.org")
+    page.click("button[type=submit]")
+    assert len(page.locator("[data-code]").inner_text()) >= 6
+    note = page.locator("[data-mail]")
+    assert note.get_attribute("data-mail") == "failed"
+    assert note.inner_text().startswith(
+        "The email has not been sent: give the patient the code or the link yourself. "
+        "It will be tried again from "
+    )
+    invitation = Invitation.objects.get(email="omar@example.org")
+    assert invitation.mail.status == "failed" and invitation.mail.sent_at is None
 
 
 def test_save_again_after_a_lost_answer_records_the_visit_once(live_server, browser, practice):
