@@ -94,6 +94,9 @@ def check_a11y(page: Any, screen: str) -> None:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
     page.wait_for_load_state("networkidle")
+    # A message fading in (200 ms) is measured by axe at part opacity, as too faint: judge
+    # the screen as it settles, after its animations.
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
     if not page.evaluate("typeof window.axe === 'object'"):
         # Served through a route on the app's own origin, so the page's CSP allows it.
         page.add_script_tag(url="/__axe__/axe.min.js")
