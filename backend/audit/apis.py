@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
-from config.api import Pagination
+from core.api import Pagination
 
 
 class ActorSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from config.api import DistinctListField, StepDecimalField, StrictSerializer
+from core.api import DistinctListField, StepDecimalField, StrictSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
