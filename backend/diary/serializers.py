@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import INT_MAX, AwareDateTimeField, StrictSerializer
+from core.api import INT_MAX, AwareDateTimeField, StrictSerializer
 from diary.models import Bruising
 from diary.services import SYNC_MAX_ENTRIES
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api import (
+from core.api import (
     AwareDateTimeField,
     DistinctListField,
     StepDecimalField,
