@@ -11,25 +11,25 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import (
+from core.api import (
     INT_MAX,
     INT_PATTERN,
     INT_QUERY_SCHEMA,
     IsPatient,
     Pagination,
+    ReadOrPatient,
     query_int,
     reject_empty_params,
 )
-from config.exceptions import flatten_errors
-from config.schema import ErrorSerializer
+from core.exceptions import flatten_errors
+from core.schema import ErrorSerializer
 from diary import services
 from diary.filters import EntryFilter
 from diary.models import CONTENT_FIELDS, Entry
@@ -67,15 +67,6 @@ CONFLICTS = {
     409: OpenApiResponse(EntryConflictSerializer, description="The id holds other content."),
     412: OpenApiResponse(EntryConflictSerializer, description="Stale version."),
 }
-
-
-class ReadOrPatient(IsPatient):
-    """Anyone signed in may read (scoped); only patients write check-ins."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
 
 
 def _etag(entry: Entry) -> str:
@@ -138,7 +129,7 @@ class EntryWriteMixin(AuditedApiMixin):
                 entry_id=entry_id,
                 data=data,
                 expected_version=expected,
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except services.EntryNotFound:
             self.not_found(entry_owner(entry_id))
@@ -177,7 +168,7 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         with transaction.atomic():
             page = entry_dicts(self.paginate_queryset(entries))
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.LIST,
                 resource=self.audit_resource,
                 patient_ids=[row["patient"] for row in page],
@@ -206,22 +197,8 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
     permission_classes = (ReadOrPatient,)
     serializer_class = EntrySerializer
 
-    def _visible(self, pk: uuid.UUID) -> Entry:
-        entry = entries_visible_to(self.request.user).filter(pk=pk).first()
-        if entry is None:
-            self.not_found(entry_owner(pk))
-        return entry
-
     def get(self, request: Request, pk: uuid.UUID) -> Response:
-        with transaction.atomic():
-            entry = self._visible(pk)
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.READ,
-                resource=self.audit_resource,
-                patient_ids=[entry.patient_id],
-                object_id=entry.pk,
-            )
+        entry = self.audited_read(entries_visible_to(request.user), pk, owner=entry_owner)
         response = Response(entry_dict(entry))
         response["ETag"] = _etag(entry)
         return response
@@ -259,9 +236,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
         if _expected_version(request, data.get("version")) is None:
             raise serializers.ValidationError({"version": ["Required to edit (or send If-Match)."]})
-        current = entries_visible_to(request.user).filter(pk=pk).first()
-        if current is None:
-            self.not_found(entry_owner(pk))
+        current = self.scoped_get(entries_visible_to(request.user), pk, owner=entry_owner)
         merged = {name: data.get(name, getattr(current, name)) for name in CONTENT_FIELDS}
         merged["version"] = data.get("version")
         return self._save(request, pk, merged)
@@ -281,7 +256,10 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         )
         try:
             services.entry_delete(
-                patient=request.user, entry_id=pk, expected_version=expected, request=request
+                patient=request.user,
+                entry_id=pk,
+                expected_version=expected,
+                audit=AuditContext.from_request(request),
             )
         except services.EntryNotFound:
             self.not_found(entry_owner(pk))
@@ -366,7 +344,9 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
                 services.SyncItem(id=entry_id, data=data, version=version, checked=checked)
             )
             positions.append(index)
-        outcomes = services.entries_sync(patient=request.user, items=items, request=request)
+        outcomes = services.entries_sync(
+            patient=request.user, items=items, audit=AuditContext.from_request(request)
+        )
         for index, outcome in zip(positions, outcomes, strict=True):
             results[index] = _sync_result(outcome)
         return Response({"results": results})

@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -22,8 +21,6 @@ from accounts.models import User
 from accounts.selectors import patient_owner
 from accounts.tokens import SESSION_CLAIM
 from audit.api_support import AuditedApiMixin
-from audit.models import AuditEvent
-from audit.services import audit_record
 from interop import csv_export, fhir, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
@@ -51,19 +48,9 @@ class _ExportApi(AuditedApiMixin, APIView):
         return renderer, renderer.media_type
 
     def _patient(self, request: Request, pk: Any) -> User:
-        with transaction.atomic():
-            patient = selectors.export_patient(user=request.user, patient_id=pk)
-            if patient is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[patient.pk],
-                    object_id=patient.pk,
-                )
-        if patient is None:
-            self.not_found(patient_owner(pk))
-        return patient
+        return self.audited_read(
+            selectors.export_patients(user=request.user), pk, owner=patient_owner
+        )
 
     @staticmethod
     def _attachment(response: StreamingHttpResponse, name: str) -> None:

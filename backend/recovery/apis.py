@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -17,9 +16,10 @@ from rest_framework.views import APIView
 
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, reject_empty_params
+from core.api import IsPhysician, reject_empty_params
 from recovery import charts, cohort, reports
 from recovery.serializers import (
     CohortFilterSerializer,
@@ -42,20 +42,9 @@ class _VisitRecoveryBase(AuditedApiMixin, APIView):
     audit_resource = "recovery"
 
     def _visit(self, request: Request, pk: Any) -> Any:
-        with transaction.atomic():
-            # Recovery reads no injection sites: skip the list's prefetch of them.
-            visit = visits_visible_to(request.user).prefetch_related(None).filter(pk=pk).first()
-            if visit is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[visit.patient_id],
-                    object_id=visit.pk,
-                )
-        if visit is None:
-            self.not_found(visit_owner(pk))
-        return visit
+        # Recovery reads no injection sites: skip the list's prefetch of them.
+        visits = visits_visible_to(request.user).prefetch_related(None)
+        return self.audited_read(visits, pk, owner=visit_owner)
 
 
 @extend_schema(tags=["recovery"])
@@ -80,19 +69,7 @@ class _CourseBase(AuditedApiMixin, APIView):
     audit_resource = "course"
 
     def _patient(self, request: Request, pk: Any) -> Any:
-        with transaction.atomic():
-            patient = patients_visible_to(request.user).filter(pk=pk).first()
-            if patient is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[patient.pk],
-                    object_id=patient.pk,
-                )
-        if patient is None:
-            self.not_found(patient_owner(pk))
-        return patient
+        return self.audited_read(patients_visible_to(request.user), pk, owner=patient_owner)
 
 
 @extend_schema(tags=["recovery"])
@@ -125,7 +102,11 @@ class _CohortBase(AuditedApiMixin, APIView):
         filters.is_valid(raise_exception=True)
         chosen = {name: filters.validated_data.get(name) for name in filters.fields}
         result = cohort.cohort(request.user, **chosen)
-        audit_record(request=request, action=AuditEvent.Action.READ, resource="cohort")
+        audit_record(
+            audit=AuditContext.from_request(request),
+            action=AuditEvent.Action.READ,
+            resource="cohort",
+        )
         return chosen, result
 
 

@@ -8,30 +8,21 @@ from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, Pagination, reject_empty_params
-from config.exceptions import ApiError
-from config.schema import ErrorSerializer
+from core.api import Pagination, ReadOrPhysician, reject_empty_params
+from core.exceptions import ApiError
+from core.schema import ErrorSerializer
 from treatments import services
 from treatments.selectors import visit_owner, visits_visible_to
 from treatments.serializers import VisitCreateSerializer, VisitSerializer
-
-
-class ReadOrPhysician(IsPhysician):
-    """Anyone signed in may read (scoped); only physicians may write."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
 
 
 def _own_patient(request: Request, patient_id: Any) -> Any:
@@ -40,7 +31,7 @@ def _own_patient(request: Request, patient_id: Any) -> Any:
         # The refusal is audited (naming the patient if one exists) but the answer says
         # nothing about whether such a person exists.
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.CREATE,
             resource="visit",
             patient_ids=[p for p in [patient_owner(patient_id)] if p],
@@ -75,7 +66,7 @@ class VisitListApi(AuditedApiMixin, APIView):
         with transaction.atomic():
             page = paginator.paginate_queryset(visits, request, view=self)
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.LIST,
                 resource=self.audit_resource,
                 patient_ids=[v.patient_id for v in page],
@@ -102,7 +93,11 @@ class VisitListApi(AuditedApiMixin, APIView):
         visit_id = data.pop("id", None)
         try:
             visit = services.visit_create(
-                physician=request.user, patient=patient, visit_id=visit_id, request=request, **data
+                physician=request.user,
+                patient=patient,
+                visit_id=visit_id,
+                audit=AuditContext.from_request(request),
+                **data,
             )
         except services.VisitIdInUse as exc:
             return self._replay(request, exc.visit, patient, visit_id, data)
@@ -126,7 +121,7 @@ class VisitListApi(AuditedApiMixin, APIView):
                 field="id",
             )
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.CREATE if error else AuditEvent.Action.READ,
             resource=self.audit_resource,
             patient_ids=[taken.patient_id if taken is not None else patient.pk],
@@ -145,22 +140,11 @@ class VisitDetailApi(AuditedApiMixin, APIView):
     audit_resource = "visit"
 
     def _get(self, pk: Any) -> Any:
-        visit = visits_visible_to(self.request.user).filter(pk=pk).first()
-        if visit is None:
-            self.not_found(visit_owner(pk))
-        return visit
+        return self.scoped_get(visits_visible_to(self.request.user), pk, owner=visit_owner)
 
     @extend_schema(responses={200: VisitSerializer})
     def get(self, request: Request, pk: Any) -> Response:
-        with transaction.atomic():
-            visit = self._get(pk)
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.READ,
-                resource=self.audit_resource,
-                patient_ids=[visit.patient_id],
-                object_id=visit.pk,
-            )
+        visit = self.audited_read(visits_visible_to(request.user), pk, owner=visit_owner)
         return Response(VisitSerializer(visit).data)
 
     def _update(self, request: Request, pk: Any, *, partial: bool) -> Response:
@@ -172,7 +156,7 @@ class VisitDetailApi(AuditedApiMixin, APIView):
             raise serializers.ValidationError(
                 {"patient": ["A visit cannot move to another patient."]}
             )
-        services.visit_update(visit=visit, data=data, actor=request.user, request=request)
+        services.visit_update(visit=visit, data=data, audit=AuditContext.from_request(request))
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data)
 
