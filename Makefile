@@ -78,6 +78,7 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd backend && ../$(BIN)/lint-imports --config ../pyproject.toml
 
 schema: install-dev
 	$(BIN)/python -m pytest -q tests/test_schema.py
