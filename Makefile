@@ -79,6 +79,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	cd backend && ../$(BIN)/lint-imports --config ../pyproject.toml
+	DEBUG=true $(BIN)/mypy
 
 schema: install-dev
 	$(BIN)/python -m pytest -q tests/test_schema.py

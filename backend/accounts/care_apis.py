@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts import invitations
 from accounts.models import OutboundMail
+from accounts.requests import SignedInRequest
 from accounts.serializers import UserSerializer
 from accounts.timezones import accepted_timezones, timezone_canonical
 from core.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
@@ -99,7 +100,7 @@ class InvitationCreateApi(APIView):
     pagination_class = Pagination
 
     @extend_schema(responses={200: InvitationListSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         """The physician's invitations, newest first, with what became of each mail."""
         reject_empty_params(request, ("page", "page_size"))
         paginator = self.pagination_class()
@@ -109,7 +110,7 @@ class InvitationCreateApi(APIView):
         return paginator.get_paginated_response(InvitationListSerializer(page, many=True).data)
 
     @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create an invitation. The mail is sent after the invitation is stored; whether it
         went is in ``mail_status``, and a mail server that is down is never an error: the
         code in this answer works either way."""
@@ -118,6 +119,7 @@ class InvitationCreateApi(APIView):
         issued = invitations.invitation_create(physician=request.user, **serializer.validated_data)
         inv = issued.invitation
         # The mail was tried after the commit: read what became of it.
+        assert inv.mail is not None  # stored with the invitation
         inv.mail.refresh_from_db()
         body = {
             "id": inv.id,

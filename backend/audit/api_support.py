@@ -8,8 +8,8 @@ from typing import Any, NoReturn, TypeVar
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audit.context import AuditContext
 from audit.models import AuditEvent
@@ -35,7 +35,7 @@ class AuditedNotFound(NotFound):
         self.owner_id = owner_id
 
 
-class AuditedApiMixin:
+class AuditedApiMixin(APIView):
     """Every refusal on a health-data endpoint leaves an audit row.
 
     The row is written in ``handle_exception``, after the view's own transaction has
@@ -43,8 +43,6 @@ class AuditedApiMixin:
     """
 
     audit_resource: str = ""
-    request: Request
-    kwargs: dict[str, Any]
 
     def handle_exception(self, exc: Exception) -> Response:
         # Only a user authentication already settled: reading ``request.user`` here would
@@ -57,7 +55,7 @@ class AuditedApiMixin:
                 self._audit_denied(exc.owner_id)
             elif isinstance(exc, PermissionDenied):
                 self._audit_denied(None)
-        return super().handle_exception(exc)  # type: ignore[misc]
+        return super().handle_exception(exc)
 
     def _audit_denied(self, patient_id: Any) -> None:
         request = self.request

@@ -16,7 +16,7 @@ from core.exceptions import ApiError
 from core.parsers import TOO_LARGE
 
 
-def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     """The JSON type a field takes, checked before DRF's lenient coercion (which would
     take 0 for a string, "5" for a number or "yes" for a boolean)."""
     if value is TOO_LARGE:
@@ -48,7 +48,7 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
     return None if ok else f"Must be {expected}."
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer[Any]):
     """Refuses unknown fields, read-only fields and values of the wrong JSON type, naming
     each field (400)."""
 

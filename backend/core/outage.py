@@ -64,7 +64,7 @@ class _Outage:
             self.down_since = None
         # A fresh pool: the old one's idle connections died with the server, and its
         # reconnection back-off would delay the first working request.
-        connection.close_pool()
+        connection.close_pool()  # type: ignore[attr-defined]  # PostgreSQL's (the gate's only)
         logger.warning("database back after %.1f s: connection pool renewed", outage)
         return False
 

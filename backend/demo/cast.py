@@ -159,15 +159,15 @@ MUSCLES: dict[str, list[tuple[str, str]]] = {
         (R.HIP_BUTTOCK, "Tensor fasciae latae"),
     ],
 }
-SITE_COUNTS = {C.FIBROMYALGIA: (3, 4), C.EXTREMITY_PAIN: (1, 2)}
+SITE_COUNTS: dict[str, tuple[int, int]] = {C.FIBROMYALGIA: (3, 4), C.EXTREMITY_PAIN: (1, 2)}
 # An earlier visit of a course is sometimes for a neighbouring complaint.
-RELATED = {
+RELATED: dict[str, str] = {
     C.NECK_PAIN: C.TENSION_HEADACHE,
     C.TENSION_HEADACHE: C.NECK_PAIN,
     C.LOW_BACK_PAIN: C.MYOFASCIAL_PAIN,
     C.MYOFASCIAL_PAIN: C.NECK_PAIN,
 }
-INJECTATE_MIXES = (
+INJECTATE_MIXES: tuple[tuple[list[str], int], ...] = (
     (["lidocaine"], 50),
     (["lidocaine", "saline"], 20),
     (["saline"], 10),

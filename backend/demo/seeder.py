@@ -185,6 +185,7 @@ class Seeder:
         return max(base, anaesthetic)
 
     def soreness_on(self, visit: VisitPlan, day: int, hours_after: float) -> int:
+        curve: tuple[float, ...]
         if visit.response == "fibro":
             curve = (0.5, 0.9, 1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.1)
         else:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.requests import SignedInRequest
 from audit.api_support import AuditedApiMixin
 from audit.context import AuditContext
 from audit.models import AuditEvent
@@ -76,7 +76,7 @@ def _etag(entry: Entry) -> str:
 NO_VERSION = 0  # no entry ever has it (versions start at 1)
 
 
-def _expected_version(request: Request, body_version: int | None) -> int | None:
+def _expected_version(request: SignedInRequest, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return body_version
@@ -121,7 +121,9 @@ def _conflict(exc: services.EntryConflict | services.EntryGone) -> Response:
 class EntryWriteMixin(AuditedApiMixin):
     audit_resource = "entry"
 
-    def _save(self, request: Request, entry_id: uuid.UUID, data: dict[str, Any]) -> Response:
+    def _save(
+        self, request: SignedInRequest, entry_id: uuid.UUID, data: dict[str, Any]
+    ) -> Response:
         expected = _expected_version(request, data.pop("version", None))
         try:
             entry, created = services.entry_save(
@@ -153,7 +155,8 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Entry.objects.none()
-        return entries_visible_to(self.request.user).order_by("-felt_at", "-recorded_at", "id")
+        user = cast("SignedInRequest", self.request).user
+        return entries_visible_to(user).order_by("-felt_at", "-recorded_at", "id")
 
     def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
         # With no filter parameter the filter set would apply nothing; skip building it.
@@ -162,11 +165,11 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         return super().filter_queryset(queryset)
 
     @extend_schema(responses={200: EntrySerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         reject_empty_params(request, ("from", "to", "visit", "patient"))
         entries = entry_values(self.filter_queryset(self.get_queryset()))
         with transaction.atomic():
-            page = entry_dicts(self.paginate_queryset(entries))
+            page = entry_dicts(self.paginate_queryset(entries) or [])
             audit_record(
                 audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.LIST,
@@ -184,7 +187,7 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         },
         parameters=[IF_MATCH],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create a check-in. With a client-chosen ``id`` a retry returns the stored entry."""
         serializer = EntrySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -197,7 +200,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
     permission_classes = (ReadOrPatient,)
     serializer_class = EntrySerializer
 
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
+    def get(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         entry = self.audited_read(entries_visible_to(request.user), pk, owner=entry_owner)
         response = Response(entry_dict(entry))
         response["ETag"] = _etag(entry)
@@ -208,7 +211,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
         parameters=[IF_MATCH],
     )
-    def put(self, request: Request, pk: uuid.UUID) -> Response:
+    def put(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Create with this id (201), replay (200), or edit with the current version."""
         body = request.data
         # The quick check is the batch's (id in the body); the URL's id stands in when the
@@ -227,7 +230,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         responses={200: EntrySerializer, **CONFLICTS},
         parameters=[IF_MATCH],
     )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+    def patch(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Change some fields of an entry; the current version is required."""
         serializer = EntrySerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -248,7 +251,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             OpenApiParameter("version", INT_QUERY_SCHEMA, OpenApiParameter.QUERY, required=False),
         ],
     )
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+    def delete(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Delete a check-in (kept as history). A given version must be current."""
         raw = request.query_params.get("version")
         expected = _expected_version(
@@ -303,7 +306,7 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
         request=EntrySyncRequestSerializer,
         responses={200: EntrySyncResponseSerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create, replay or edit up to 500 check-ins in one transaction.
 
         The result for each entry, in request order, is what a PUT of it would have

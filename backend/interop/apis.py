@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner
 from accounts.tokens import SESSION_CLAIM
 from audit.api_support import AuditedApiMixin
@@ -47,7 +48,7 @@ class _ExportApi(AuditedApiMixin, APIView):
         renderer = JSONRenderer()
         return renderer, renderer.media_type
 
-    def _patient(self, request: Request, pk: Any) -> User:
+    def _patient(self, request: SignedInRequest, pk: Any) -> User:
         return self.audited_read(
             selectors.export_patients(user=request.user), pk, owner=patient_owner
         )
@@ -73,7 +74,7 @@ class PatientFhirExportApi(_ExportApi):
             )
         }
     )
-    def get(self, request: Request, pk: Any) -> StreamingHttpResponse:
+    def get(self, request: SignedInRequest, pk: Any) -> StreamingHttpResponse:
         patient = self._patient(request, pk)
         visits = list(selectors.export_visits(user=request.user, patient=patient))
         chunks = fhir.stream_bundle(
@@ -111,7 +112,7 @@ class PatientCsvExportApi(_ExportApi):
             )
         },
     )
-    def get(self, request: Request, pk: Any) -> StreamingHttpResponse:
+    def get(self, request: SignedInRequest, pk: Any) -> StreamingHttpResponse:
         patient = self._patient(request, pk)
         baselines = selectors.visit_baselines(user=request.user, patient=patient)
         rows = selectors.iter_rows(selectors.export_entries(user=request.user, patient=patient))
@@ -123,9 +124,9 @@ class PatientCsvExportApi(_ExportApi):
         return response
 
 
-def _session_id(request: Request) -> uuid.UUID | None:
+def _session_id(request: SignedInRequest) -> uuid.UUID | None:
     """The sign-in behind the bearer token (None when a test forces authentication)."""
-    token = request.auth
+    token: Any = request.auth  # simplejwt's validated token: a mapping of claims
     value = token.get(SESSION_CLAIM) if token is not None else None
     return uuid.UUID(str(value)) if value else None
 
@@ -142,7 +143,7 @@ class VisitReportLinkApi(AuditedApiMixin, APIView):
     audit_resource = "report"
 
     @extend_schema(request=None, responses={201: ReportLinkSerializer})
-    def post(self, request: Request, pk: Any) -> Response:
+    def post(self, request: SignedInRequest, pk: Any) -> Response:
         visit = visits_visible_to(request.user).filter(pk=pk).first()
         if visit is None:
             self.not_found(visit_owner(pk))

@@ -10,17 +10,17 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysician, reject_empty_params
-from recovery import charts, cohort, reports
+from recovery import analytics, charts, cohort, reports
 from recovery.serializers import (
     CohortFilterSerializer,
     CohortSerializer,
@@ -41,7 +41,7 @@ COHORT_PARAMETERS = [
 class _VisitRecoveryBase(AuditedApiMixin, APIView):
     audit_resource = "recovery"
 
-    def _visit(self, request: Request, pk: Any) -> Any:
+    def _visit(self, request: SignedInRequest, pk: Any) -> Any:
         # Recovery reads no injection sites: skip the list's prefetch of them.
         visits = visits_visible_to(request.user).prefetch_related(None)
         return self.audited_read(visits, pk, owner=visit_owner)
@@ -52,7 +52,7 @@ class VisitRecoveryApi(_VisitRecoveryBase):
     """Baseline, per-day pain/soreness/relief, summary and flags of one visit."""
 
     @extend_schema(responses={200: VisitRecoverySerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.visit_recovery(self._visit(request, pk)))
 
 
@@ -61,14 +61,14 @@ class VisitRecoveryChartApi(_VisitRecoveryBase):
     """The visit's recovery as a plotly figure (``Plotly.newPlot(el, data, layout)``)."""
 
     @extend_schema(responses={200: FigureSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.visit_chart(self._visit(request, pk)))
 
 
 class _CourseBase(AuditedApiMixin, APIView):
     audit_resource = "course"
 
-    def _patient(self, request: Request, pk: Any) -> Any:
+    def _patient(self, request: SignedInRequest, pk: Any) -> Any:
         return self.audited_read(patients_visible_to(request.user), pk, owner=patient_owner)
 
 
@@ -77,7 +77,7 @@ class PatientCourseApi(_CourseBase):
     """Every visit of one patient with its summary, in order."""
 
     @extend_schema(responses={200: CourseSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.patient_course(self._patient(request, pk)))
 
 
@@ -86,7 +86,7 @@ class PatientCourseChartApi(_CourseBase):
     """The patient's course as a plotly figure: one pain trace per visit."""
 
     @extend_schema(responses={200: FigureSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.course_chart(self._patient(request, pk)))
 
 
@@ -96,11 +96,11 @@ class _CohortBase(AuditedApiMixin, APIView):
     permission_classes = (IsPhysician,)
     audit_resource = "cohort"
 
-    def _cohort(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _cohort(self, request: SignedInRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         reject_empty_params(request, ("condition", "injectate", "body_region"))
         filters = CohortFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        chosen = {name: filters.validated_data.get(name) for name in filters.fields}
+        chosen = {str(name): filters.validated_data.get(name) for name in filters.fields}
         result = cohort.cohort(request.user, **chosen)
         audit_record(
             audit=AuditContext.from_request(request),
@@ -115,13 +115,13 @@ class CohortApi(_CohortBase):
     """Median relief and IQR per day 0-28 across the practice's visits, with n; rates."""
 
     @extend_schema(parameters=COHORT_PARAMETERS, responses={200: CohortSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         chosen, result = self._cohort(request)
         return Response(
             {
                 "filters": chosen,
                 "days": cohort.curve_rows(result["curve"]),
-                "rates": reports.analytics.jsonable(result["rates"]),
+                "rates": analytics.jsonable(result["rates"]),
             }
         )
 
@@ -131,6 +131,6 @@ class CohortChartApi(_CohortBase):
     """The cohort as a plotly figure: median line, IQR band, n in the hover."""
 
     @extend_schema(parameters=COHORT_PARAMETERS, responses={200: FigureSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         _, result = self._cohort(request)
         return Response(charts.cohort_chart(result["curve"], result["rates"]))

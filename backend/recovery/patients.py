@@ -12,11 +12,11 @@ from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.context import AuditContext
@@ -83,14 +83,14 @@ class PatientListApi(AuditedApiMixin, APIView):
         ],
         responses={200: PatientListRowSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         reject_empty_params(request, ("ordering", "page", "page_size"))
         query = PatientQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        patients = with_activity(patients_visible_to(request.user))
+        visible = with_activity(patients_visible_to(request.user))
         if search := query.validated_data.get("search"):
-            patients = patients.filter(display_name__icontains=search)
-        patients = list(patients.order_by("display_name", "id"))
+            visible = visible.filter(display_name__icontains=search)
+        patients = list(visible.order_by("display_name", "id"))
         recovery = latest_summaries(patients)
         rows = [
             {
@@ -127,7 +127,7 @@ class PatientDetailApi(AuditedApiMixin, APIView):
     audit_resource = "patient"
 
     @extend_schema(responses={200: PatientSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         patients = with_activity(patients_visible_to(request.user))
         patient = self.audited_read(patients, pk, owner=patient_owner)
         return Response(PatientSerializer(patient).data)

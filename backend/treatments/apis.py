@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
 from audit.context import AuditContext
@@ -25,7 +25,7 @@ from treatments.selectors import visit_owner, visits_visible_to
 from treatments.serializers import VisitCreateSerializer, VisitSerializer
 
 
-def _own_patient(request: Request, patient_id: Any) -> Any:
+def _own_patient(request: SignedInRequest, patient_id: Any) -> Any:
     patient = patients_visible_to(request.user).filter(pk=patient_id).first()
     if patient is None:
         # The refusal is audited (naming the patient if one exists) but the answer says
@@ -51,7 +51,7 @@ class VisitListApi(AuditedApiMixin, APIView):
         responses={200: VisitSerializer(many=True)},
         parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, required=False)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         paginator = self.pagination_class()
         visits = visits_visible_to(request.user).order_by("-performed_at", "id")
         reject_empty_params(request, ("patient",))
@@ -85,7 +85,7 @@ class VisitListApi(AuditedApiMixin, APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         serializer = VisitCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -105,7 +105,12 @@ class VisitListApi(AuditedApiMixin, APIView):
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
     def _replay(
-        self, request: Request, taken: Any, patient: Any, visit_id: Any, data: dict[str, Any]
+        self,
+        request: SignedInRequest,
+        taken: Any,
+        patient: Any,
+        visit_id: Any,
+        data: dict[str, Any],
     ) -> Response:
         """A create whose id is in use: the same save again (its first answer was lost) gets
         the visit it recorded, audited as a read; anything else is refused, audited as a
@@ -140,14 +145,15 @@ class VisitDetailApi(AuditedApiMixin, APIView):
     audit_resource = "visit"
 
     def _get(self, pk: Any) -> Any:
-        return self.scoped_get(visits_visible_to(self.request.user), pk, owner=visit_owner)
+        user = cast("SignedInRequest", self.request).user
+        return self.scoped_get(visits_visible_to(user), pk, owner=visit_owner)
 
     @extend_schema(responses={200: VisitSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         visit = self.audited_read(visits_visible_to(request.user), pk, owner=visit_owner)
         return Response(VisitSerializer(visit).data)
 
-    def _update(self, request: Request, pk: Any, *, partial: bool) -> Response:
+    def _update(self, request: SignedInRequest, pk: Any, *, partial: bool) -> Response:
         visit = self._get(pk)
         serializer = VisitSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -161,9 +167,9 @@ class VisitDetailApi(AuditedApiMixin, APIView):
         return Response(VisitSerializer(visit).data)
 
     @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
-    def put(self, request: Request, pk: Any) -> Response:
+    def put(self, request: SignedInRequest, pk: Any) -> Response:
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
-    def patch(self, request: Request, pk: Any) -> Response:
+    def patch(self, request: SignedInRequest, pk: Any) -> Response:
         return self._update(request, pk, partial=True)
