@@ -78,6 +78,8 @@ browser:
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd backend && ../$(BIN)/lint-imports --config ../pyproject.toml
+	DEBUG=true $(BIN)/mypy
 
 schema: install-dev
 	$(BIN)/python -m pytest -q tests/test_schema.py

@@ -13,7 +13,7 @@ have one, so a session started before the device was confirmed must sign in agai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -26,6 +26,7 @@ from django_otp.models import Device
 
 from accounts import services, signin_limit
 from accounts.apis import client_address
+from accounts.models import User
 
 LIMIT_MESSAGE = "Too many sign-in attempts. Try again later."
 
@@ -38,6 +39,8 @@ class ReliefAdminAuthenticationForm(OTPAdminAuthenticationForm):
         **OTPAdminAuthenticationForm.error_messages,
         "too_many_attempts": LIMIT_MESSAGE,
     }
+
+    cleaned_data: dict[str, Any]
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username")
@@ -61,7 +64,7 @@ class ReliefAdminAuthenticationForm(OTPAdminAuthenticationForm):
                 window_start=slot.window_start,
                 via="admin",
             )
-            request.relief_signin_limited = slot  # type: ignore[attr-defined]
+            request.relief_signin_limited = slot
             raise forms.ValidationError(LIMIT_MESSAGE, code="too_many_attempts")
         # A wrong password, a wrong or missing token or a non-staff account keeps the slot.
         self.cleaned_data = AdminAuthenticationForm.clean(self)
@@ -69,7 +72,7 @@ class ReliefAdminAuthenticationForm(OTPAdminAuthenticationForm):
         if user_has_device(user, confirmed=True):
             self.clean_otp(user)
         signin_limit.give_back(slot)
-        request.relief_signed_in = True  # type: ignore[attr-defined]
+        request.relief_signed_in = True
         return self.cleaned_data
 
     def _chosen_device(self, user: Any) -> Device | None:
@@ -94,7 +97,8 @@ class ReliefAdminSite(OTPAdminSite):
         if not (user.is_active and user.is_staff):
             return False
         # Verified by a device when the user has one (TOTP is opt-in per staff user).
-        return user.is_verified() or not user_has_device(user, confirmed=True)
+        # is_verified: set on the user by django-otp's middleware.
+        return bool(user.is_verified()) or not user_has_device(user, confirmed=True)  # type: ignore[attr-defined]
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         response: HttpResponse = super().login(request, extra_context)
@@ -106,7 +110,7 @@ class ReliefAdminSite(OTPAdminSite):
             signin_limit.device_cookie_set(
                 response,
                 cookie=request.COOKIES.get(settings.DEVICE_COOKIE_ADMIN_NAME),
-                user=request.user,
+                user=cast(User, request.user),
                 name=settings.DEVICE_COOKIE_ADMIN_NAME,
                 path=reverse(f"{self.name}:index"),
             )

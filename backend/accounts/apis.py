@@ -24,8 +24,8 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import SESSION_CLAIM
-from config.exceptions import ApiError, error_response
-from config.schema import ErrorSerializer
+from core.exceptions import ApiError, error_response
+from core.schema import ErrorSerializer
 
 
 def client_address(request: Request) -> str:

@@ -50,7 +50,7 @@ class RevocableJWTAuthentication(JWTAuthentication):
                 self._decoded.popitem(last=False)
         return token
 
-    def get_user(self, validated_token: Any) -> User:
+    def get_user(self, validated_token: Any) -> User:  # type: ignore[override]  # Relief's
         try:
             user_id = str(validated_token[api_settings.USER_ID_CLAIM])
             session_id = str(validated_token[SESSION_CLAIM])

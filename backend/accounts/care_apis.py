@@ -1,13 +1,11 @@
-"""Care team API: invitations and the physician's patients."""
+"""Care team API: invitations (the physician's patient list is ``recovery.patients``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,16 +14,11 @@ from rest_framework.views import APIView
 
 from accounts import invitations
 from accounts.models import OutboundMail
-from accounts.selectors import patient_owner, patients_visible_to, with_activity
+from accounts.requests import SignedInRequest
 from accounts.serializers import UserSerializer
 from accounts.timezones import accepted_timezones, timezone_canonical
-from audit.api_support import AuditedApiMixin
-from audit.models import AuditEvent
-from audit.services import audit_record
-from config.api import INT_MAX, IsPhysician, Pagination, StrictSerializer, reject_empty_params
-from config.exceptions import ApiError
-from recovery.reports import attention_key, latest_summaries
-from recovery.serializers import FlagSerializer, LatestSerializer
+from core.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
+from core.exceptions import ApiError
 
 
 class InvitationCreateSerializer(StrictSerializer):
@@ -99,15 +92,6 @@ class InvitationAcceptSerializer(StrictSerializer):
     )
 
 
-class PatientSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    display_name = serializers.CharField()
-    email = serializers.EmailField()
-    timezone = serializers.CharField()
-    last_checkin_at = serializers.DateTimeField(allow_null=True)
-    visit_count = serializers.IntegerField()
-
-
 @extend_schema(tags=["care team"])
 class InvitationCreateApi(APIView):
     """A physician invites a patient; the code is returned once and sent by email."""
@@ -116,7 +100,7 @@ class InvitationCreateApi(APIView):
     pagination_class = Pagination
 
     @extend_schema(responses={200: InvitationListSerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         """The physician's invitations, newest first, with what became of each mail."""
         reject_empty_params(request, ("page", "page_size"))
         paginator = self.pagination_class()
@@ -126,7 +110,7 @@ class InvitationCreateApi(APIView):
         return paginator.get_paginated_response(InvitationListSerializer(page, many=True).data)
 
     @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create an invitation. The mail is sent after the invitation is stored; whether it
         went is in ``mail_status``, and a mail server that is down is never an error: the
         code in this answer works either way."""
@@ -135,6 +119,7 @@ class InvitationCreateApi(APIView):
         issued = invitations.invitation_create(physician=request.user, **serializer.validated_data)
         inv = issued.invitation
         # The mail was tried after the commit: read what became of it.
+        assert inv.mail is not None  # stored with the invitation
         inv.mail.refresh_from_db()
         body = {
             "id": inv.id,
@@ -170,88 +155,3 @@ class InvitationAcceptApi(APIView):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
-
-
-class PatientListRowSerializer(PatientSerializer):
-    latest = LatestSerializer(allow_null=True, help_text="The latest visit's recovery.")
-    flags = FlagSerializer(many=True, help_text="Open flags of the latest visit.")
-
-
-@extend_schema(tags=["care team"])
-class PatientListApi(AuditedApiMixin, APIView):
-    """The physician's patients: those needing attention first (``ordering=attention``,
-    the default: worst flags, then non-responders, then least relief) or by name."""
-
-    permission_classes = (IsPhysician,)
-    audit_resource = "patient"
-    pagination_class = Pagination
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "search", {"type": "string", "maxLength": 150}, required=False, description="Name"
-            ),
-            OpenApiParameter(
-                "ordering", OpenApiTypes.STR, enum=["attention", "name"], required=False
-            ),
-        ],
-        responses={200: PatientListRowSerializer(many=True)},
-    )
-    def get(self, request: Request) -> Response:
-        reject_empty_params(request, ("ordering", "page", "page_size"))
-        query = PatientQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        patients = with_activity(patients_visible_to(request.user))
-        if search := query.validated_data.get("search"):
-            patients = patients.filter(display_name__icontains=search)
-        patients = list(patients.order_by("display_name", "id"))
-        recovery = latest_summaries(patients)
-        rows = [
-            {
-                **PatientSerializer(p).data,
-                **recovery.get(str(p.pk), {"latest": None, "flags": []}),
-            }
-            for p in patients
-        ]
-        if query.validated_data.get("ordering", "attention") == "attention":
-            rows.sort(key=attention_key)
-        paginator = self.pagination_class()
-        with transaction.atomic():
-            page = paginator.paginate_queryset(rows, request, view=self)
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.LIST,
-                resource=self.audit_resource,
-                patient_ids=[row["id"] for row in page],
-            )
-        return paginator.get_paginated_response(page)
-
-
-class PatientQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    ordering = serializers.ChoiceField(choices=["attention", "name"], required=False)
-    page = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
-    page_size = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
-
-
-@extend_schema(tags=["care team"])
-class PatientDetailApi(AuditedApiMixin, APIView):
-    """One patient: physicians see their own patients, a patient sees themself."""
-
-    audit_resource = "patient"
-
-    @extend_schema(responses={200: PatientSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
-        with transaction.atomic():
-            patient = with_activity(patients_visible_to(request.user)).filter(pk=pk).first()
-            if patient is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[patient.pk],
-                    object_id=patient.pk,
-                )
-        if patient is None:
-            self.not_found(patient_owner(pk))
-        return Response(PatientSerializer(patient).data)

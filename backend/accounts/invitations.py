@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from accounts.mail import mail_send
 from accounts.models import CareLink, Invitation, Role, User
+from core.secrets import secret_digest
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -30,7 +30,7 @@ class IssuedInvitation:
 
 
 def _hash(code: str) -> str:
-    return hashlib.sha256(code.strip().encode()).hexdigest()
+    return secret_digest(code.strip())  # a code pasted with spaces around it still works
 
 
 def invitation_create(*, physician: User, email: str, display_name: str) -> IssuedInvitation:

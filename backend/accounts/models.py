@@ -114,7 +114,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         # password (or a deactivation) must end every existing sign-in at once.
         from accounts.session_cache import session_cache
 
-        password_changed = self._password is not None and not self._state.adding
+        password_changed = getattr(self, "_password", None) is not None and not self._state.adding
         super().save(*args, **kwargs)
         session_cache.forget(user_id=self.pk)
         if password_changed:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
-from config.api import StrictSerializer
+from core.api import StrictSerializer
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -71,7 +71,7 @@ def user_sign_in(*, request: HttpRequest | None, email: str, password: str) -> S
 
 def _decode_refresh(raw: str) -> tuple[uuid.UUID, uuid.UUID]:
     try:
-        token = JWTRefreshToken(raw)
+        token = JWTRefreshToken(raw)  # type: ignore[arg-type]  # the stubs omit str
         return uuid.UUID(token[api_settings.JTI_CLAIM]), uuid.UUID(token[SESSION_CLAIM])
     except (TokenError, KeyError, ValueError, TypeError) as exc:
         raise RefreshFailed from exc
@@ -231,7 +231,7 @@ def session_end(*, session_id: uuid.UUID, reason: str = Session.Reason.LOGOUT) -
 def session_id_from_refresh(raw: str) -> uuid.UUID | None:
     """The session named by a valid refresh token (used or not), for sign-out."""
     try:
-        token = JWTRefreshToken(raw)
+        token = JWTRefreshToken(raw)  # type: ignore[arg-type]  # the stubs omit str
         return uuid.UUID(token[SESSION_CLAIM])
     except (TokenError, KeyError, ValueError, TypeError):
         return None

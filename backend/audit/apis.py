@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
-from config.api import Pagination
+from core.api import Pagination
+
+if TYPE_CHECKING:  # audit sits below accounts: the type only
+    from accounts.requests import SignedInRequest
 
 
 class ActorSerializer(serializers.Serializer):
@@ -57,4 +62,4 @@ class AuditListApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return AuditEvent.objects.none()
-        return audit_events_for(self.request.user)
+        return audit_events_for(cast("SignedInRequest", self.request).user)

@@ -63,7 +63,7 @@ class AuditEvent(models.Model):
         related_name="audit_about",
         db_index=False,
     )
-    # The server's own id for the request (config/request_id.py); a caller's X-Request-ID
+    # The server's own id for the request (core/request_id.py); a caller's X-Request-ID
     # is kept beside it, never in its place, and only in a checked form.
     request_id = models.UUIDField(default=uuid.uuid4)
     client_request_id = models.CharField(max_length=64, blank=True, default="")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet
 
-from accounts.models import User
 from audit.models import AuditEvent
+
+if TYPE_CHECKING:  # audit sits below accounts: the user's type only, never its code
+    from accounts.models import User
 
 
 def audit_events_for(user: User) -> QuerySet[AuditEvent]:

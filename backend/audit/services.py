@@ -9,51 +9,27 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
-from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
+from audit.context import AuditContext
 from audit.models import AuditEvent
-from config.bulk import copy_rows
-
-
-def _request_attr(request: Request | Any, name: str) -> Any:
-    # A DRF Request proxies attributes to Django's, but tests and scripts pass either.
-    return getattr(request, name, None) or getattr(getattr(request, "_request", None), name, None)
-
-
-def _client(request: Request | Any) -> tuple[uuid.UUID, str | None]:
-    """The request's id and client address. The address is recorded only when it is one:
-    behind proxies (NUM_PROXIES) it comes from X-Forwarded-For, which a client can fill
-    with anything, and the column is ``inet``."""
-    request_id = _request_attr(request, "request_id")
-    try:
-        parsed = ip_address(BaseThrottle().get_ident(request))
-        # An IPv6 zone ("fe80::1%eth0") parses but is not an inet value.
-        address: str | None = None if getattr(parsed, "scope_id", None) else str(parsed)
-    except Exception:  # no address, not an address, or no META (scripts, demo seeding)
-        address = None
-    return request_id or uuid.uuid4(), address
+from core.bulk import copy_rows
 
 
 def audit_record(
     *,
-    request: Request | None,
+    audit: AuditContext,
     action: str,
-    actor: Any = None,
     resource: str,
     patient_ids: Iterable[Any] = (),
     object_id: Any = "",
     outcome: str = AuditEvent.Outcome.ALLOWED,
 ) -> None:
-    """One row per patient whose data was touched (or one row with no patient).
-
-    The actor is the request's user; code without a request (scripts, seeding) names it.
-    """
+    """One row per patient whose data was touched (or one row with no patient), by whoever
+    ``audit`` names."""
     event = {"action": action, "resource": resource, "object_id": object_id, "outcome": outcome}
     patients = [getattr(p, "pk", p) for p in dict.fromkeys(patient_ids)] or [None]
     audit_record_many(
-        request=request,
-        actor=actor,
+        audit=audit,
         events=[{**event, "patient_id": patient} for patient in patients],
     )
 
@@ -93,26 +69,16 @@ def _uuid(value: Any) -> uuid.UUID | None:
     return uuid.UUID(str(value))
 
 
-def audit_record_many(
-    *,
-    request: Request | None,
-    events: Iterable[dict[str, Any]],
-    actor: Any = None,
-) -> None:
+def audit_record_many(*, audit: AuditContext, events: Iterable[dict[str, Any]]) -> None:
     """Several audit rows for one request (a batch, or a list of several patients), written
     with one statement.
 
     Each event is a dict of ``action``, ``resource``, ``patient_id``, ``object_id`` and
     optionally ``outcome`` (allowed by default); actor, role, request id and client address
-    are the request's, as in ``audit_record``.
+    are ``audit``'s.
     """
-    if request is not None:
-        actor = getattr(request, "user", None)
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    request_id, address = _client(request) if request is not None else (uuid.uuid4(), None)
-    # Already checked by config.request_id (printable ASCII, at most 64 characters).
-    client_id = (_request_attr(request, "client_request_id") or "") if request is not None else ""
+    actor, request_id, address = audit.actor, audit.request_id, audit.client_address
+    client_id = audit.client_request_id
     role = getattr(actor, "role", "") or ""
     # What differs per row, in the column order of _INSERT_ROWS's unnest and _COPY_COLUMNS'
     # tail. Ids as uuid.UUID: binary COPY takes values in their own types (callers pass

@@ -108,19 +108,21 @@ INSTALLED_APPS = [
     "diary",
     "recovery",
     "interop",
+    # The demo clinic for `make run`, at the top: it uses every app above, none uses it.
+    "demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     # Before anything can read the body: oversized requests are refused unread (413).
-    "config.middleware.BodySizeLimitMiddleware",
-    "config.middleware.NoStoreApiMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
+    "core.middleware.NoStoreApiMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After the static files (the web app's shell loads offline-first even then): while
-    # PostgreSQL is known to be down, 503 with Retry-After at once (see config/health.py).
-    "config.health.DatabaseOutageGate",
+    # PostgreSQL is known to be down, 503 with Retry-After at once (see core/outage.py).
+    "core.outage.DatabaseOutageGate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -267,13 +269,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # orjson both ways (drf-orjson-renderer): the same JSON as DRF's own classes, datetimes
     # in UTC with "Z" as DateTimeField writes them, at a fraction of the cost.
-    # orjson, with a number too large for any field answered by its field (config/parsers.py).
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
+    # orjson, with a number too large for any field answered by its field (core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "ORJSON_RENDERER_OPTIONS": (orjson.OPT_UTC_Z,),
-    "DEFAULT_SCHEMA_CLASS": "config.schema.ReliefAutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ReliefAutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # No OPTIONS self-description: same-origin app, and the schema documents everything.
     "DEFAULT_METADATA_CLASS": None,

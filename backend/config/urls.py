@@ -30,5 +30,5 @@ urlpatterns = [
     path("vendor/<str:name>", frontend.vendor, name="vendor"),
 ]
 
-handler404 = "config.exceptions.json_not_found"
-handler500 = "config.exceptions.json_server_error"
+handler404 = "core.exceptions.json_not_found"
+handler500 = "core.exceptions.json_server_error"

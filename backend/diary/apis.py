@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import SAFE_METHODS
-from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from accounts.requests import SignedInRequest
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import (
+from core.api import (
     INT_MAX,
     INT_PATTERN,
     INT_QUERY_SCHEMA,
     IsPatient,
     Pagination,
+    ReadOrPatient,
     query_int,
     reject_empty_params,
 )
-from config.exceptions import flatten_errors
-from config.schema import ErrorSerializer
+from core.exceptions import flatten_errors
+from core.schema import ErrorSerializer
 from diary import services
 from diary.filters import EntryFilter
 from diary.models import CONTENT_FIELDS, Entry
@@ -69,15 +69,6 @@ CONFLICTS = {
 }
 
 
-class ReadOrPatient(IsPatient):
-    """Anyone signed in may read (scoped); only patients write check-ins."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
-
-
 def _etag(entry: Entry) -> str:
     return f'"{entry.version}"'
 
@@ -85,7 +76,7 @@ def _etag(entry: Entry) -> str:
 NO_VERSION = 0  # no entry ever has it (versions start at 1)
 
 
-def _expected_version(request: Request, body_version: int | None) -> int | None:
+def _expected_version(request: SignedInRequest, body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return body_version
@@ -130,7 +121,9 @@ def _conflict(exc: services.EntryConflict | services.EntryGone) -> Response:
 class EntryWriteMixin(AuditedApiMixin):
     audit_resource = "entry"
 
-    def _save(self, request: Request, entry_id: uuid.UUID, data: dict[str, Any]) -> Response:
+    def _save(
+        self, request: SignedInRequest, entry_id: uuid.UUID, data: dict[str, Any]
+    ) -> Response:
         expected = _expected_version(request, data.pop("version", None))
         try:
             entry, created = services.entry_save(
@@ -138,7 +131,7 @@ class EntryWriteMixin(AuditedApiMixin):
                 entry_id=entry_id,
                 data=data,
                 expected_version=expected,
-                request=request,
+                audit=AuditContext.from_request(request),
             )
         except services.EntryNotFound:
             self.not_found(entry_owner(entry_id))
@@ -162,7 +155,8 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Entry.objects.none()
-        return entries_visible_to(self.request.user).order_by("-felt_at", "-recorded_at", "id")
+        user = cast("SignedInRequest", self.request).user
+        return entries_visible_to(user).order_by("-felt_at", "-recorded_at", "id")
 
     def filter_queryset(self, queryset):  # type: ignore[no-untyped-def]
         # With no filter parameter the filter set would apply nothing; skip building it.
@@ -171,13 +165,13 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         return super().filter_queryset(queryset)
 
     @extend_schema(responses={200: EntrySerializer(many=True)})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         reject_empty_params(request, ("from", "to", "visit", "patient"))
         entries = entry_values(self.filter_queryset(self.get_queryset()))
         with transaction.atomic():
-            page = entry_dicts(self.paginate_queryset(entries))
+            page = entry_dicts(self.paginate_queryset(entries) or [])
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.LIST,
                 resource=self.audit_resource,
                 patient_ids=[row["patient"] for row in page],
@@ -193,7 +187,7 @@ class EntryListApi(EntryWriteMixin, GenericAPIView):
         },
         parameters=[IF_MATCH],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create a check-in. With a client-chosen ``id`` a retry returns the stored entry."""
         serializer = EntrySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -206,22 +200,8 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
     permission_classes = (ReadOrPatient,)
     serializer_class = EntrySerializer
 
-    def _visible(self, pk: uuid.UUID) -> Entry:
-        entry = entries_visible_to(self.request.user).filter(pk=pk).first()
-        if entry is None:
-            self.not_found(entry_owner(pk))
-        return entry
-
-    def get(self, request: Request, pk: uuid.UUID) -> Response:
-        with transaction.atomic():
-            entry = self._visible(pk)
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.READ,
-                resource=self.audit_resource,
-                patient_ids=[entry.patient_id],
-                object_id=entry.pk,
-            )
+    def get(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
+        entry = self.audited_read(entries_visible_to(request.user), pk, owner=entry_owner)
         response = Response(entry_dict(entry))
         response["ETag"] = _etag(entry)
         return response
@@ -231,7 +211,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         responses={201: EntrySerializer, 200: EntrySerializer, **CONFLICTS},
         parameters=[IF_MATCH],
     )
-    def put(self, request: Request, pk: uuid.UUID) -> Response:
+    def put(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Create with this id (201), replay (200), or edit with the current version."""
         body = request.data
         # The quick check is the batch's (id in the body); the URL's id stands in when the
@@ -250,7 +230,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         responses={200: EntrySerializer, **CONFLICTS},
         parameters=[IF_MATCH],
     )
-    def patch(self, request: Request, pk: uuid.UUID) -> Response:
+    def patch(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Change some fields of an entry; the current version is required."""
         serializer = EntrySerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -259,9 +239,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
         if _expected_version(request, data.get("version")) is None:
             raise serializers.ValidationError({"version": ["Required to edit (or send If-Match)."]})
-        current = entries_visible_to(request.user).filter(pk=pk).first()
-        if current is None:
-            self.not_found(entry_owner(pk))
+        current = self.scoped_get(entries_visible_to(request.user), pk, owner=entry_owner)
         merged = {name: data.get(name, getattr(current, name)) for name in CONTENT_FIELDS}
         merged["version"] = data.get("version")
         return self._save(request, pk, merged)
@@ -273,7 +251,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             OpenApiParameter("version", INT_QUERY_SCHEMA, OpenApiParameter.QUERY, required=False),
         ],
     )
-    def delete(self, request: Request, pk: uuid.UUID) -> Response:
+    def delete(self, request: SignedInRequest, pk: uuid.UUID) -> Response:
         """Delete a check-in (kept as history). A given version must be current."""
         raw = request.query_params.get("version")
         expected = _expected_version(
@@ -281,7 +259,10 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         )
         try:
             services.entry_delete(
-                patient=request.user, entry_id=pk, expected_version=expected, request=request
+                patient=request.user,
+                entry_id=pk,
+                expected_version=expected,
+                audit=AuditContext.from_request(request),
             )
         except services.EntryNotFound:
             self.not_found(entry_owner(pk))
@@ -325,7 +306,7 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
         request=EntrySyncRequestSerializer,
         responses={200: EntrySyncResponseSerializer},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         """Create, replay or edit up to 500 check-ins in one transaction.
 
         The result for each entry, in request order, is what a PUT of it would have
@@ -366,7 +347,9 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
                 services.SyncItem(id=entry_id, data=data, version=version, checked=checked)
             )
             positions.append(index)
-        outcomes = services.entries_sync(patient=request.user, items=items, request=request)
+        outcomes = services.entries_sync(
+            patient=request.user, items=items, audit=AuditContext.from_request(request)
+        )
         for index, outcome in zip(positions, outcomes, strict=True):
             results[index] = _sync_result(outcome)
         return Response({"results": results})

@@ -22,7 +22,7 @@ def entries_visible_to(user: User) -> QuerySet[Entry]:
     return entries.none()
 
 
-def entry_owner(entry_id: object) -> object | None:
+def entry_owner(entry_id: Any) -> Any:
     """Whose entry an id is, deleted or not: only for recording refused attempts."""
     return Entry.objects.filter(pk=entry_id).values_list("patient_id", flat=True).first()
 

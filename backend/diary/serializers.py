@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import INT_MAX, AwareDateTimeField, StrictSerializer
+from core.api import INT_MAX, AwareDateTimeField, StrictSerializer
 from diary.models import Bruising
 from diary.services import SYNC_MAX_ENTRIES
 
@@ -65,7 +65,7 @@ class EntryEditSerializer(EntrySerializer):
     """PUT and PATCH /entries/{id}/ as documented: the id is the URL's. (An ``id`` in the
     body is taken only when it is that same id, which a schema cannot say.)"""
 
-    id = None
+    id = None  # type: ignore[assignment]  # DRF's way to drop an inherited field
 
 
 class EntryPatchSerializer(EntryEditSerializer):
@@ -133,7 +133,7 @@ class EntrySyncResultSerializer(serializers.Serializer):
     entry = EntrySerializer(
         required=False, help_text="The stored entry, for conflict and version_mismatch."
     )
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the field named "fields"
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="For invalid: each offending field with its messages.",

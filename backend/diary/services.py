@@ -16,9 +16,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import User
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
-from config.bulk import copy_rows
+from core.bulk import copy_rows
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
 from treatments.models import Visit
 
@@ -159,7 +160,7 @@ def entry_save(
     entry_id: uuid.UUID,
     data: dict[str, Any],
     expected_version: int | None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> tuple[Entry, bool]:
     """Create the entry with the client's id, or replay/edit it. Returns (entry, created).
 
@@ -184,8 +185,7 @@ def entry_save(
             if _insert_skipping_existing([entry]):
                 entry._state.adding, entry._state.db = False, router.db_for_write(Entry)
                 audit_record(
-                    request=request,
-                    actor=patient,
+                    audit=audit or AuditContext.system(actor=patient),
                     action=AuditEvent.Action.CREATE,
                     resource="entry",
                     patient_ids=[patient.pk],
@@ -198,11 +198,11 @@ def entry_save(
                 raise EntryNotFound
             raise IntegrityError(f"entry {entry_id} was neither inserted nor found")
         try:
-            return _replay_or_edit(existing, data, expected_version, placement, request), False
+            return _replay_or_edit(existing, data, expected_version, placement, audit), False
         except EntryConflict as exc:
             # The 409/412 answer carries the stored entry: a read, recorded in this
             # transaction, which commits (nothing was written but the audit row).
-            _audit_read(request, exc.entry)
+            _audit_read(audit, exc.entry)
             conflict = exc
     raise conflict
 
@@ -237,7 +237,7 @@ def _replay_or_edit(
     data: dict[str, Any],
     expected_version: int | None,
     placement: Placement,
-    request: Any,
+    audit: AuditContext | None,
 ) -> Entry:
     """The patient's own stored entry: a replay, a conflict, or an edit placed where
     ``placement`` (computed under the patient's lock for ``data``'s felt_at) says."""
@@ -245,13 +245,13 @@ def _replay_or_edit(
     if expected_version is None:
         if _same_content(entry, data):
             # A replay answers with the stored entry: a read.
-            _audit_read(request, entry)
+            _audit_read(audit, entry)
             return entry
         raise EntryConflict(entry, stale=False)
     if expected_version != entry.version:
         raise EntryConflict(entry, stale=True)
     if _same_content(entry, data):
-        _audit_read(request, entry)
+        _audit_read(audit, entry)
         return entry
     EntryRevision.objects.create(
         entry=entry,
@@ -266,8 +266,7 @@ def _replay_or_edit(
     _clean(entry)
     entry.save()
     audit_record(
-        request=request,
-        actor=actor,
+        audit=audit or AuditContext.system(actor=actor),
         action=AuditEvent.Action.UPDATE,
         resource="entry",
         patient_ids=[entry.patient_id],
@@ -276,11 +275,10 @@ def _replay_or_edit(
     return entry
 
 
-def _audit_read(request: Any, entry: Entry) -> None:
+def _audit_read(audit: AuditContext | None, entry: Entry) -> None:
     """A write path that answers with the stored entry (a replay, a 409 or 412) reads it."""
     audit_record(
-        request=request,
-        actor=entry.patient,
+        audit=audit or AuditContext.system(actor=entry.patient),
         action=AuditEvent.Action.READ,
         resource="entry",
         patient_ids=[entry.patient_id],
@@ -289,7 +287,11 @@ def _audit_read(request: Any, entry: Entry) -> None:
 
 
 def entry_delete(
-    *, patient: User, entry_id: uuid.UUID, expected_version: int | None, request: Any = None
+    *,
+    patient: User,
+    entry_id: uuid.UUID,
+    expected_version: int | None,
+    audit: AuditContext | None = None,
 ) -> None:
     """Soft-delete: the entry leaves every list, its last values stay as a revision."""
     with transaction.atomic():
@@ -300,7 +302,7 @@ def entry_delete(
         stale = expected_version is not None and expected_version != entry.version
         if stale:
             # The 412 answer carries the stored entry: a read (see entry_save).
-            _audit_read(request, entry)
+            _audit_read(audit, entry)
         else:
             EntryRevision.objects.create(
                 entry=entry,
@@ -313,8 +315,7 @@ def entry_delete(
             entry.version += 1
             entry.save(update_fields=["deleted_at", "version"])
             audit_record(
-                request=request,
-                actor=patient,
+                audit=audit or AuditContext.system(actor=patient),
                 action=AuditEvent.Action.DELETE,
                 resource="entry",
                 patient_ids=[patient.pk],
@@ -432,7 +433,7 @@ def _clean(entry: Entry) -> None:
 
 
 def entries_sync(
-    *, patient: User, items: Sequence[SyncItem], request: Any = None
+    *, patient: User, items: Sequence[SyncItem], audit: AuditContext | None = None
 ) -> list[SyncResult]:
     """Save a phone's outbox in one transaction; one result per item, in order.
 
@@ -502,8 +503,7 @@ def entries_sync(
                 [*CONTENT_FIELDS, "local_date", "visit", "day", "version", "updated_at"],
             )
         audit_record_many(
-            request=request,
-            actor=patient,
+            audit=audit or AuditContext.system(actor=patient),
             events=[result.audit for result in results if result.audit is not None],
         )
     return results

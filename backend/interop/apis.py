@@ -7,7 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,11 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner
 from accounts.tokens import SESSION_CLAIM
 from audit.api_support import AuditedApiMixin
-from audit.models import AuditEvent
-from audit.services import audit_record
 from interop import csv_export, fhir, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
@@ -50,20 +48,10 @@ class _ExportApi(AuditedApiMixin, APIView):
         renderer = JSONRenderer()
         return renderer, renderer.media_type
 
-    def _patient(self, request: Request, pk: Any) -> User:
-        with transaction.atomic():
-            patient = selectors.export_patient(user=request.user, patient_id=pk)
-            if patient is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[patient.pk],
-                    object_id=patient.pk,
-                )
-        if patient is None:
-            self.not_found(patient_owner(pk))
-        return patient
+    def _patient(self, request: SignedInRequest, pk: Any) -> User:
+        return self.audited_read(
+            selectors.export_patients(user=request.user), pk, owner=patient_owner
+        )
 
     @staticmethod
     def _attachment(response: StreamingHttpResponse, name: str) -> None:
@@ -86,7 +74,7 @@ class PatientFhirExportApi(_ExportApi):
             )
         }
     )
-    def get(self, request: Request, pk: Any) -> StreamingHttpResponse:
+    def get(self, request: SignedInRequest, pk: Any) -> StreamingHttpResponse:
         patient = self._patient(request, pk)
         visits = list(selectors.export_visits(user=request.user, patient=patient))
         chunks = fhir.stream_bundle(
@@ -124,7 +112,7 @@ class PatientCsvExportApi(_ExportApi):
             )
         },
     )
-    def get(self, request: Request, pk: Any) -> StreamingHttpResponse:
+    def get(self, request: SignedInRequest, pk: Any) -> StreamingHttpResponse:
         patient = self._patient(request, pk)
         baselines = selectors.visit_baselines(user=request.user, patient=patient)
         rows = selectors.iter_rows(selectors.export_entries(user=request.user, patient=patient))
@@ -136,9 +124,9 @@ class PatientCsvExportApi(_ExportApi):
         return response
 
 
-def _session_id(request: Request) -> uuid.UUID | None:
+def _session_id(request: SignedInRequest) -> uuid.UUID | None:
     """The sign-in behind the bearer token (None when a test forces authentication)."""
-    token = request.auth
+    token: Any = request.auth  # simplejwt's validated token: a mapping of claims
     value = token.get(SESSION_CLAIM) if token is not None else None
     return uuid.UUID(str(value)) if value else None
 
@@ -155,7 +143,7 @@ class VisitReportLinkApi(AuditedApiMixin, APIView):
     audit_resource = "report"
 
     @extend_schema(request=None, responses={201: ReportLinkSerializer})
-    def post(self, request: Request, pk: Any) -> Response:
+    def post(self, request: SignedInRequest, pk: Any) -> Response:
         visit = visits_visible_to(request.user).filter(pk=pk).first()
         if visit is None:
             self.not_found(visit_owner(pk))

@@ -41,9 +41,9 @@ ENTRY_EXPORT_FIELDS = (
 )
 
 
-def export_patient(*, user: User, patient_id: Any) -> User | None:
-    """The patient if ``user`` may see them (patient: self; physician: own patients)."""
-    return patients_visible_to(user).filter(pk=patient_id).first()
+def export_patients(*, user: User) -> QuerySet[User]:
+    """The patients whose record ``user`` may export (patient: self; physician: own)."""
+    return patients_visible_to(user)
 
 
 def export_visits(*, user: User, patient: User) -> QuerySet[Visit]:

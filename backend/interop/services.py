@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Session, User
+from core.secrets import secret_digest
 from interop.models import ReportLink
 from treatments.models import Visit
 
@@ -30,10 +30,6 @@ class IssuedReportLink:
     expires_at: datetime
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def report_link_create(
     *, user: User, visit: Visit, session_id: uuid.UUID | None
 ) -> IssuedReportLink:
@@ -47,7 +43,7 @@ def report_link_create(
     ReportLink.objects.filter(user=user, expires_at__lte=now).delete()
     token = secrets.token_urlsafe(32)
     link = ReportLink(
-        token_hash=_hash(token),
+        token_hash=secret_digest(token),
         visit=visit,
         user=user,
         session_id=session_id,
@@ -70,7 +66,7 @@ def report_link_redeem(*, token: str, visit_id: uuid.UUID) -> User:
     """
     if not token or len(token) > 200:
         raise ReportLinkInvalid
-    token_hash = _hash(token)
+    token_hash = secret_digest(token)
     now = timezone.now()
     with transaction.atomic():
         used = ReportLink.objects.filter(

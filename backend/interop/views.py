@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from interop import services
@@ -49,7 +50,7 @@ def visit_report_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     with transaction.atomic():
         visit = visits_visible_to(user).filter(pk=pk).first()
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.READ,
             resource="report",
             patient_ids=[visit.patient_id if visit else visit_owner(pk)],

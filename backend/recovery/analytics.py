@@ -732,14 +732,6 @@ def course_reports(visits: pd.DataFrame, entries: pd.DataFrame, today: date) -> 
     return reports
 
 
-def course_summary(
-    visits: pd.DataFrame, entries: pd.DataFrame, today: date
-) -> list[dict[str, Any]]:
-    """Per-visit summaries of one patient's course, in visit order (see :func:`course_reports`),
-    so a physician sees whether each injection helps longer than the last."""
-    return [report.summary for report in course_reports(visits, entries, today)]
-
-
 # --------------------------------------------------------------------------- cohort
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, reject_empty_params
-from recovery import charts, cohort, reports
+from core.api import IsPhysician, reject_empty_params
+from recovery import analytics, charts, cohort, reports
 from recovery.serializers import (
     CohortFilterSerializer,
     CohortSerializer,
@@ -41,21 +41,10 @@ COHORT_PARAMETERS = [
 class _VisitRecoveryBase(AuditedApiMixin, APIView):
     audit_resource = "recovery"
 
-    def _visit(self, request: Request, pk: Any) -> Any:
-        with transaction.atomic():
-            # Recovery reads no injection sites: skip the list's prefetch of them.
-            visit = visits_visible_to(request.user).prefetch_related(None).filter(pk=pk).first()
-            if visit is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[visit.patient_id],
-                    object_id=visit.pk,
-                )
-        if visit is None:
-            self.not_found(visit_owner(pk))
-        return visit
+    def _visit(self, request: SignedInRequest, pk: Any) -> Any:
+        # Recovery reads no injection sites: skip the list's prefetch of them.
+        visits = visits_visible_to(request.user).prefetch_related(None)
+        return self.audited_read(visits, pk, owner=visit_owner)
 
 
 @extend_schema(tags=["recovery"])
@@ -63,7 +52,7 @@ class VisitRecoveryApi(_VisitRecoveryBase):
     """Baseline, per-day pain/soreness/relief, summary and flags of one visit."""
 
     @extend_schema(responses={200: VisitRecoverySerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.visit_recovery(self._visit(request, pk)))
 
 
@@ -72,27 +61,15 @@ class VisitRecoveryChartApi(_VisitRecoveryBase):
     """The visit's recovery as a plotly figure (``Plotly.newPlot(el, data, layout)``)."""
 
     @extend_schema(responses={200: FigureSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.visit_chart(self._visit(request, pk)))
 
 
 class _CourseBase(AuditedApiMixin, APIView):
     audit_resource = "course"
 
-    def _patient(self, request: Request, pk: Any) -> Any:
-        with transaction.atomic():
-            patient = patients_visible_to(request.user).filter(pk=pk).first()
-            if patient is not None:
-                audit_record(
-                    request=request,
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[patient.pk],
-                    object_id=patient.pk,
-                )
-        if patient is None:
-            self.not_found(patient_owner(pk))
-        return patient
+    def _patient(self, request: SignedInRequest, pk: Any) -> Any:
+        return self.audited_read(patients_visible_to(request.user), pk, owner=patient_owner)
 
 
 @extend_schema(tags=["recovery"])
@@ -100,7 +77,7 @@ class PatientCourseApi(_CourseBase):
     """Every visit of one patient with its summary, in order."""
 
     @extend_schema(responses={200: CourseSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.patient_course(self._patient(request, pk)))
 
 
@@ -109,7 +86,7 @@ class PatientCourseChartApi(_CourseBase):
     """The patient's course as a plotly figure: one pain trace per visit."""
 
     @extend_schema(responses={200: FigureSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.course_chart(self._patient(request, pk)))
 
 
@@ -119,13 +96,17 @@ class _CohortBase(AuditedApiMixin, APIView):
     permission_classes = (IsPhysician,)
     audit_resource = "cohort"
 
-    def _cohort(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _cohort(self, request: SignedInRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         reject_empty_params(request, ("condition", "injectate", "body_region"))
         filters = CohortFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        chosen = {name: filters.validated_data.get(name) for name in filters.fields}
+        chosen = {str(name): filters.validated_data.get(name) for name in filters.fields}
         result = cohort.cohort(request.user, **chosen)
-        audit_record(request=request, action=AuditEvent.Action.READ, resource="cohort")
+        audit_record(
+            audit=AuditContext.from_request(request),
+            action=AuditEvent.Action.READ,
+            resource="cohort",
+        )
         return chosen, result
 
 
@@ -134,13 +115,13 @@ class CohortApi(_CohortBase):
     """Median relief and IQR per day 0-28 across the practice's visits, with n; rates."""
 
     @extend_schema(parameters=COHORT_PARAMETERS, responses={200: CohortSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         chosen, result = self._cohort(request)
         return Response(
             {
                 "filters": chosen,
                 "days": cohort.curve_rows(result["curve"]),
-                "rates": reports.analytics.jsonable(result["rates"]),
+                "rates": analytics.jsonable(result["rates"]),
             }
         )
 
@@ -150,6 +131,6 @@ class CohortChartApi(_CohortBase):
     """The cohort as a plotly figure: median line, IQR band, n in the hover."""
 
     @extend_schema(parameters=COHORT_PARAMETERS, responses={200: FigureSerializer})
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         _, result = self._cohort(request)
         return Response(charts.cohort_chart(result["curve"], result["rates"]))

@@ -28,7 +28,8 @@ from treatments.models import Visit
 
 LAST_DAY = analytics.COHORT_LAST_DAY
 READ_FIRST, READ_LAST = analytics.THERAPEUTIC_READ_DAY, analytics.RESPONSE_LAST_DAY
-MODERATE, SUBSTANTIAL, EPS = 30.0, 50.0, analytics.EPS
+MODERATE, SUBSTANTIAL = analytics.MODERATE_RELIEF, analytics.SUBSTANTIAL_RELIEF
+EPS = analytics.EPS
 
 
 def cohort_visits(

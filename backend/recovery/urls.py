@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from recovery import apis
+from recovery import apis, patients
 
 urlpatterns = [
+    path("patients/", patients.PatientListApi.as_view(), name="patient-list"),
+    path("patients/<uuid:pk>/", patients.PatientDetailApi.as_view(), name="patient-detail"),
     path("visits/<uuid:pk>/recovery/", apis.VisitRecoveryApi.as_view(), name="visit-recovery"),
     path(
         "visits/<uuid:pk>/recovery/chart/",

@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import SAFE_METHODS
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from audit.api_support import AuditedApiMixin
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from config.api import IsPhysician, Pagination, reject_empty_params
-from config.exceptions import ApiError
-from config.schema import ErrorSerializer
+from core.api import Pagination, ReadOrPhysician, reject_empty_params
+from core.exceptions import ApiError
+from core.schema import ErrorSerializer
 from treatments import services
 from treatments.selectors import visit_owner, visits_visible_to
 from treatments.serializers import VisitCreateSerializer, VisitSerializer
 
 
-class ReadOrPhysician(IsPhysician):
-    """Anyone signed in may read (scoped); only physicians may write."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            return bool(request.user and request.user.is_authenticated)
-        return super().has_permission(request, view)
-
-
-def _own_patient(request: Request, patient_id: Any) -> Any:
+def _own_patient(request: SignedInRequest, patient_id: Any) -> Any:
     patient = patients_visible_to(request.user).filter(pk=patient_id).first()
     if patient is None:
         # The refusal is audited (naming the patient if one exists) but the answer says
         # nothing about whether such a person exists.
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.CREATE,
             resource="visit",
             patient_ids=[p for p in [patient_owner(patient_id)] if p],
@@ -60,7 +51,7 @@ class VisitListApi(AuditedApiMixin, APIView):
         responses={200: VisitSerializer(many=True)},
         parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, required=False)],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: SignedInRequest) -> Response:
         paginator = self.pagination_class()
         visits = visits_visible_to(request.user).order_by("-performed_at", "id")
         reject_empty_params(request, ("patient",))
@@ -75,7 +66,7 @@ class VisitListApi(AuditedApiMixin, APIView):
         with transaction.atomic():
             page = paginator.paginate_queryset(visits, request, view=self)
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.LIST,
                 resource=self.audit_resource,
                 patient_ids=[v.patient_id for v in page],
@@ -94,7 +85,7 @@ class VisitListApi(AuditedApiMixin, APIView):
             ),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: SignedInRequest) -> Response:
         serializer = VisitCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -102,7 +93,11 @@ class VisitListApi(AuditedApiMixin, APIView):
         visit_id = data.pop("id", None)
         try:
             visit = services.visit_create(
-                physician=request.user, patient=patient, visit_id=visit_id, request=request, **data
+                physician=request.user,
+                patient=patient,
+                visit_id=visit_id,
+                audit=AuditContext.from_request(request),
+                **data,
             )
         except services.VisitIdInUse as exc:
             return self._replay(request, exc.visit, patient, visit_id, data)
@@ -110,7 +105,12 @@ class VisitListApi(AuditedApiMixin, APIView):
         return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
 
     def _replay(
-        self, request: Request, taken: Any, patient: Any, visit_id: Any, data: dict[str, Any]
+        self,
+        request: SignedInRequest,
+        taken: Any,
+        patient: Any,
+        visit_id: Any,
+        data: dict[str, Any],
     ) -> Response:
         """A create whose id is in use: the same save again (its first answer was lost) gets
         the visit it recorded, audited as a read; anything else is refused, audited as a
@@ -126,7 +126,7 @@ class VisitListApi(AuditedApiMixin, APIView):
                 field="id",
             )
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.CREATE if error else AuditEvent.Action.READ,
             resource=self.audit_resource,
             patient_ids=[taken.patient_id if taken is not None else patient.pk],
@@ -145,25 +145,15 @@ class VisitDetailApi(AuditedApiMixin, APIView):
     audit_resource = "visit"
 
     def _get(self, pk: Any) -> Any:
-        visit = visits_visible_to(self.request.user).filter(pk=pk).first()
-        if visit is None:
-            self.not_found(visit_owner(pk))
-        return visit
+        user = cast("SignedInRequest", self.request).user
+        return self.scoped_get(visits_visible_to(user), pk, owner=visit_owner)
 
     @extend_schema(responses={200: VisitSerializer})
-    def get(self, request: Request, pk: Any) -> Response:
-        with transaction.atomic():
-            visit = self._get(pk)
-            audit_record(
-                request=request,
-                action=AuditEvent.Action.READ,
-                resource=self.audit_resource,
-                patient_ids=[visit.patient_id],
-                object_id=visit.pk,
-            )
+    def get(self, request: SignedInRequest, pk: Any) -> Response:
+        visit = self.audited_read(visits_visible_to(request.user), pk, owner=visit_owner)
         return Response(VisitSerializer(visit).data)
 
-    def _update(self, request: Request, pk: Any, *, partial: bool) -> Response:
+    def _update(self, request: SignedInRequest, pk: Any, *, partial: bool) -> Response:
         visit = self._get(pk)
         serializer = VisitSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
@@ -172,14 +162,14 @@ class VisitDetailApi(AuditedApiMixin, APIView):
             raise serializers.ValidationError(
                 {"patient": ["A visit cannot move to another patient."]}
             )
-        services.visit_update(visit=visit, data=data, actor=request.user, request=request)
+        services.visit_update(visit=visit, data=data, audit=AuditContext.from_request(request))
         visit = visits_visible_to(request.user).get(pk=visit.pk)
         return Response(VisitSerializer(visit).data)
 
     @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
-    def put(self, request: Request, pk: Any) -> Response:
+    def put(self, request: SignedInRequest, pk: Any) -> Response:
         return self._update(request, pk, partial=False)
 
     @extend_schema(request=VisitSerializer, responses={200: VisitSerializer})
-    def patch(self, request: Request, pk: Any) -> Response:
+    def patch(self, request: SignedInRequest, pk: Any) -> Response:
         return self._update(request, pk, partial=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -18,6 +20,6 @@ def visits_visible_to(user: User) -> QuerySet[Visit]:
     return visits.none()
 
 
-def visit_owner(visit_id: object) -> object | None:
+def visit_owner(visit_id: Any) -> Any:
     """Whose visit an id is: only for recording refused attempts."""
     return Visit.objects.filter(pk=visit_id).values_list("patient_id", flat=True).first()

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.api import (
+from core.api import (
     AwareDateTimeField,
     DistinctListField,
     StepDecimalField,
@@ -63,7 +63,8 @@ class VisitSerializer(StrictSerializer):
         min_value=0, max_value=10, allow_null=True, required=False, default=None
     )
     notes = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
-    sites = SiteSerializer(many=True, allow_empty=False, max_length=30)
+    # DRF's many=True takes max_length (3.15+); the stubs do not know it yet.
+    sites = SiteSerializer(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]
     cpt_code = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from diary.services import entries_reassign, local_date_for, lock_patient
@@ -58,11 +59,12 @@ def visit_create(
     post_injection_pain: int | None = None,
     notes: str = "",
     visit_id: uuid.UUID | None = None,
-    request: Any = None,
+    audit: AuditContext | None = None,
 ) -> Visit:
     """Record a visit. ``visit_id`` (client-generated) makes a retried save safe: when a
     visit with that id exists, ``VisitIdInUse`` names it and nothing is written. Checked
-    under the patient's lock, so two saves of one visit cannot both insert."""
+    under the patient's lock, so two saves of one visit cannot both insert. ``audit`` is the
+    request's; a command or task leaves it out and acts as ``physician``."""
     with transaction.atomic():
         lock_patient(patient)
         if visit_id is not None and (taken := Visit.objects.filter(pk=visit_id).first()):
@@ -93,8 +95,7 @@ def visit_create(
         _sites(visit, sites)
         entries_reassign(patient=patient)
         audit_record(
-            request=request,
-            actor=physician,
+            audit=audit or AuditContext.system(actor=physician),
             action=AuditEvent.Action.CREATE,
             resource="visit",
             patient_ids=[patient.pk],
@@ -118,7 +119,7 @@ def visit_matches(visit: Visit, data: dict[str, Any]) -> bool:
     return stored == sent
 
 
-def visit_update(*, visit: Visit, data: dict[str, Any], actor: User, request: Any = None) -> Visit:
+def visit_update(*, visit: Visit, data: dict[str, Any], audit: AuditContext) -> Visit:
     """Change a visit's fields; ``sites``, when given, replaces the whole list."""
     with transaction.atomic():
         lock_patient(visit.patient)
@@ -140,8 +141,7 @@ def visit_update(*, visit: Visit, data: dict[str, Any], actor: User, request: An
         if moved:
             entries_reassign(patient=visit.patient)
         audit_record(
-            request=request,
-            actor=actor,
+            audit=audit,
             action=AuditEvent.Action.UPDATE,
             resource="visit",
             patient_ids=[visit.patient_id],

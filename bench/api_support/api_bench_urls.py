@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from accounts.apis import MeApi
 from accounts.authentication import RevocableJWTAuthentication
 from accounts.models import User
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from diary.selectors import ENTRY_COLUMNS, entries_visible_to
@@ -35,7 +36,7 @@ def plain_entries(request: HttpRequest) -> HttpResponse:
         count = entries.count()
         rows = list(entries.values(*FIELDS)[:30])
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.LIST,
             resource="entry",
             patient_ids=[row["patient_id"] for row in rows],

@@ -15,4 +15,4 @@ ROOT_URLCONF = "plain_urls"
 
 if os.environ.get("RIG_WITHOUT_OUTAGE_GATE") == "1":
     # For showing what the gate changes (bench/faults): the pool's own behaviour alone.
-    MIDDLEWARE = [m for m in MIDDLEWARE if m != "config.health.DatabaseOutageGate"]  # noqa: F405
+    MIDDLEWARE = [m for m in MIDDLEWARE if m != "core.outage.DatabaseOutageGate"]  # noqa: F405

@@ -27,12 +27,14 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts import services as account_services
 from accounts.authentication import RevocableJWTAuthentication
-from accounts.selectors import patients_visible_to, with_activity
+from accounts.selectors import patients_visible_to
+from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from diary import services as diary_services
 from diary.selectors import entries_visible_to
 from recovery import reports
+from recovery.patients import with_activity
 from treatments.selectors import visits_visible_to
 
 PAGE = 30
@@ -81,7 +83,7 @@ def patients(request: HttpRequest) -> HttpResponse:
     page = rows[:PAGE]
     with transaction.atomic():
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.LIST,
             resource="patient",
             patient_ids=[row["id"] for row in page],
@@ -99,7 +101,7 @@ def entries(request: HttpRequest) -> HttpResponse:
         count = query.count()
         page = list(query.values(*FIELDS)[:PAGE])
         audit_record(
-            request=request,
+            audit=AuditContext.from_request(request),
             action=AuditEvent.Action.LIST,
             resource="entry",
             patient_ids=[row["patient_id"] for row in page],
@@ -138,7 +140,11 @@ def entry_put(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         return _json({"code": "validation_error"}, 400)
     try:
         entry, created = diary_services.entry_save(
-            patient=request.user, entry_id=pk, data=data, expected_version=None, request=request
+            patient=request.user,
+            entry_id=pk,
+            data=data,
+            expected_version=None,
+            audit=AuditContext.from_request(request),
         )
     except (diary_services.EntryConflict, diary_services.EntryGone):
         return _json({"code": "conflict"}, 409)
@@ -154,7 +160,7 @@ def visit_recovery(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         visit = visits_visible_to(request.user).filter(pk=pk).first()
         if visit is not None:
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.READ,
                 resource="recovery",
                 patient_ids=[visit.patient_id],
@@ -171,7 +177,7 @@ def patient_course(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         patient = patients_visible_to(request.user).filter(pk=pk).first()
         if patient is not None:
             audit_record(
-                request=request,
+                audit=AuditContext.from_request(request),
                 action=AuditEvent.Action.READ,
                 resource="course",
                 patient_ids=[patient.pk],

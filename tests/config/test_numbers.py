@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from audit.models import AuditEvent
-from config.api import INT_MAX, INT_PATTERN, is_positive_int
-from config.parsers import TOO_LARGE, loads
+from core.api import INT_MAX, INT_PATTERN, is_positive_int
+from core.parsers import TOO_LARGE, loads
 from diary.models import Entry
 from tests.factories import link, make_entry
 from treatments.models import Visit

@@ -1,5 +1,5 @@
 """The database outage gate: 503 with Retry-After at once while PostgreSQL is known to be
-down, never a 500, and back to normal at the first successful probe (see config/health.py).
+down, never a 500, and back to normal at the first successful probe (see core/outage.py).
 
 The real restart is bench/faults/run.py (``make faults``); these pin the pieces."""
 
@@ -15,7 +15,8 @@ from django.test import Client
 from psycopg import errors
 from psycopg_pool import PoolTimeout
 
-from config import health
+from core import outage as outage_module
+from core.outage import is_connection_loss, outage
 
 
 def outage_error(cause: BaseException) -> OperationalError:
@@ -27,12 +28,12 @@ def outage_error(cause: BaseException) -> OperationalError:
 
 @pytest.fixture(autouse=True)
 def _fresh_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    health.outage.reset()
+    outage.reset()
     closed: list[str] = []
     # Renewing the pool inside a test transaction would pull the connection from under it.
     monkeypatch.setattr(connection, "close_pool", lambda: closed.append("pool"), raising=False)
     yield closed
-    health.outage.reset()
+    outage.reset()
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def _fresh_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     ids=["closed", "admin-shutdown", "starting-up", "pool-timeout", "deadlock", "timeout"],
 )
 def test_only_a_lost_server_counts_as_an_outage(cause: BaseException, lost: bool):
-    assert health.is_connection_loss(outage_error(cause)) is lost
+    assert is_connection_loss(outage_error(cause)) is lost
 
 
 @pytest.mark.postgres
@@ -57,8 +58,8 @@ def test_while_down_every_request_is_503_at_once_and_healthz_still_answers(
     monkeypatch: pytest.MonkeyPatch, _fresh_gate: list[str]
 ):
     probes: list[bool] = []
-    monkeypatch.setattr(health, "_probe", lambda: probes.append(False) or False)
-    health.outage.saw(outage_error(psycopg.OperationalError("server closed the connection")))
+    monkeypatch.setattr(outage_module, "_probe", lambda: probes.append(False) or False)
+    outage.saw(outage_error(psycopg.OperationalError("server closed the connection")))
 
     response = Client().get("/api/v1/entries/")
     assert response.status_code == 503
@@ -71,8 +72,8 @@ def test_while_down_every_request_is_503_at_once_and_healthz_still_answers(
     assert len(probes) == 1  # the first request probed; the next one waited for the interval
     assert Client().get("/healthz").status_code == 200
 
-    monkeypatch.setattr(health, "_probe", lambda: True)
-    monkeypatch.setattr(health, "PROBE_INTERVAL", 0.0)
+    monkeypatch.setattr(outage_module, "_probe", lambda: True)
+    monkeypatch.setattr(outage_module, "PROBE_INTERVAL", 0.0)
     assert Client().get("/readyz").status_code == 200
     assert _fresh_gate == ["pool"]  # the pool was renewed once the database answered
     assert Client().get("/api/v1/entries/").status_code == 401  # back to normal
@@ -81,7 +82,7 @@ def test_while_down_every_request_is_503_at_once_and_healthz_still_answers(
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_deadlock_does_not_close_the_gate():
-    health.outage.saw(outage_error(errors.DeadlockDetected("deadlock detected")))
+    outage.saw(outage_error(errors.DeadlockDetected("deadlock detected")))
     assert Client().get("/readyz").status_code == 200
 
 

@@ -24,7 +24,6 @@ from recovery.analytics import (
     cohort_curve,
     cohort_rates,
     course_reports,
-    course_summary,
     daily_relief,
     daily_rows,
     daily_series,
@@ -829,7 +828,7 @@ def test_course_cuts_each_visit_window_at_the_next_visit() -> None:
         ("d", "p1", "2024-03-09T10:00Z", date(2024, 3, 9)),  # v2 day 4
     ).assign(pain=[3, 3, 4, 2])
 
-    course = course_summary(visits, entries, today=date(2024, 3, 20))
+    course = [report.summary for report in course_reports(visits, entries, today=date(2024, 3, 20))]
 
     assert [item["visit_id"] for item in course] == ["v1", "v2"]
     assert [item["visit_number"] for item in course] == [1, 2]
@@ -870,7 +869,9 @@ def test_course_assigns_visits_when_the_server_has_not() -> None:
     visits = pd.DataFrame([make_visit()])
     entries = raw_entries(("a", "p1", "2024-03-04T10:00Z", date(2024, 3, 4)))
 
-    (summary,) = course_summary(visits, entries, today=date(2024, 3, 5))
+    (summary,) = [
+        report.summary for report in course_reports(visits, entries, today=date(2024, 3, 5))
+    ]
 
     assert summary["latest_day"] == 3
 

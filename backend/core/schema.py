@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from config.api import DistinctListField, StepDecimalField, StrictSerializer
+from core.api import DistinctListField, StepDecimalField, StrictSerializer
 
 
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Machine-readable error code.")
     detail = serializers.CharField(help_text="A message for people.")
-    fields = serializers.DictField(
+    fields = serializers.DictField(  # type: ignore[assignment]  # the field named "fields"
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Validation errors: each offending field with its messages.",
@@ -52,10 +52,10 @@ class ReliefAutoSchema(AutoSchema):
             schema.setdefault("minItems", 1)  # allow_empty=False: "may not be empty", 400
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             # drf-spectacular documents a ListField's bounds but not a many=True serializer's.
-            if field.max_length is not None:
-                schema.setdefault("maxItems", field.max_length)
-            if field.min_length is not None:
-                schema.setdefault("minItems", field.min_length)
+            if (most := getattr(field, "max_length", None)) is not None:
+                schema.setdefault("maxItems", most)
+            if (least := getattr(field, "min_length", None)) is not None:
+                schema.setdefault("minItems", least)
         if (
             direction == "request"
             and type(field) is serializers.CharField
@@ -80,7 +80,9 @@ class ReliefAutoSchema(AutoSchema):
             codes.append("404")  # someone else's record, or a page past the end
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in self._error_codes():
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))

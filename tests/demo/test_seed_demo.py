@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accounts.management.commands.seed_demo import PATIENTS, Seeder
 from accounts.models import CareLink, Role, User
 from audit.models import AuditEvent
+from demo.cast import PATIENTS
+from demo.seeder import Seeder
 from diary.models import Entry
 from treatments.models import Visit
 

@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from config import health
+from core import outage
 
 logger = logging.getLogger("relief.api")
 
@@ -99,41 +99,29 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, OperationalError | InterfaceError | DatabaseError) and is_outage(exc):
+    elif isinstance(exc, OperationalError | InterfaceError | DatabaseError) and outage.is_outage(
+        exc
+    ):
         set_rollback()
         logger.warning("database unavailable: %s", type(exc).__name__)
-        health.outage.saw(exc)  # a lost server: later requests get their 503 at once
+        outage.outage.saw(exc)  # a lost server: later requests get their 503 at once
         response = Response(
             {"code": "service_unavailable", "detail": "Temporarily unavailable. Try again."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = health.RETRY_AFTER
+        response["Retry-After"] = outage.RETRY_AFTER
         return response
     if not isinstance(exc, exceptions.APIException):
         return None
     set_rollback()
     response = error_response(exc)
-    if getattr(exc, "auth_header", None):
-        response["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        response["Retry-After"] = str(int(exc.wait))
+    if auth_header := getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(wait))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
-
-
-def is_outage(exc: Exception) -> bool:
-    """Connection loss or pool exhaustion, as opposed to a bug in a query."""
-    if isinstance(exc, InterfaceError):
-        return True
-    if isinstance(exc, OperationalError):
-        cause = exc.__cause__
-        if type(cause).__module__ == "sqlite3":
-            # SQLite reports SQL mistakes as OperationalError too; only these are outages.
-            return any(s in str(cause) for s in ("locked", "unable to open", "disk I/O"))
-        return True
-    cause = exc.__cause__
-    return cause is not None and type(cause).__module__.startswith("psycopg_pool")
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

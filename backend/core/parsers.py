@@ -4,7 +4,7 @@ orjson refuses a number that does not fit a double (``1e400``, or an integer of 
 or more, such as a 4,301-digit ``version``) with one error for the whole body, which cannot
 say which field held it. Such a body is parsed again with the standard library, each
 oversized number standing in as ``TOO_LARGE``, so that the serializers answer 400 naming the
-field (``config.api.StrictSerializer``) like any other out-of-range value.
+field (``core.api.StrictSerializer``) like any other out-of-range value.
 """
 
 from __future__ import annotations

@@ -12,11 +12,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from config.exceptions import ApiError
-from config.parsers import TOO_LARGE
+from core.exceptions import ApiError
+from core.parsers import TOO_LARGE
 
 
-def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     """The JSON type a field takes, checked before DRF's lenient coercion (which would
     take 0 for a string, "5" for a number or "yes" for a boolean)."""
     if value is TOO_LARGE:
@@ -48,7 +48,7 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
     return None if ok else f"Must be {expected}."
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer[Any]):
     """Refuses unknown fields, read-only fields and values of the wrong JSON type, naming
     each field (400)."""
 
@@ -71,18 +71,14 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class StrictModelSerializer(StrictSerializer, serializers.ModelSerializer):
-    pass
-
-
 class DistinctListField(serializers.ListField):
     """A list whose items the serializer refuses to see twice; documented as uniqueItems
-    (config/schema.py), so the schema does not allow what the server refuses."""
+    (core/schema.py), so the schema does not allow what the server refuses."""
 
 
 class StepDecimalField(serializers.DecimalField):
     """A decimal in steps of 10**-decimal_places, documented as that ``multipleOf``
-    (config/schema.py). A JSON number off a step only by binary floating point (``0.1 * 3``
+    (core/schema.py). A JSON number off a step only by binary floating point (``0.1 * 3``
     is 0.30000000000000004 in JavaScript and Python alike) is read as that step; one truly
     between steps is refused as before."""
 
@@ -165,6 +161,24 @@ class IsPatient(permissions.BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_patient)
+
+
+class _SignedInMayRead(permissions.BasePermission):
+    """Before a role's permission: anyone signed in may read (the view scopes what they
+    see); only that role may write."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return bool(request.user and request.user.is_authenticated)
+        return super().has_permission(request, view)
+
+
+class ReadOrPhysician(_SignedInMayRead, IsPhysician):
+    """Reads for anyone signed in (scoped); writes for physicians (visits)."""
+
+
+class ReadOrPatient(_SignedInMayRead, IsPatient):
+    """Reads for anyone signed in (scoped); writes for patients (check-ins)."""
 
 
 def reject_empty_params(request: Request, names: tuple[str, ...]) -> None:
