@@ -6,7 +6,10 @@
 
 export const REST_DAYS = 4; // "avoid strenuous activity for 3-4 days": days 0-3, easing on day 4
 
-/** When to contact the clinic: the physician flags, in the patient's words. */
+/**
+ * When to contact the clinic: the physician flags, in the patient's words (what a raised
+ * flag says to the patient is FLAG_ADVICE, in format.js).
+ */
 export const CONTACT_CLINIC = [
   "Soreness at the injection sites that gets worse, or is 7 or more out of 10, after day 3.",
   "A large bruise (bigger than about 2 × 2 cm, roughly a large coin) or one that keeps growing.",
@@ -21,16 +24,6 @@ export const URGENT = [
   "Shortness of breath or chest pain after injections in the chest, upper back or shoulder: " +
     "call emergency services.",
 ];
-
-/** Patient wording for each flag code raised by the server (recovery analytics). */
-export const FLAG_ADVICE = {
-  soreness_rising: "Your injection-site soreness went up after day 3.",
-  soreness_severe: "Your injection-site soreness was 7 or more after day 3.",
-  large_bruise: "You reported a large bruise.",
-  worse_than_baseline: "Your pain was higher than before your injection on several days.",
-  no_response: "Your pain has not improved by a third or more by day 7.",
-  not_logging: "Some days have no check-in.",
-};
 
 /**
  * Today's aftercare for `day` days since the last visit (null: no visit recorded).

@@ -1,4 +1,5 @@
-// Words for numbers: pain anchors, relief sentences, labels. DOM-free (tested with node).
+// Words for numbers and codes: pain anchors, relief sentences, and the labels of the API's
+// enums. DOM-free (tested with node).
 
 /** Verbal anchor for a 0-10 NRS score. */
 export function painWord(score) {
@@ -87,6 +88,44 @@ export function responderLabel(latest) {
   return { text: "Relief unknown", tone: "neutral" };
 }
 
+/**
+ * A physician's one-line summary of a visit's recovery, e.g. "Baseline 6 (recorded at the
+ * visit) · day 5: pain 3, relief 50 % · ≥ 30 % from day 3 · Substantial relief (≥ 50 %)."
+ */
+export function physicianSummary(summary) {
+  if (!summary) return "No recovery data yet.";
+  const parts = [];
+  if (summary.baseline !== null && summary.baseline !== undefined) {
+    const source = label(BASELINE_SOURCES, summary.baseline_source) ?? "";
+    parts.push(`Baseline ${num(summary.baseline)}${source ? ` (${source})` : ""}`);
+  } else parts.push("No baseline: absolute change only");
+  if (summary.latest_pain !== null && summary.latest_pain !== undefined) {
+    const relief =
+      summary.latest_relief === null || summary.latest_relief === undefined
+        ? ""
+        : `, relief ${Math.round(summary.latest_relief)} %`;
+    parts.push(`day ${summary.latest_day}: pain ${num(summary.latest_pain)}${relief}`);
+  } else parts.push("no check-ins since the visit");
+  if (summary.onset_day !== null && summary.onset_day !== undefined) {
+    parts.push(`≥ 30 % from day ${summary.onset_day}`);
+  }
+  parts.push(responderLabel(summary).text);
+  return `${parts.join(" · ")}.`;
+}
+
+// ------------------------------------------------------------------ labels of API enums
+// Every map from an API enum's values to words lives here, keyed exactly by the values the
+// API sends; tests/js/labels.test.mjs holds each to its enum in the OpenAPI schema. (Here
+// rather than in a module of their own: the check-in form needs BRUISING, and this module
+// is already among the few the form waits for.) The wording is the models' (the printed
+// report's) unless noted.
+
+/** Where a visit's baseline pain came from (recovery summary `baseline_source`). */
+export const BASELINE_SOURCES = {
+  recorded: "recorded at the visit",
+  prior_entries: "mean of the patient's check-ins in the 7 days before",
+};
+
 export const CONDITIONS = {
   myofascial_pain: "Myofascial pain",
   fibromyalgia: "Fibromyalgia",
@@ -97,26 +136,37 @@ export const CONDITIONS = {
 };
 
 export const BODY_REGIONS = {
-  head: "Head",
+  head: "Head and face",
   neck: "Neck",
   shoulder: "Shoulder",
   upper_back: "Upper back",
   low_back: "Low back",
   chest: "Chest",
   abdomen: "Abdomen",
-  hip_buttock: "Hip / buttock",
-  arm: "Arm",
-  leg: "Leg",
+  hip_buttock: "Hip and buttock",
+  arm: "Arm and hand",
+  leg: "Leg and foot",
 };
 
-export const SIDES = { left: "Left", right: "Right", bilateral: "Both sides", midline: "Midline" };
+export const SIDES = { left: "Left", right: "Right", bilateral: "Bilateral", midline: "Midline" };
 
 export const INJECTATES = { lidocaine: "Lidocaine", saline: "Saline", magnesium: "Magnesium" };
 
+/** The check-in form's wording: "2 × 2 cm" reads more easily than the model's "4 cm²". */
 export const BRUISING = {
   none: "None",
   small: "Small",
-  large: "Large",
+  large: "Large (over 2 × 2 cm)",
+};
+
+/** Patient wording for each flag code raised by the server (recovery analytics). */
+export const FLAG_ADVICE = {
+  soreness_rising: "Your injection-site soreness went up after day 3.",
+  soreness_severe: "Your injection-site soreness was 7 or more after day 3.",
+  large_bruise: "You reported a large bruise.",
+  worse_than_baseline: "Your pain was higher than before your injection on several days.",
+  no_response: "Your pain has not improved by a third or more by day 7.",
+  not_logging: "Some days have no check-in.",
 };
 
 /** "neck_pain" → "Neck pain" for any of the label maps, falling back to the code. */

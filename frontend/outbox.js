@@ -11,24 +11,7 @@ export function syncOrder(items) {
   );
 }
 
-/**
- * What a server answer to PUT /entries/{id}/ means for the queued item:
- * - "done": the server holds this check-in (2xx), or holds a version of this id already
- *   (409 conflict / entry_deleted, 412 stale version): removing it loses nothing.
- * - "auth": the session has ended; keep everything and ask the patient to sign in.
- * - "rejected": the server refuses this content (400/404/422) and retrying cannot help;
- *   kept (never silently dropped) but skipped, so it does not block the others.
- * - "retry": network trouble, throttling or a server error; try again later.
- */
-export function classify(status) {
-  if (status >= 200 && status < 300) return "done";
-  if (status === 409 || status === 412) return "done";
-  if (status === 401) return "auth";
-  if (status === 400 || status === 404 || status === 422) return "rejected";
-  return "retry";
-}
-
-/** The body of the PUT for a queued entry (its id goes in the URL). */
+/** The content fields of a queued entry, as the server takes them. */
 export function entryBody(item) {
   const e = item.entry;
   return {
@@ -117,46 +100,6 @@ export function revised(item, values, { now }) {
 // ----------------------------------------------------------------------------- sending
 
 /**
- * Sends every queued item once, oldest first, skipping refused ones. `store` has all() /
- * remove(id) / put(item); `send(item)` resolves to an HTTP status (or {status, body}),
- * rejects with a network error, or rejects with an error whose `sessionExpired` is true.
- * Stops at the first network failure (the rest would fail too) or at an ended session.
- * Returns {sent, remaining, rejected, stopped}; `remaining` counts refused items too.
- */
-export async function flushOnce({ store, send }) {
-  const items = syncOrder(sendable(await store.all()));
-  let sent = 0;
-  let rejected = 0;
-  let stopped = null;
-  for (const item of items) {
-    let status;
-    let body = null;
-    try {
-      const answer = await send(item);
-      ({ status, body = null } = typeof answer === "number" ? { status: answer } : answer);
-    } catch (error) {
-      stopped = error?.sessionExpired ? "auth" : "network";
-      await store.put({ ...item, attempts: item.attempts + 1, last_error: stopped });
-      break;
-    }
-    const outcome = classify(status);
-    if (outcome === "done") {
-      await store.remove(item.id);
-      sent += 1;
-    } else if (outcome === "rejected") {
-      rejected += 1;
-      await store.put(refusedMark(item, { status: `HTTP ${status}`, fields: body?.fields }));
-    } else {
-      stopped = outcome === "auth" ? "auth" : "retry";
-      await store.put({ ...item, attempts: item.attempts + 1, last_error: `HTTP ${status}` });
-      break;
-    }
-  }
-  const remaining = (await store.all()).length;
-  return { sent, remaining, rejected, stopped };
-}
-
-/**
  * Single-flight wrapper: while a flush runs, further calls wait for it and then run once
  * more (something may have been queued meanwhile), instead of sending the same items twice.
  */
@@ -194,19 +137,27 @@ export function backoff(failures) {
 export const BATCH_SIZE = 500;
 
 /**
- * What one per-entry result of POST /entries/sync/ means for the queued item; the same
- * rules as classify() for the single PUT each result stands for:
- * - "done": the server holds a version of this id (created, unchanged, updated, conflict,
- *   version_mismatch, deleted): removing it loses nothing.
+ * What each per-entry result status of POST /entries/sync/ means for the queued item:
+ * - "done": the server holds a version of this id: removing it loses nothing.
  * - "rejected": refused (invalid content, or an id that is not ours): kept, marked, skipped.
- * - "retry": anything else (an answer this client does not understand): kept for later.
+ * A status missing here (one this client does not know) means "retry": kept for later.
+ * Keyed by the API's enum; tests/js/labels.test.mjs holds the two equal.
  */
+export const SYNC_RESULT_OUTCOMES = {
+  created: "done",
+  unchanged: "done",
+  updated: "done",
+  conflict: "done",
+  version_mismatch: "done",
+  deleted: "done",
+  not_found: "rejected",
+  invalid: "rejected",
+};
+
+const known = (status) => Object.prototype.hasOwnProperty.call(SYNC_RESULT_OUTCOMES, status);
+
 export function classifyResult(status) {
-  if (["created", "unchanged", "updated", "conflict", "version_mismatch", "deleted"].includes(status)) {
-    return "done";
-  }
-  if (status === "invalid" || status === "not_found") return "rejected";
-  return "retry";
+  return known(status) ? SYNC_RESULT_OUTCOMES[status] : "retry";
 }
 
 /** The body of POST /entries/sync/ for some queued items (each with its id). */
@@ -218,13 +169,14 @@ const mark = (store, item, error) =>
   store.put({ ...item, attempts: item.attempts + 1, last_error: error });
 
 /**
- * Sends the outbox in batches of `batchSize`, oldest first. `sendBatch(items)` resolves to
- * {status, body} for POST /entries/sync/ (rejecting like `send` does); each item is removed
- * only when its own result says the server holds it. A server without the batch endpoint
- * (404/405) gets the items one by one through flushOnce({store, send}), and the result
- * says `unsupported: true`. Returns {sent, remaining, rejected, stopped}.
+ * Sends the outbox in batches of `batchSize`, oldest first, skipping refused items. `store`
+ * has all() / remove(id) / put(item); `sendBatch(items)` resolves to {status, body} for
+ * POST /entries/sync/, rejects with a network error, or rejects with an error whose
+ * `sessionExpired` is true. Each item is removed only when its own result says the server
+ * holds it. Stops at a network failure (the rest would fail too) or at an ended session.
+ * Returns {sent, remaining, rejected, stopped}; `remaining` counts refused items too.
  */
-export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_SIZE }) {
+export async function flushBatches({ store, sendBatch, batchSize = BATCH_SIZE }) {
   const items = syncOrder(sendable(await store.all()));
   const chunks = [];
   for (let start = 0; start < items.length; start += batchSize) {
@@ -244,15 +196,6 @@ export async function flushBatches({ store, sendBatch, send, batchSize = BATCH_S
       break;
     }
     const { status, body } = answer;
-    if (status === 404 || status === 405) {
-      const single = await flushOnce({ store, send });
-      return {
-        ...single,
-        sent: sent + single.sent,
-        rejected: rejected + single.rejected,
-        unsupported: true,
-      };
-    }
     if (status === 413 && chunk.length > 1) {
       // Larger than the server takes in one request (its limit is set lower than a full
       // batch of the longest notes): send each half on its own, in order.

@@ -1,7 +1,6 @@
 // Sends the outbox: on start, on `online`, after sign-in, after each check-in and on a timer
-// (backing off while it fails). It goes in batches through POST /entries/sync/, and one PUT
-// per entry only where the server has no batch endpoint. The logic lives in outbox.js; this
-// wires it to IndexedDB, the API client and the page's events.
+// (backing off while it fails). It goes in batches through POST /entries/sync/. The logic
+// lives in outbox.js; this wires it to IndexedDB, the API client and the page's events.
 
 import { request } from "./api.js";
 import { isoWithOffset } from "./dates.js";
@@ -9,9 +8,7 @@ import { outboxStore } from "./idb.js";
 import {
   backoff,
   batchBody,
-  entryBody,
   flushBatches,
-  flushOnce,
   isRefused,
   newItem,
   revised,
@@ -25,7 +22,6 @@ let timer = null;
 let failures = 0;
 // waiting: everything in this patient's outbox; refused: those the server would not take.
 let state = { waiting: 0, refused: 0, stopped: null, syncing: false };
-let batchSupported = true; // until a server answers 404/405 to POST /entries/sync/
 
 const mine = {
   all: async () => (await outboxStore.all()).filter((item) => item.owner === owner),
@@ -46,10 +42,6 @@ export function onChange(listener) {
 
 export const status = () => state;
 
-function sendItem(item) {
-  return request(`/api/v1/entries/${item.id}/`, { method: "PUT", body: entryBody(item) });
-}
-
 /** The whole outbox (up to 500 at a time) in one request: one result per entry. */
 function sendBatch(items) {
   return request("/api/v1/entries/sync/", { method: "POST", body: batchBody(items) });
@@ -58,10 +50,7 @@ function sendBatch(items) {
 const flushShared = singleFlight(async () => {
   emit({ syncing: true });
   try {
-    if (!batchSupported) return await flushOnce({ store: mine, send: sendItem });
-    const result = await flushBatches({ store: mine, sendBatch, send: sendItem });
-    if (result.unsupported) batchSupported = false;
-    return result;
+    return await flushBatches({ store: mine, sendBatch });
   } catch (error) {
     // IndexedDB trouble: report as a retry; nothing was removed.
     return { sent: 0, remaining: (await mine.all()).length, rejected: 0, stopped: "retry", error };
@@ -73,7 +62,7 @@ const counts = async () => {
   return { waiting: items.length, refused: items.filter(isRefused).length };
 };
 
-/** Sends what is waiting (if anyone is signed in). Resolves to flushOnce's result. */
+/** Sends what is waiting (if anyone is signed in). Resolves to flushBatches's result. */
 export async function flush() {
   if (!owner) return { sent: 0, remaining: 0, stopped: null };
   const result = await flushShared();

@@ -19,12 +19,8 @@ from diary.models import Bruising
 from diary.selectors import entries_visible_to
 from interop.fhir import CPT_DISPLAY, site_text
 from recovery import reports
+from recovery.analytics import BASELINE_SOURCES
 from treatments.models import Condition, Injectate, Visit
-
-BASELINE_SOURCE = {
-    "recorded": "recorded at the visit",
-    "prior_entries": "mean of the patient's check-ins in the 7 days before",
-}
 
 
 @dataclass(frozen=True)
@@ -63,7 +59,7 @@ def summary_facts(recovery: dict[str, Any]) -> list[Fact]:
     if baseline is None:
         baseline_text = "none recorded: absolute pain only, no % relief"
     else:
-        source = BASELINE_SOURCE.get(recovery["baseline_source"] or "", "")
+        source = BASELINE_SOURCES.get(recovery["baseline_source"] or "", "")
         baseline_text = f"{_score(baseline)} ({source})" if source else _score(baseline)
         if not s["relief_available"]:
             baseline_text += ": no % relief from a baseline of 0"

@@ -75,6 +75,11 @@ FLAG_CODES = (
     "no_response",
     "not_logging",
 )
+# Where a baseline came from (Baseline.source, None when there is none), in words.
+BASELINE_SOURCES = {
+    "recorded": "recorded at the visit",
+    "prior_entries": f"mean of the patient's check-ins in the {BASELINE_LOOKBACK_DAYS} days before",
+}
 
 
 class Baseline(NamedTuple):

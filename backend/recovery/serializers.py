@@ -6,11 +6,25 @@ from typing import Any
 
 from rest_framework import serializers
 
+from recovery.analytics import BASELINE_SOURCES, FLAG_CODES
 from treatments.models import BodyRegion, Condition, Injectate
 
 
+def baseline_source_field() -> serializers.ChoiceField:
+    """``baseline_source`` as the enum it is. (These serializers only document responses
+    built elsewhere; a choice field lists the values in the schema for clients to key their
+    labels by, and sends the same strings a plain one would.)"""
+    return serializers.ChoiceField(
+        choices=list(BASELINE_SOURCES.items()),
+        allow_null=True,
+        help_text="Where the baseline came from; null without a baseline.",
+    )
+
+
 class FlagSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=FLAG_CODES, help_text="What is flagged; `message` says it for the physician."
+    )
     message = serializers.CharField()
     day = serializers.IntegerField()
 
@@ -29,9 +43,9 @@ class DayRowSerializer(serializers.Serializer):
 class SummarySerializer(serializers.Serializer):
     visit_id = serializers.UUIDField()
     visit_date = serializers.DateField()
-    condition = serializers.CharField()
+    condition = serializers.ChoiceField(choices=Condition.choices)
     baseline = serializers.FloatField(allow_null=True)
-    baseline_source = serializers.CharField(allow_null=True)
+    baseline_source = baseline_source_field()
     relief_available = serializers.BooleanField()
     immediate_relief = serializers.FloatField(allow_null=True)
     days_since_visit = serializers.IntegerField()
@@ -56,7 +70,7 @@ class SummarySerializer(serializers.Serializer):
 class VisitRecoverySerializer(serializers.Serializer):
     visit = serializers.UUIDField()
     baseline = serializers.FloatField(allow_null=True)
-    baseline_source = serializers.CharField(allow_null=True)
+    baseline_source = baseline_source_field()
     days = DayRowSerializer(many=True)
     summary = SummarySerializer()
     flags = FlagSerializer(many=True)

@@ -1,12 +1,13 @@
 // Today's check-in: the patient's home screen. Works offline: a check-in goes into the
 // IndexedDB outbox first, then is sent; the patient is told which of the two happened.
 //
-// Drawing the form needs only form.js and dom.js: the modules for sending (sync, api) and
-// for the aftercare card are imported after it is on the screen, so that a tap on a pain
-// score registers as early as possible. Not even requested while the form is being built:
+// Drawing the form needs only form.js, format.js and dom.js: the modules for sending (sync,
+// api) and for the aftercare card are imported after it is on the screen, so that a tap on a
+// pain score registers as early as possible. Not even requested while the form is being built:
 // five module requests cost the main thread of a slow phone ~15 ms before the first draw.
 
 import { announce, h } from "../dom.js";
+import { FLAG_ADVICE } from "../format.js";
 import { entryForm, resetForm } from "./form.js";
 
 const later = () =>
@@ -48,7 +49,7 @@ async function latestFlags({ api }, visit) {
 }
 
 function aftercareSection({ aftercare }, day, flags) {
-  const { CONTACT_CLINIC, FLAG_ADVICE, URGENT, aftercareFor } = aftercare;
+  const { CONTACT_CLINIC, URGENT, aftercareFor } = aftercare;
   const advice = aftercareFor(day);
   const personal = flags
     .map((f) => FLAG_ADVICE[f.code])

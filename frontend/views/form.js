@@ -3,7 +3,7 @@
 // keyboard and screen readers work without extra scripting.
 
 import { h, uid } from "../dom.js";
-import { painWord, sorenessWord } from "../format.js";
+import { BRUISING, painWord, sorenessWord } from "../format.js";
 
 function scale({ name, legend, hint, low, high, word, value }) {
   const legendId = uid(name);
@@ -131,11 +131,7 @@ export function entryForm({ entry = null, submitLabel, onSubmit }) {
       name: "bruising",
       legend: "Bruising",
       value: entry?.bruising ?? "none",
-      options: [
-        ["none", "None"],
-        ["small", "Small"],
-        ["large", "Large (over 2 × 2 cm)"],
-      ],
+      options: Object.entries(BRUISING),
     }),
     h(
       "fieldset",

@@ -12,38 +12,11 @@ import {
   INJECTATES,
   SIDES,
   label,
-  num,
-  responderLabel,
+  physicianSummary,
 } from "../format.js";
 import { entryList } from "./entries.js";
 import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
-
-const BASELINE_SOURCES = {
-  visit: "recorded at the visit",
-  entries: "mean of the 7 days before",
-};
-
-export function physicianSummary(summary) {
-  if (!summary) return "No recovery data yet.";
-  const parts = [];
-  if (summary.baseline !== null && summary.baseline !== undefined) {
-    const source = BASELINE_SOURCES[summary.baseline_source] ?? summary.baseline_source ?? "";
-    parts.push(`Baseline ${num(summary.baseline)}${source ? ` (${source})` : ""}`);
-  } else parts.push("No baseline: absolute change only");
-  if (summary.latest_pain !== null && summary.latest_pain !== undefined) {
-    const relief =
-      summary.latest_relief === null || summary.latest_relief === undefined
-        ? ""
-        : `, relief ${Math.round(summary.latest_relief)} %`;
-    parts.push(`day ${summary.latest_day}: pain ${num(summary.latest_pain)}${relief}`);
-  } else parts.push("no check-ins since the visit");
-  if (summary.onset_day !== null && summary.onset_day !== undefined) {
-    parts.push(`≥ 30 % from day ${summary.onset_day}`);
-  }
-  parts.push(responderLabel(summary).text);
-  return `${parts.join(" · ")}.`;
-}
 
 function sitesText(visit) {
   return visit.sites

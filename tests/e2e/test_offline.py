@@ -95,7 +95,7 @@ def test_a_lossy_network_still_delivers_each_check_in_exactly_once(
     methods: list[str] = []
 
     def lossy(route):  # type: ignore[no-untyped-def]
-        # The outbox goes as one POST /entries/sync/ (or PUTs, without a batch endpoint).
+        # The outbox goes as one POST /entries/sync/ (the pattern matches sync/ too).
         if route.request.method not in ("PUT", "POST"):
             route.continue_()
             return

@@ -117,6 +117,43 @@ def test_physician_sees_the_flagged_patient_first_opens_charts_and_records_a_vis
     assert csp_violations(page) == []
 
 
+def test_physician_reads_where_each_baseline_came_from(live_server, page, practice):
+    """The summary says in words where a visit's baseline came from, as the API names the
+    source: recorded at the visit, or (none recorded) the mean of the patient's check-ins
+    in the 7 days before it. Issue #15: the app keyed its labels by values the API never
+    sends, so a physician read "Baseline 8 (recorded)"."""
+    physician, well, _flagged = practice
+    quiet = PatientFactory(email="quinn@example.org", display_name="Quinn Quiet")
+    link(physician, quiet)
+    visit = timezone.now() - timedelta(days=4)
+    for days_before, pain in ((3, 4), (2, 6)):
+        make_entry(quiet, visit - timedelta(days=days_before), pain=pain, soreness=0)
+    make_visit(physician, quiet, visit)  # no baseline pain recorded
+    make_entry(quiet, visit + timedelta(days=1), pain=3, soreness=2)
+
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.wait_for_selector(".patients")
+    page.click("text=Quinn Quiet")
+    page.wait_for_selector("h1:text('Quinn Quiet')")
+    summary = page.locator("article.visit .summary").first
+    page.wait_for_function(
+        "() => document.querySelector('article.visit .summary').textContent.startsWith('Base')"
+    )
+    text = summary.inner_text()
+    assert text.startswith(
+        "Baseline 5 (mean of the patient's check-ins in the 7 days before) · "
+    ), text
+
+    page.click("text=← All patients")
+    page.click(f"text={well.display_name}")
+    page.wait_for_selector(f"h1:text('{well.display_name}')")
+    page.wait_for_function(
+        "() => document.querySelector('article.visit .summary').textContent.startsWith('Base')"
+    )
+    text = summary.inner_text()
+    assert text.startswith("Baseline 8 (recorded at the visit) · "), text
+
+
 def test_physician_practice_view_and_invitation(live_server, page, serve_axe, practice):
     physician, _well, _flagged = practice
     sign_in(page, live_server.url, physician.email, PASSWORD)

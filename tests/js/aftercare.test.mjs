@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { CONTACT_CLINIC, FLAG_ADVICE, aftercareFor } from "../../frontend/aftercare.js";
-import { painWord, patientSummary, responderLabel } from "../../frontend/format.js";
+import { CONTACT_CLINIC, aftercareFor } from "../../frontend/aftercare.js";
+import { painWord, patientSummary, physicianSummary, responderLabel } from "../../frontend/format.js";
 
 const text = (day) => aftercareFor(day).items.join(" ");
 
@@ -37,11 +37,8 @@ test("no visit: no injection advice", () => {
   assert.equal(aftercareFor(null).heading, "No injection recorded yet");
 });
 
-test("every physician flag has patient wording, and contact rules cover them", () => {
-  for (const code of ["soreness_rising", "soreness_severe", "large_bruise",
-    "worse_than_baseline", "no_response", "not_logging"]) {
-    assert.ok(FLAG_ADVICE[code], code);
-  }
+// Each flag's own wording (FLAG_ADVICE) is held to the API's flag codes in labels.test.mjs.
+test("the contact rules cover the five physician flags a patient can act on", () => {
   assert.equal(CONTACT_CLINIC.length, 5);
 });
 
@@ -80,4 +77,23 @@ test("responder labels never call days 0-2 a non-response", () => {
   assert.equal(responderLabel({ responder: false, days_since_visit: 8 }).tone, "warn");
   assert.equal(responderLabel({ responder: true, substantial_responder: true }).tone, "good");
   assert.equal(responderLabel({ responder: null }).text, "Relief unknown");
+});
+
+test("the physician's summary says where the baseline came from, in the API's terms", () => {
+  const base = { latest_pain: 3, latest_day: 5, latest_relief: 50, onset_day: 3,
+    responder: true, substantial_responder: true, days_since_visit: 5 };
+  assert.equal(
+    physicianSummary({ ...base, baseline: 6, baseline_source: "recorded" }),
+    "Baseline 6 (recorded at the visit) · day 5: pain 3, relief 50 % · ≥ 30 % from day 3 · " +
+      "Substantial relief (≥ 50 %).",
+  );
+  assert.match(
+    physicianSummary({ ...base, baseline: 5.43, baseline_source: "prior_entries" }),
+    /^Baseline 5\.4 \(mean of the patient's check-ins in the 7 days before\) · /,
+  );
+  assert.match(
+    physicianSummary({ ...base, baseline: null, baseline_source: null, latest_relief: null }),
+    /^No baseline: absolute change only · day 5: pain 3 · /,
+  );
+  assert.equal(physicianSummary(null), "No recovery data yet.");
 });

@@ -6,11 +6,9 @@ import { test } from "node:test";
 import {
   backoff,
   batchBody,
-  classify,
   classifyResult,
   entryBody,
   flushBatches,
-  flushOnce,
   newItem,
   refusalMessages,
   revised,
@@ -36,92 +34,32 @@ function item(id, queuedAt) {
   return newItem(entry, { id, now: new Date(queuedAt) });
 }
 
+/** A 200 from POST /entries/sync/ with one result per item (the last status repeated). */
+const answer = (items, statuses) => ({
+  status: 200,
+  body: { results: items.map((i, n) => ({ id: i.id, status: statuses[n] ?? statuses[0] })) },
+});
+
 test("sync order is oldest first, ties broken by id", () => {
   const items = [item("c", "2026-03-01T10:00:00Z"), item("b", "2026-03-01T09:00:00Z"),
     item("a", "2026-03-01T10:00:00Z")];
   assert.deepEqual(syncOrder(items).map((i) => i.id), ["b", "a", "c"]);
 });
 
-test("only 2xx, 409 and 412 let an item go", () => {
-  assert.equal(classify(201), "done");
-  assert.equal(classify(200), "done");
-  assert.equal(classify(409), "done");
-  assert.equal(classify(412), "done");
-  assert.equal(classify(401), "auth");
-  assert.equal(classify(400), "rejected");
-  assert.equal(classify(500), "retry");
-  assert.equal(classify(503), "retry");
-  assert.equal(classify(429), "retry");
-});
-
-test("the PUT body carries the content fields only", () => {
+test("an entry's body carries the content fields only", () => {
   assert.deepEqual(entryBody(item("a", "2026-03-01T10:00:00Z")), entry);
-});
-
-test("a flush sends everything in order and empties the store", async () => {
-  const store = memoryStore([item("2", "2026-03-01T10:00:00Z"), item("1", "2026-03-01T09:00:00Z")]);
-  const sent = [];
-  const result = await flushOnce({ store, send: async (i) => (sent.push(i.id), 201) });
-  assert.deepEqual(sent, ["1", "2"]);
-  assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null });
-  assert.equal(store.map.size, 0);
-});
-
-test("a network failure keeps the item and the rest, and stops", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z"),
-    item("3", "2026-03-01T11:00:00Z")]);
-  let calls = 0;
-  const result = await flushOnce({
-    store,
-    send: async () => {
-      calls += 1;
-      if (calls === 2) throw new TypeError("Failed to fetch");
-      return 201;
-    },
-  });
-  assert.equal(calls, 2);
-  assert.deepEqual(result, { sent: 1, remaining: 2, rejected: 0, stopped: "network" });
-  assert.deepEqual([...store.map.keys()].sort(), ["2", "3"]);
-  assert.equal(store.map.get("2").attempts, 1);
-});
-
-test("a replayed or conflicting id is removed: the server holds a version", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-  const result = await flushOnce({ store, send: async (i) => (i.id === "1" ? 409 : 412) });
-  assert.equal(result.remaining, 0);
-});
-
-test("an ended session keeps the whole outbox", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-  const expired = Object.assign(new Error("session"), { sessionExpired: true });
-  const result = await flushOnce({ store, send: async () => { throw expired; } });
-  assert.equal(result.stopped, "auth");
-  assert.equal(store.map.size, 2);
-});
-
-test("a refused item is kept but does not block the next one", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-  const result = await flushOnce({ store, send: async (i) => (i.id === "1" ? 400 : 201) });
-  assert.deepEqual(result, { sent: 1, remaining: 1, rejected: 1, stopped: null });
-  assert.equal(store.map.get("1").last_error, "HTTP 400");
-});
-
-test("a server error stops the flush and keeps the items", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-  const result = await flushOnce({ store, send: async () => 503 });
-  assert.deepEqual(result, { sent: 0, remaining: 2, rejected: 0, stopped: "retry" });
 });
 
 test("concurrent flushes never send an item twice", async () => {
   const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
   const sent = [];
   const flush = singleFlight(() =>
-    flushOnce({
+    flushBatches({
       store,
-      send: async (i) => {
-        sent.push(i.id);
+      sendBatch: async (items) => {
+        sent.push(...items.map((i) => i.id));
         await new Promise((r) => setTimeout(r, 5));
-        return 201;
+        return answer(items, ["created"]);
       },
     }),
   );
@@ -134,12 +72,12 @@ test("an item queued during a flush is sent by the follow-up run", async () => {
   const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
   const sent = [];
   const flush = singleFlight(() =>
-    flushOnce({
+    flushBatches({
       store,
-      send: async (i) => {
-        sent.push(i.id);
-        if (i.id === "1") await store.put(item("2", "2026-03-01T10:00:00Z"));
-        return 201;
+      sendBatch: async (items) => {
+        sent.push(...items.map((i) => i.id));
+        if (items[0].id === "1") await store.put(item("2", "2026-03-01T10:00:00Z"));
+        return answer(items, ["created"]);
       },
     }),
   );
@@ -158,11 +96,6 @@ test("backoff doubles from 5 s up to 5 minutes", () => {
 });
 
 // --- batches: POST /api/v1/entries/sync/ ------------------------------------------------
-
-const answer = (items, statuses) => ({
-  status: 200,
-  body: { results: items.map((i, n) => ({ id: i.id, status: statuses[n] ?? statuses[0] })) },
-});
 
 test("the batch body carries each item's id and content fields", () => {
   const one = item("a", "2026-03-01T10:00:00Z");
@@ -184,7 +117,6 @@ test("a batch flush sends everything in one request, oldest first, and empties t
   const result = await flushBatches({
     store,
     sendBatch: async (items) => (batches.push(items.map((i) => i.id)), answer(items, ["created", "unchanged"])),
-    send: async () => assert.fail("no single PUT while the batch endpoint answers"),
   });
   assert.deepEqual(batches, [["1", "2"]]);
   assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null });
@@ -204,7 +136,6 @@ test("invalid results are kept and marked, the others removed", async () => {
         { id: "3", status: "conflict", version: 2, entry: {} },
       ] },
     }),
-    send: async () => assert.fail("no fallback"),
   });
   assert.deepEqual(result, { sent: 2, remaining: 1, rejected: 1, stopped: null });
   assert.deepEqual([...store.map.keys()], ["2"]);
@@ -220,7 +151,6 @@ test("large outboxes go in several batches", async () => {
     store,
     batchSize: 3,
     sendBatch: async (chunk) => (sizes.push(chunk.length), answer(chunk, ["created"])),
-    send: async () => assert.fail("no fallback"),
   });
   assert.deepEqual(sizes, [3, 3, 1]);
   assert.equal(result.remaining, 0);
@@ -235,9 +165,12 @@ test("a lost batch keeps every item; a server error and an ended session stop", 
     // A batch-level 409 or a 200 without per-entry results must never count as delivered.
     [() => ({ status: 409, body: { code: "conflict" } }), "retry"],
     [() => ({ status: 200, body: {} }), "retry"],
+    // The endpoint is always there: a 404 or 405 is kept for a retry, never sent some other way.
+    [() => ({ status: 404, body: null }), "retry"],
+    [() => ({ status: 405, body: null }), "retry"],
   ]) {
     const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-    const result = await flushBatches({ store, sendBatch: async () => failure(), send: async () => 201 });
+    const result = await flushBatches({ store, sendBatch: async () => failure() });
     assert.equal(result.stopped, stopped);
     assert.equal(store.map.size, 2);
   }
@@ -248,24 +181,9 @@ test("a result for another id is not taken as this item's", async () => {
   const result = await flushBatches({
     store,
     sendBatch: async () => ({ status: 200, body: { results: [{ id: "9", status: "created" }] } }),
-    send: async () => 201,
   });
   assert.equal(result.stopped, "retry");
   assert.equal(store.map.size, 1);
-});
-
-test("without a batch endpoint (404/405) each item goes by PUT", async () => {
-  for (const missing of [404, 405]) {
-    const store = memoryStore([item("1", "2026-03-01T09:00:00Z"), item("2", "2026-03-01T10:00:00Z")]);
-    const puts = [];
-    const result = await flushBatches({
-      store,
-      sendBatch: async () => ({ status: missing, body: null }),
-      send: async (i) => (puts.push(i.id), 201),
-    });
-    assert.deepEqual(puts, ["1", "2"]);
-    assert.deepEqual(result, { sent: 2, remaining: 0, rejected: 0, stopped: null, unsupported: true });
-  }
 });
 
 // ----------------------------------------------------------------------------- refusals
@@ -280,7 +198,7 @@ function refusedBatch(fields) {
 test("a refused item keeps the server's reasons and is not sent again", async () => {
   const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
   const fields = { felt_at: ["Cannot be more than 10 minutes in the future."] };
-  await flushBatches({ store, sendBatch: refusedBatch(fields), send: async () => 400 });
+  await flushBatches({ store, sendBatch: refusedBatch(fields) });
   assert.deepEqual(store.map.get("1").refused, { status: "invalid", fields });
   assert.deepEqual(refusalMessages(store.map.get("1")), [
     "Time: Cannot be more than 10 minutes in the future.",
@@ -292,20 +210,10 @@ test("a refused item keeps the server's reasons and is not sent again", async ()
       sent += items.length;
       return { status: 200, body: { results: [] } };
     },
-    send: async () => assert.fail("no fallback"),
   });
   assert.equal(sent, 0);
   assert.deepEqual(again, { sent: 0, remaining: 1, rejected: 0, stopped: null });
   assert.deepEqual(sendable(await store.all()), []);
-});
-
-test("a single PUT refused with field errors keeps them too", async () => {
-  const store = memoryStore([item("1", "2026-03-01T09:00:00Z")]);
-  const body = { code: "invalid", detail: "Invalid input: notes.", fields: { notes: ["Bad."] } };
-  const result = await flushOnce({ store, send: async () => ({ status: 400, body }) });
-  assert.deepEqual(result, { sent: 0, remaining: 1, rejected: 1, stopped: null });
-  assert.deepEqual(store.map.get("1").refused, { status: "HTTP 400", fields: { notes: ["Bad."] } });
-  assert.deepEqual(refusalMessages(store.map.get("1")), ["Notes: Bad."]);
 });
 
 test("a refusal without field errors still explains itself", () => {
@@ -338,7 +246,6 @@ test("a batch the server finds too large (413) is split in halves until each fit
       sizes.push(chunk.length);
       return chunk.length > 2 ? { status: 413, body: { code: "request_too_large" } } : answer(chunk, ["created"]);
     },
-    send: async () => assert.fail("no single PUT while the batch endpoint answers"),
   });
   // 5 → 3 (too large) → 2 + 1, then 2: oldest first throughout.
   assert.deepEqual(sizes, [5, 3, 2, 1, 2]);
@@ -351,7 +258,6 @@ test("a single check-in the server finds too large is kept and marked, not lost"
   const result = await flushBatches({
     store,
     sendBatch: async () => ({ status: 413, body: { code: "request_too_large" } }),
-    send: async () => assert.fail("no fallback"),
   });
   assert.deepEqual(result, { sent: 0, remaining: 1, rejected: 1, stopped: null });
   assert.equal(store.map.get("big").last_error, "HTTP 413");
