@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
-from common import copy_csv, recreate_database, write_section
+from common import GOALS_MISSED, copy_csv, recreate_database, write_section
 from common import machine as common_machine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -501,7 +501,7 @@ def main() -> None:
     if not QUICK and not ONLY:
         write_section("api", markdown)
     if not all(row[5] for row in rows if row[5] is not None):
-        sys.exit(1)
+        sys.exit(GOALS_MISSED)
 
 
 if __name__ == "__main__":

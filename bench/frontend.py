@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import write_section
+from common import GOALS_MISSED, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -443,7 +443,7 @@ def main() -> int:
     )
     print(section)
     write_section("frontend", section)
-    return 0 if ok else 1
+    return 0 if ok else GOALS_MISSED
 
 
 if __name__ == "__main__":
