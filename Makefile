@@ -111,12 +111,12 @@ test-clock: install-dev
 
 # Benchmarks print ratios measured side by side and rewrite their tables in BENCHMARKS.md.
 # They need PostgreSQL (DATABASE_URL's server; each uses a throwaway database of its own).
+# bench/run_all.py runs every one even when one misses a goal or crashes, then names the
+# missed goals and crashed scripts and fails.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
 bench: install-dev node browser bench-tools
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/analytics.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/frontend.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/exports.py
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/api.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run_all.py \
+	  bench/analytics.py bench/frontend.py bench/exports.py bench/api.py
 
 # wrk drives bench/api.py; pgbench gives its write floor (Debian packages).
 bench-tools:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from common import copy_csv, machine, recreate_database, write_section
+from common import GOALS_MISSED, copy_csv, machine, recreate_database, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench"
@@ -321,7 +321,7 @@ def main() -> None:
     print(json.dumps({"rates": cohort["rates"]}))
     write_section("analytics", markdown)
     if not all(r[5] for r in rows):
-        sys.exit(1)
+        sys.exit(GOALS_MISSED)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# A benchmark's exit status when it measured everything and missed a goal (its table's FAIL
+# rows say which). Any other non-zero status means it could not measure: a crash, a missing
+# tool, a server that did not start. bench/run_all.py reports the two differently.
+GOALS_MISSED = 3
 
 
 def database_url(name: str) -> str:

@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from common import copy_csv, machine, recreate_database, write_section
+from common import GOALS_MISSED, copy_csv, machine, recreate_database, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench_exports"
@@ -277,7 +277,7 @@ def main() -> None:
     print(json.dumps(results))
     write_section("exports", markdown)
     if any(row[5] == "FAIL" for row in rows):
-        sys.exit(1)
+        sys.exit(GOALS_MISSED)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ marks ``relief:view:/`` once the 0-10 buttons are in the page and their handlers
 so a tap would register), whether any plotly bytes arrive before a chart screen opens, the
 size of the plotly bundle shipped against the brotli size of the full ``plotly.min.js``, and
 the time until the first chart has drawn (``relief:chart-drawn``) on a first visit to
-"My recovery". For reference it also records the repeat visit's first contentful paint and
-a blank page's, under the same emulation: the browser's own floor, below which no app code
+"My recovery". F-2 divides the repeat visit's usable time by that same visit's first
+contentful paint (what the app adds once the browser has painted; the median of the rounds'
+own ratios) and also caps the usable time. For reference it records a blank page's first
+contentful paint under the same emulation: the browser's own floor, below which no app code
 can go. It prints the table and rewrites the "Web app" section of BENCHMARKS.md.
 """
 
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from common import write_section
+from common import GOALS_MISSED, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -55,7 +57,10 @@ NETWORK = {
 CPU_SLOWDOWN = 4
 GOALS = {
     "first_usable_s": 2.0,
-    "repeat_ratio": 0.3,
+    # F-2 (2026-12-06): usable within 1.1x the repeat visit's own first contentful paint, and
+    # by 0.3 s. It used to be repeat / first visit, which a faster first visit made worse.
+    "repeat_over_paint": 1.1,
+    "repeat_usable_s": 0.3,
     "plotly_ratio": 0.35,
     "first_chart_s": 4.0,
 }
@@ -200,18 +205,24 @@ def mark(page: Any, name: str, timeout: float = 30_000) -> float:
     return page.evaluate(WAIT_FOR_MARK, [name, timeout])
 
 
-FIRST_PAINT = """() => new Promise((resolve) => new PerformanceObserver((list, observer) => {
-    const entry = list.getEntriesByName("first-contentful-paint")[0];
-    if (entry) { observer.disconnect(); resolve(entry.startTime); }
-}).observe({type: "paint", buffered: true}))"""
+# As WAIT_FOR_MARK, for the paint entry (buffered: it is usually there before we ask).
+FIRST_PAINT = """(timeout) => new Promise((resolve, reject) => {
+    const observer = new PerformanceObserver((list) => {
+        const entry = list.getEntriesByName("first-contentful-paint")[0];
+        if (entry) { observer.disconnect(); resolve(entry.startTime); }
+    });
+    observer.observe({type: "paint", buffered: true});
+    setTimeout(() => { observer.disconnect(); reject(new Error("no first-contentful-paint")); },
+               timeout);
+})"""
 
 
 BLANK = "data:text/html,<!doctype html><meta name=viewport content='width=device-width'><p>Blank"
 
 
-def first_paint(page: Any) -> float:
+def first_paint(page: Any, timeout: float = 30_000) -> float:
     """Milliseconds from navigation start to the page's first contentful paint."""
-    return page.evaluate(FIRST_PAINT)
+    return page.evaluate(FIRST_PAINT, timeout)
 
 
 def forget_caches(context: Any, base: str) -> None:
@@ -261,6 +272,7 @@ def one_round(browser: Any, base: str) -> dict[str, float]:
         first_bytes = wire.total()
         page.close()
 
+        # F-2: the usable mark and the first contentful paint of this same visit.
         page, wire = throttled_page(context)
         page.goto(base + "/", wait_until="commit")
         repeat_ms = mark(page, "relief:view:/")
@@ -288,6 +300,7 @@ def one_round(browser: Any, base: str) -> dict[str, float]:
         "first_bytes": first_bytes,
         "repeat_ms": repeat_ms,
         "repeat_paint_ms": repeat_paint_ms,
+        "repeat_over_paint": repeat_ms / repeat_paint_ms,
         "blank_paint_ms": blank_paint_ms,
         "repeat_bytes": repeat_bytes,
         "plotly_before": plotly_before,
@@ -338,11 +351,13 @@ def table(rounds: list[dict[str, Any]], full_br: int, full_name: str) -> tuple[s
         med["repeat_ms"] / 1000,
         med["chart_ms"] / 1000,
     )
-    repeat_ratio = med["repeat_ms"] / med["first_ms"]
+    repeat_paint_s = med["repeat_paint_ms"] / 1000
+    # Each round's usable time over its own visit's paint; the median of those ratios.
+    repeat_ratio = med["repeat_over_paint"]
     plotly_ratio = med["plotly_bytes"] / full_br
     checks = {
         "F-1": first_s <= GOALS["first_usable_s"],
-        "F-2": repeat_ratio <= GOALS["repeat_ratio"],
+        "F-2": repeat_ratio <= GOALS["repeat_over_paint"] and repeat_s <= GOALS["repeat_usable_s"],
         "F-3": med["plotly_before"] == 0,
         "F-4": plotly_ratio <= GOALS["plotly_ratio"],
         "F-5": chart_s <= GOALS["first_chart_s"],
@@ -352,9 +367,10 @@ def table(rounds: list[dict[str, Any]], full_br: int, full_name: str) -> tuple[s
         "|---|---|---|---|---|---|",
         f"| F-1 | check-in screen usable, first visit (empty caches) | {first_s:.2f} s, "
         f"{_kb(med['first_bytes'])} over the wire | - | <= 2.0 s | {_result(checks['F-1'])} |",
-        f"| F-2 | check-in screen usable, repeat visit (service worker warm) / first visit | "
-        f"{repeat_s:.2f} s / {first_s:.2f} s, {_kb(med['repeat_bytes'])} over the wire | "
-        f"{repeat_ratio:.2f}x | <= 0.3 | {_result(checks['F-2'])} |",
+        f"| F-2 | check-in screen usable, repeat visit (service worker warm) / that visit's "
+        f"first contentful paint | {repeat_s:.2f} s / {repeat_paint_s:.2f} s, "
+        f"{_kb(med['repeat_bytes'])} over the wire | {repeat_ratio:.2f}x | <= 1.1, and "
+        f"<= 0.3 s | {_result(checks['F-2'])} |",
         f"| F-3 | plotly.js bytes before a chart screen opens | "
         f"{med['plotly_before']:,.0f} B | - | 0 | {_result(checks['F-3'])} |",
         f"| F-4 | plotly.js shipped ({encoding}) / brotli size of the full plotly.min.js | "
@@ -373,6 +389,11 @@ def median(rounds: list[dict[str, Any]], key: str) -> float:
 def spread(rounds: list[dict[str, Any]], key: str) -> str:
     values = [r[key] / 1000 for r in rounds]
     return f"{min(values):.2f}-{max(values):.2f} s"
+
+
+def ratio_spread(rounds: list[dict[str, Any]]) -> str:
+    values = [r["repeat_over_paint"] for r in rounds]
+    return f"{min(values):.2f}-{max(values):.2f}x"
 
 
 def chromium_version() -> str:
@@ -432,18 +453,21 @@ def main() -> int:
             "",
             rows,
             "",
-            f"Spread over the rounds: first visit {spread(rounds, 'first_ms')}, repeat visit "
-            f"{spread(rounds, 'repeat_ms')}. For comparison, under the same emulation the repeat "
-            f"visit's first contentful paint (usually the app shell's header, drawn before the "
-            f"app's modules run) comes at {median(rounds, 'repeat_paint_ms'):.2f} s, and a blank "
-            f"page's (a data: URL: no network, CSS or script) at "
-            f"{median(rounds, 'blank_paint_ms'):.2f} s. The machine is shared: load average "
-            f"{load_before:.1f} at the start of the run, {load_after:.1f} at the end.",
+            f"Spread over the rounds: first visit {spread(rounds, 'first_ms')}; repeat visit "
+            f"{spread(rounds, 'repeat_ms')} usable, first contentful paint (usually the app "
+            f"shell's header, drawn before the app's modules run) "
+            f"{spread(rounds, 'repeat_paint_ms')}, ratio {ratio_spread(rounds)}. For comparison, "
+            f"the repeat visit / first visit ratio (F-2's goal until 2026-12-06) is "
+            f"{median(rounds, 'repeat_ms') / median(rounds, 'first_ms'):.2f}x, and a blank "
+            f"page's first contentful paint (a data: URL: no network, CSS or script) under the "
+            f"same emulation comes at {median(rounds, 'blank_paint_ms'):.2f} s. The machine is "
+            f"shared: load average {load_before:.1f} at the start of the run, "
+            f"{load_after:.1f} at the end.",
         ]
     )
     print(section)
     write_section("frontend", section)
-    return 0 if ok else 1
+    return 0 if ok else GOALS_MISSED
 
 
 if __name__ == "__main__":
