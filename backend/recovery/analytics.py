@@ -327,7 +327,9 @@ def baselines(visits: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
             "visit_id": visits["visit_id"].to_numpy(dtype=object),
             "baseline": recorded,
             "baseline_source": pd.Series(
-                np.where(recorded.notna(), "recorded", None), dtype=object
+                # numpy's stubs do not take None as a choice; object arrays do.
+                np.where(recorded.notna(), "recorded", None),  # type: ignore[call-overload]
+                dtype=object,
             ),
         }
     )

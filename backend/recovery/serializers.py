@@ -111,7 +111,8 @@ class CohortSerializer(serializers.Serializer):
 
 
 class FigureSerializer(serializers.Serializer):
-    data = serializers.ListField(child=serializers.DictField())
+    # A field named "data", as a plotly figure has it (Serializer.data is also a property).
+    data = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]
     layout = serializers.DictField()
 
 
