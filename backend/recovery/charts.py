@@ -22,208 +22,30 @@ import pandas as pd
 from recovery.analytics import (
     MODERATE_RELIEF,
     SUBSTANTIAL_RELIEF,
-    THERAPEUTIC_READ_DAY,
     VisitReport,
     jsonable,
     round1,
     with_relief,
 )
-
-# Okabe & Ito (2008), "Color Universal Design": safe for the common colour-vision deficiencies.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
-# Yellow last: it has the least contrast on white.
-VISIT_COLOURS = (
-    OKABE_ITO["blue"],
-    OKABE_ITO["orange"],
-    OKABE_ITO["bluish_green"],
-    OKABE_ITO["vermillion"],
-    OKABE_ITO["reddish_purple"],
-    OKABE_ITO["sky_blue"],
-    OKABE_ITO["black"],
-    OKABE_ITO["yellow"],
+from recovery.chart_style import (
+    BRUISE_COLOUR,
+    BRUISE_ROW,
+    FLAG_COLOUR,
+    FLAG_ROW,
+    OKABE_ITO,
+    PAIN_COLOUR,
+    SORENESS_COLOUR,
+    VISIT_COLOURS,
+    chart_layout,
+    entries_text,
+    nrs_axis,
+    on_day_grid,
+    pain_reference_lines,
+    percent_text,
+    plot_values,
+    reference_line,
+    x_max_of,
 )
-PAIN_COLOUR = OKABE_ITO["blue"]
-SORENESS_COLOUR = OKABE_ITO["orange"]
-REFERENCE_COLOUR = "#555555"
-BRUISE_COLOUR = OKABE_ITO["vermillion"]
-FLAG_COLOUR = OKABE_ITO["reddish_purple"]
-
-MIN_X_DAYS = 14  # always show the first two weeks so the shaded periods keep their meaning
-REST_LAST_DAY = 4  # "avoid strenuous activity for 3-4 days": shade through day 4
-BRUISE_ROW = 10.7  # marker rows above the 0-10 scale, so they never hide a pain point
-FLAG_ROW = 11.4
-NRS_RANGE = [-0.3, 11.9]
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _values(values: Sequence[Any] | pd.Series) -> list[float | None]:
-    return [round1(value) for value in values]
-
-
-def _percent_text(value: object) -> str:
-    rounded = round1(value)
-    return "—" if rounded is None else f"{rounded:g} %"
-
-
-def _entries_text(count: int | None) -> str:
-    if count is None:
-        return "no entries"
-    return "1 entry" if int(count) == 1 else f"{int(count)} entries"
-
-
-def _period_shapes() -> list[dict[str, Any]]:
-    """Shaded first 72 hours (days 0-2, darker) over the rest period (days 0-4, lighter)."""
-    band = {"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1, "layer": "below"}
-    return [
-        {
-            **band,
-            "name": "rest_period",
-            "x0": -0.5,
-            "x1": REST_LAST_DAY + 0.5,
-            "fillcolor": "rgba(0, 0, 0, 0.05)",
-            "line": {"width": 0},
-        },
-        {
-            **band,
-            "name": "first_72h",
-            "x0": -0.5,
-            "x1": THERAPEUTIC_READ_DAY - 0.5,
-            "fillcolor": "rgba(0, 0, 0, 0.08)",
-            "line": {"width": 0},
-        },
-    ]
-
-
-def _period_annotations() -> list[dict[str, Any]]:
-    # Two rows above the plot area: on a 360 px screen the labels would collide side by side.
-    label = {"xref": "x", "yref": "paper", "y": 1, "yanchor": "bottom", "showarrow": False}
-    return [
-        {
-            **label,
-            "name": "first_72h",
-            "x": 1,
-            "text": "First 72 h",
-            "hovertext": "Anaesthetic effect and post-injection soreness; not used to judge relief",
-            "font": {"size": 10},
-        },
-        {
-            **label,
-            "name": "rest_period",
-            "x": (THERAPEUTIC_READ_DAY + REST_LAST_DAY) / 2,
-            "yshift": 13,
-            "text": "Rest 3–4 d",  # noqa: RUF001 - the en dash is the typographic range
-            "hovertext": "Avoid strenuous activity for 3-4 days after the injection",
-            "font": {"size": 10},
-        },
-    ]
-
-
-def _reference_line(
-    name: str, y: float, x_max: float, dash: str, *, show_level: bool = True
-) -> dict[str, Any]:
-    """A horizontal reference line drawn as a legend-labelled trace (a phone has no room
-    for in-plot labels at three nearby heights); ``meta.role`` marks it for the front end."""
-    level = round1(y)
-    return {
-        "type": "scatter",
-        "mode": "lines",
-        "name": f"{name} ({level:g})" if show_level else name,
-        "x": [-0.5, x_max + 0.5],
-        "y": [level, level],
-        "line": {"color": REFERENCE_COLOUR, "width": 1, "dash": dash},
-        "hoverinfo": "skip",
-        "meta": {"role": "reference", "level": name},
-    }
-
-
-def _pain_reference_lines(baseline: float | None, x_max: float) -> list[dict[str, Any]]:
-    """Baseline and the 30 % / 50 % relief levels in pain units (baseline x 0.7 and x 0.5)."""
-    if baseline is None:
-        return []
-    lines = [_reference_line("Baseline", baseline, x_max, "solid")]
-    if baseline > 0:  # baseline 0 has no relief levels
-        for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
-            level = baseline * (1 - percent / 100)
-            lines.append(_reference_line(f"{percent:g} % relief", level, x_max, dash))
-    return lines
-
-
-def _layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
-        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-        "colorway": list(VISIT_COLOURS),
-        "autosize": True,
-        "height": 380,
-        "margin": {"l": 40, "r": 8, "t": 64, "b": 8, "pad": 0},
-        "paper_bgcolor": "#FFFFFF",
-        "plot_bgcolor": "#FFFFFF",
-        "hovermode": "x unified",
-        "dragmode": False,
-        "legend": {
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": -0.18,
-            "yanchor": "top",
-            "font": {"size": 11},
-        },
-        "xaxis": {
-            "title": {"text": "Days since injection"},
-            "range": [-0.5, x_max + 0.5],
-            "tickmode": "linear",
-            "tick0": 0,
-            "dtick": 1 if x_max <= MIN_X_DAYS else 7,
-            "gridcolor": "#EEEEEE",
-            "zeroline": False,
-            "fixedrange": True,  # no accidental zoom while scrolling on a phone
-        },
-        "yaxis": {"gridcolor": "#EEEEEE", "fixedrange": True, **yaxis},
-        "shapes": _period_shapes(),
-        "annotations": _period_annotations(),
-    }
-
-
-def _nrs_axis() -> dict[str, Any]:
-    return {
-        "title": {"text": "0–10 scale"},  # noqa: RUF001 - typographic range
-        "range": NRS_RANGE,
-        "tickvals": [0, 2, 4, 6, 8, 10],
-        "zeroline": False,
-    }
-
-
-def _on_day_grid(daily: pd.DataFrame, last_day: int) -> dict[str, list[Any]]:
-    """The daily columns laid out on days 0..last_day as plain lists.
-
-    Unlogged days are None so lines break there: a gap is shown, never interpolated. Plain
-    lists rather than a reindexed frame: this runs per request and pandas overhead dominates
-    at ~30 rows.
-    """
-    positions = daily["day"].tolist()
-    grid: dict[str, list[Any]] = {"day": list(range(last_day + 1))}
-    for column in ("date", "pain", "soreness", "entries", "relief"):
-        values: list[Any] = [None] * (last_day + 1)
-        for position, value in zip(positions, daily[column].tolist(), strict=True):
-            values[position] = value
-        grid[column] = values
-    return grid
-
-
-def _x_max(last_days: Sequence[int | None]) -> int:
-    return max([MIN_X_DAYS, *(day for day in last_days if day is not None)])
-
 
 # --------------------------------------------------------------------------- visit
 
@@ -245,11 +67,11 @@ def visit_chart(
     if "relief" not in daily:
         daily = with_relief(daily, baseline)
     last_day = int(daily["day"].max()) if not daily.empty else 0
-    x_max = _x_max([last_day])
-    grid = _on_day_grid(daily, last_day)
+    x_max = x_max_of([last_day])
+    grid = on_day_grid(daily, last_day)
     x = grid["day"]
     hover = [
-        [jsonable(day_date), _entries_text(count), _percent_text(relief)]
+        [jsonable(day_date), entries_text(count), percent_text(relief)]
         for day_date, count, relief in zip(
             grid["date"], grid["entries"], grid["relief"], strict=True
         )
@@ -260,7 +82,7 @@ def visit_chart(
             "mode": "lines+markers",
             "name": "Pain",
             "x": x,
-            "y": _values(grid["pain"]),
+            "y": plot_values(grid["pain"]),
             "customdata": hover,
             "connectgaps": False,
             "line": {"color": PAIN_COLOUR, "width": 2.5},
@@ -273,7 +95,7 @@ def visit_chart(
             "mode": "lines+markers",
             "name": "Soreness",
             "x": x,
-            "y": _values(grid["soreness"]),
+            "y": plot_values(grid["soreness"]),
             "connectgaps": False,
             # Dashed and square-marked as well as coloured: never colour alone.
             "line": {"color": SORENESS_COLOUR, "width": 2, "dash": "dash"},
@@ -292,10 +114,10 @@ def visit_chart(
                 "y": [round1(post)],
                 "marker": {"color": PAIN_COLOUR, "size": 9, "symbol": "star-open"},
                 "hovertemplate": "Right after injection: pain %{y:.1f} · relief "
-                f"{_percent_text(summary.get('immediate_relief'))}<extra></extra>",
+                f"{percent_text(summary.get('immediate_relief'))}<extra></extra>",
             }
         )
-    data.extend(_pain_reference_lines(baseline, x_max))
+    data.extend(pain_reference_lines(baseline, x_max))
     bruised = daily.loc[daily["large_bruise"], "day"].tolist() if not daily.empty else []
     if bruised:
         data.append(
@@ -328,7 +150,7 @@ def visit_chart(
     title = f"Injection on {visit_date}" if visit_date else "Recovery after injection"
     if baseline is not None:
         title += f" · baseline {round1(baseline):g}/10"
-    return {"data": data, "layout": _layout(title, x_max, _nrs_axis())}
+    return {"data": data, "layout": chart_layout(title, x_max, nrs_axis())}
 
 
 # --------------------------------------------------------------------------- course
@@ -344,7 +166,7 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
     baseline, so no visit drops out of the comparison.
     """
     last_days = [report.summary.get("latest_day") for report in reports]
-    x_max = _x_max(last_days)
+    x_max = x_max_of(last_days)
     data: list[dict[str, Any]] = []
     for position, report in enumerate(reports):
         summary = report.summary
@@ -355,7 +177,7 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
         daily = report.daily
         if "relief" not in daily:
             daily = with_relief(daily, summary.get("baseline"))
-        grid = _on_day_grid(daily, int(daily["day"].max()) if not daily.empty else 0)
+        grid = on_day_grid(daily, int(daily["day"].max()) if not daily.empty else 0)
         data.append(
             {
                 "type": "scatter",
@@ -363,9 +185,9 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
                 "name": name,
                 "legendgroup": group,
                 "x": grid["day"],
-                "y": _values(grid["pain"]),
+                "y": plot_values(grid["pain"]),
                 "customdata": [
-                    [jsonable(day_date), _entries_text(count), _percent_text(relief)]
+                    [jsonable(day_date), entries_text(count), percent_text(relief)]
                     for day_date, count, relief in zip(
                         grid["date"], grid["entries"], grid["relief"], strict=True
                     )
@@ -379,14 +201,14 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
         )
         baseline = summary.get("baseline")
         if baseline is not None:
-            line = _reference_line(f"Visit {number} baseline", baseline, x_max, "dot")
+            line = reference_line(f"Visit {number} baseline", baseline, x_max, "dot")
             line.update(
                 legendgroup=group,
                 showlegend=False,
                 line={"color": colour, "width": 1, "dash": "dot"},
             )
             data.append(line)
-    layout = _layout("Pain after each injection", x_max, _nrs_axis())
+    layout = chart_layout("Pain after each injection", x_max, nrs_axis())
     return {"data": data, "layout": layout}
 
 
@@ -402,9 +224,13 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
     and its n, since a rate without its denominator misleads.
     """
     x = [int(day) for day in curve["day"]]
-    x_max = _x_max([max(x, default=0)])
+    x_max = x_max_of([max(x, default=0)])
     n = [int(count) for count in curve["n"]]
-    q1, median, q3 = _values(curve["q1"]), _values(curve["median"]), _values(curve["q3"])
+    q1, median, q3 = (
+        plot_values(curve["q1"]),
+        plot_values(curve["median"]),
+        plot_values(curve["q3"]),
+    )
     band = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0}, "hoverinfo": "skip"}
     data: list[dict[str, Any]] = [
         # Plotly fills "tonexty" from the previous trace: lower edge first, then upper.
@@ -432,14 +258,12 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
         },
     ]
     for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
-        data.append(
-            _reference_line(f"{percent:g} % relief", percent, x_max, dash, show_level=False)
-        )
+        data.append(reference_line(f"{percent:g} % relief", percent, x_max, dash, show_level=False))
     title = "Relief after injection across visits"
     if rates and rates.get("n"):
         title += (
             f" · responders {rates['responders']}/{rates['n']}"
-            f" ({_percent_text(rates['responder_rate'])})"
+            f" ({percent_text(rates['responder_rate'])})"
         )
     yaxis = {"title": {"text": "Relief (%)"}, "ticksuffix": " %", "zeroline": True}
-    return {"data": data, "layout": _layout(title, x_max, yaxis)}
+    return {"data": data, "layout": chart_layout(title, x_max, yaxis)}

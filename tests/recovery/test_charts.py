@@ -25,7 +25,8 @@ from recovery.analytics import (
     visit_summary,
     with_relief,
 )
-from recovery.charts import OKABE_ITO, cohort_chart, course_chart, visit_chart
+from recovery.chart_style import OKABE_ITO
+from recovery.charts import cohort_chart, course_chart, visit_chart
 
 VISIT = {
     "visit_id": "v1",

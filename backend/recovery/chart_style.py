@@ -1,0 +1,204 @@
+"""What every recovery chart shares: the colour-safe palette, the shaded periods after an
+injection, the reference lines, the axes and the phone-sized layout (``recovery.charts``
+builds the figures with them)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from recovery.analytics import MODERATE_RELIEF, SUBSTANTIAL_RELIEF, THERAPEUTIC_READ_DAY, round1
+
+# Okabe & Ito (2008), "Color Universal Design": safe for the common colour-vision deficiencies.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+# Yellow last: it has the least contrast on white.
+VISIT_COLOURS = (
+    OKABE_ITO["blue"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["sky_blue"],
+    OKABE_ITO["black"],
+    OKABE_ITO["yellow"],
+)
+PAIN_COLOUR = OKABE_ITO["blue"]
+SORENESS_COLOUR = OKABE_ITO["orange"]
+REFERENCE_COLOUR = "#555555"
+BRUISE_COLOUR = OKABE_ITO["vermillion"]
+FLAG_COLOUR = OKABE_ITO["reddish_purple"]
+
+MIN_X_DAYS = 14  # always show the first two weeks so the shaded periods keep their meaning
+REST_LAST_DAY = 4  # "avoid strenuous activity for 3-4 days": shade through day 4
+BRUISE_ROW = 10.7  # marker rows above the 0-10 scale, so they never hide a pain point
+FLAG_ROW = 11.4
+NRS_RANGE = [-0.3, 11.9]
+
+
+def plot_values(values: Sequence[Any] | pd.Series) -> list[float | None]:
+    return [round1(value) for value in values]
+
+
+def percent_text(value: object) -> str:
+    rounded = round1(value)
+    return "—" if rounded is None else f"{rounded:g} %"
+
+
+def entries_text(count: int | None) -> str:
+    if count is None:
+        return "no entries"
+    return "1 entry" if int(count) == 1 else f"{int(count)} entries"
+
+
+def _period_shapes() -> list[dict[str, Any]]:
+    """Shaded first 72 hours (days 0-2, darker) over the rest period (days 0-4, lighter)."""
+    band = {"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1, "layer": "below"}
+    return [
+        {
+            **band,
+            "name": "rest_period",
+            "x0": -0.5,
+            "x1": REST_LAST_DAY + 0.5,
+            "fillcolor": "rgba(0, 0, 0, 0.05)",
+            "line": {"width": 0},
+        },
+        {
+            **band,
+            "name": "first_72h",
+            "x0": -0.5,
+            "x1": THERAPEUTIC_READ_DAY - 0.5,
+            "fillcolor": "rgba(0, 0, 0, 0.08)",
+            "line": {"width": 0},
+        },
+    ]
+
+
+def _period_annotations() -> list[dict[str, Any]]:
+    # Two rows above the plot area: on a 360 px screen the labels would collide side by side.
+    label = {"xref": "x", "yref": "paper", "y": 1, "yanchor": "bottom", "showarrow": False}
+    return [
+        {
+            **label,
+            "name": "first_72h",
+            "x": 1,
+            "text": "First 72 h",
+            "hovertext": "Anaesthetic effect and post-injection soreness; not used to judge relief",
+            "font": {"size": 10},
+        },
+        {
+            **label,
+            "name": "rest_period",
+            "x": (THERAPEUTIC_READ_DAY + REST_LAST_DAY) / 2,
+            "yshift": 13,
+            "text": "Rest 3–4 d",  # noqa: RUF001 - the en dash is the typographic range
+            "hovertext": "Avoid strenuous activity for 3-4 days after the injection",
+            "font": {"size": 10},
+        },
+    ]
+
+
+def reference_line(
+    name: str, y: float, x_max: float, dash: str, *, show_level: bool = True
+) -> dict[str, Any]:
+    """A horizontal reference line drawn as a legend-labelled trace (a phone has no room
+    for in-plot labels at three nearby heights); ``meta.role`` marks it for the front end."""
+    level = round1(y)
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": f"{name} ({level:g})" if show_level else name,
+        "x": [-0.5, x_max + 0.5],
+        "y": [level, level],
+        "line": {"color": REFERENCE_COLOUR, "width": 1, "dash": dash},
+        "hoverinfo": "skip",
+        "meta": {"role": "reference", "level": name},
+    }
+
+
+def pain_reference_lines(baseline: float | None, x_max: float) -> list[dict[str, Any]]:
+    """Baseline and the 30 % / 50 % relief levels in pain units (baseline x 0.7 and x 0.5)."""
+    if baseline is None:
+        return []
+    lines = [reference_line("Baseline", baseline, x_max, "solid")]
+    if baseline > 0:  # baseline 0 has no relief levels
+        for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
+            level = baseline * (1 - percent / 100)
+            lines.append(reference_line(f"{percent:g} % relief", level, x_max, dash))
+    return lines
+
+
+def chart_layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 14}},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
+        "colorway": list(VISIT_COLOURS),
+        "autosize": True,
+        "height": 380,
+        "margin": {"l": 40, "r": 8, "t": 64, "b": 8, "pad": 0},
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "hovermode": "x unified",
+        "dragmode": False,
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -0.18,
+            "yanchor": "top",
+            "font": {"size": 11},
+        },
+        "xaxis": {
+            "title": {"text": "Days since injection"},
+            "range": [-0.5, x_max + 0.5],
+            "tickmode": "linear",
+            "tick0": 0,
+            "dtick": 1 if x_max <= MIN_X_DAYS else 7,
+            "gridcolor": "#EEEEEE",
+            "zeroline": False,
+            "fixedrange": True,  # no accidental zoom while scrolling on a phone
+        },
+        "yaxis": {"gridcolor": "#EEEEEE", "fixedrange": True, **yaxis},
+        "shapes": _period_shapes(),
+        "annotations": _period_annotations(),
+    }
+
+
+def nrs_axis() -> dict[str, Any]:
+    return {
+        "title": {"text": "0–10 scale"},  # noqa: RUF001 - typographic range
+        "range": NRS_RANGE,
+        "tickvals": [0, 2, 4, 6, 8, 10],
+        "zeroline": False,
+    }
+
+
+def on_day_grid(daily: pd.DataFrame, last_day: int) -> dict[str, list[Any]]:
+    """The daily columns laid out on days 0..last_day as plain lists.
+
+    Unlogged days are None so lines break there: a gap is shown, never interpolated. Plain
+    lists rather than a reindexed frame: this runs per request and pandas overhead dominates
+    at ~30 rows.
+    """
+    positions = daily["day"].tolist()
+    grid: dict[str, list[Any]] = {"day": list(range(last_day + 1))}
+    for column in ("date", "pain", "soreness", "entries", "relief"):
+        values: list[Any] = [None] * (last_day + 1)
+        for position, value in zip(positions, daily[column].tolist(), strict=True):
+            values[position] = value
+        grid[column] = values
+    return grid
+
+
+def x_max_of(last_days: Sequence[int | None]) -> int:
+    return max([MIN_X_DAYS, *(day for day in last_days if day is not None)])
