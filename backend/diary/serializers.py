@@ -13,9 +13,9 @@ from rest_framework import serializers
 from config.api import INT_MAX, AwareDateTimeField, StrictSerializer
 from diary.models import Bruising
 from diary.services import SYNC_MAX_ENTRIES
+from treatments.models import EARLIEST
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class EntrySerializer(StrictSerializer):

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
@@ -16,6 +15,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.patient_time import local_date_for, lock_patient
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from config.bulk import copy_rows
@@ -51,28 +51,6 @@ class Placement:
     day: int | None
 
 
-def lock_patient(patient: User) -> bool:
-    """Serialise writes that place check-ins under visits for one patient; False if the
-    patient's row is gone.
-
-    Placement reads the patient's visits and re-placement reads their entries; without a
-    lock, a check-in and a new visit committed at the same moment could each miss the
-    other. Every such write takes this row lock first (SQLite serialises writes anyway).
-    """
-    connection = connections[router.db_for_write(User)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _placement_sql(connection).lock,
-            [User._meta.pk.get_db_prep_value(patient.pk, connection)],
-        )
-        return cursor.fetchone() is not None
-
-
-def local_date_for(patient: User, moment: datetime) -> date:
-    """The patient-local calendar date of an instant, in the patient's IANA timezone."""
-    return moment.astimezone(ZoneInfo(patient.timezone)).date()
-
-
 def _placement(patient: User, felt_at: datetime, visit_id: Any, visit_date: Any) -> Placement:
     local = local_date_for(patient, felt_at)
     if visit_id is None:
@@ -86,7 +64,7 @@ def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
     connection = connections[router.db_for_read(Visit)]
     with connection.cursor() as cursor:
         cursor.execute(
-            _placement_sql(connection).place,
+            _placement_sql(connection),
             [
                 _PATIENT.get_db_prep_value(patient.pk, connection),
                 _PERFORMED_AT.get_db_prep_value(felt_at, connection),
@@ -98,34 +76,24 @@ def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
     )
 
 
-@dataclass(frozen=True)
-class _PlacementSql:
-    lock: str
-    place: str
-
-
 _PATIENT = Visit._meta.get_field("patient")
 _PERFORMED_AT = Visit._meta.get_field("performed_at")
 _LOCAL_DATE = Visit._meta.get_field("local_date")
-_PLACEMENT_SQL: dict[str, _PlacementSql] = {}
+_PLACEMENT_SQL: dict[str, str] = {}
 
 
-def _placement_sql(connection: BaseDatabaseWrapper) -> _PlacementSql:
-    """The patient lock and the placement read, as plain SQL written once per vendor: they
-    run on every check-in, and compiling their ORM form cost about 0.9 ms each time."""
+def _placement_sql(connection: BaseDatabaseWrapper) -> str:
+    """The placement read, as plain SQL written once per vendor: it runs on every check-in,
+    and compiling its ORM form cost about 0.9 ms each time."""
     sql = _PLACEMENT_SQL.get(connection.vendor)
     if sql is None:
         quote = connection.ops.quote_name
-        user_pk = quote(User._meta.pk.column)
-        # SQLite has no row locks; it serialises writers.
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         visit_pk = quote(Visit._meta.pk.column)
         performed = quote(_PERFORMED_AT.column)
-        sql = _PlacementSql(
-            lock=f"SELECT {user_pk} FROM {quote(User._meta.db_table)} WHERE {user_pk} = %s{lock}",
-            place=f"SELECT {visit_pk}, {quote(_LOCAL_DATE.column)}"
+        sql = (
+            f"SELECT {visit_pk}, {quote(_LOCAL_DATE.column)}"
             f" FROM {quote(Visit._meta.db_table)} WHERE {quote(_PATIENT.column)} = %s"
-            f" AND {performed} <= %s ORDER BY {performed} DESC, {visit_pk} DESC LIMIT 1",
+            f" AND {performed} <= %s ORDER BY {performed} DESC, {visit_pk} DESC LIMIT 1"
         )
         _PLACEMENT_SQL[connection.vendor] = sql
     return sql

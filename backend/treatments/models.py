@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+# The earliest instant Relief accepts for a visit or a check-in: anything before is a
+# mistyped year, not history.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Condition(models.TextChoices):

@@ -13,8 +13,7 @@ from config.api import (
     StepDecimalField,
     StrictSerializer,
 )
-from diary.serializers import EARLIEST
-from treatments.models import INJECTATES, BodyRegion, Condition, Side, Visit
+from treatments.models import EARLIEST, INJECTATES, BodyRegion, Condition, Side, Visit
 
 FUTURE_TOLERANCE = timedelta(minutes=10)
 

@@ -25,7 +25,7 @@ FELT = "2026-03-02T09:30:00+01:00"
 # SELECT ... FOR UPDATE of the ids, the visits, the INSERT, the audit INSERT, and the
 # savepoint pair of the service's transaction (inside the test's). SQLite pays for Django's
 # 999-parameter batching of the audit insert (one more INSERT per ~99 audit rows).
-# +1 for the patient row lock that serialises placement (diary.services.lock_patient).
+# +1 for the patient row lock that serialises placement (accounts.patient_time.lock_patient).
 # PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (+2).
 QUERY_BUDGET = 9
 
