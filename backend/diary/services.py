@@ -1,9 +1,8 @@
-"""Writes for check-ins: idempotent create, versioned edit and delete, visit assignment."""
+"""Writes for check-ins: idempotent create, versioned edit and delete (placed by diary.placement)."""
 
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,12 +14,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.patient_time import local_date_for, lock_patient
+from accounts.patient_time import lock_patient
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
 from config.bulk import copy_rows
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
-from treatments.models import Visit
+from diary.placement import Placement, Timeline, lock_patient_and_place
 
 
 class EntryConflict(Exception):
@@ -44,67 +43,6 @@ class EntryNotFound(Exception):
     """No entry of this patient has this id (it may belong to someone else)."""
 
 
-@dataclass(frozen=True)
-class Placement:
-    local_date: date
-    visit: Visit | None
-    day: int | None
-
-
-def _placement(patient: User, felt_at: datetime, visit_id: Any, visit_date: Any) -> Placement:
-    local = local_date_for(patient, felt_at)
-    if visit_id is None:
-        return Placement(local, None, None)
-    return Placement(local, Visit(id=visit_id, local_date=visit_date), day_since(local, visit_date))
-
-
-def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
-    """Local date, visit (the latest performed at or before felt_at; ties: the greatest id)
-    and day since that visit."""
-    connection = connections[router.db_for_read(Visit)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _placement_sql(connection),
-            [
-                _PATIENT.get_db_prep_value(patient.pk, connection),
-                _PERFORMED_AT.get_db_prep_value(felt_at, connection),
-            ],
-        )
-        visit_id, visit_date = cursor.fetchone() or (None, None)
-    return _placement(
-        patient, felt_at, Visit._meta.pk.to_python(visit_id), _LOCAL_DATE.to_python(visit_date)
-    )
-
-
-_PATIENT = Visit._meta.get_field("patient")
-_PERFORMED_AT = Visit._meta.get_field("performed_at")
-_LOCAL_DATE = Visit._meta.get_field("local_date")
-_PLACEMENT_SQL: dict[str, str] = {}
-
-
-def _placement_sql(connection: BaseDatabaseWrapper) -> str:
-    """The placement read, as plain SQL written once per vendor: it runs on every check-in,
-    and compiling its ORM form cost about 0.9 ms each time."""
-    sql = _PLACEMENT_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        visit_pk = quote(Visit._meta.pk.column)
-        performed = quote(_PERFORMED_AT.column)
-        sql = (
-            f"SELECT {visit_pk}, {quote(_LOCAL_DATE.column)}"
-            f" FROM {quote(Visit._meta.db_table)} WHERE {quote(_PATIENT.column)} = %s"
-            f" AND {performed} <= %s ORDER BY {performed} DESC, {visit_pk} DESC LIMIT 1"
-        )
-        _PLACEMENT_SQL[connection.vendor] = sql
-    return sql
-
-
-def day_since(local: date, visit_date: date) -> int:
-    """Local days since the visit's local date. An entry felt after the visit can carry an
-    earlier local date only if the patient moved west since; it counts as day 0."""
-    return max(0, (local - visit_date).days)
-
-
 def _snapshot(entry: Entry) -> dict[str, Any]:
     values = {name: getattr(entry, name) for name in CONTENT_FIELDS}
     values["felt_at"] = entry.felt_at.isoformat()
@@ -118,7 +56,11 @@ def _same_content(entry: Entry, data: dict[str, Any]) -> bool:
 def _apply(entry: Entry, data: dict[str, Any], placement: Placement) -> None:
     for name in CONTENT_FIELDS:
         setattr(entry, name, data[name])
-    entry.local_date, entry.visit, entry.day = placement.local_date, placement.visit, placement.day
+    entry.local_date, entry.visit_id, entry.day = (
+        placement.local_date,
+        placement.visit_id,
+        placement.day,
+    )
 
 
 def entry_save(
@@ -173,19 +115,6 @@ def entry_save(
             _audit_read(request, exc.entry)
             conflict = exc
     raise conflict
-
-
-def lock_patient_and_place(patient: User, felt_at: datetime) -> Placement:
-    """``lock_patient``, then ``entry_placement``: the check-in hot path's two reads.
-
-    Two statements, never one: under READ COMMITTED a statement that waits for the row lock
-    still reads everything else from the snapshot it took before waiting, so a visit
-    committed by the transaction it waited for (which holds this lock while it re-places
-    the patient's entries) would be missed and the check-in left under the older visit
-    (tests/diary/test_entries_write.py makes that happen)."""
-    if not lock_patient(patient):
-        raise User.DoesNotExist(f"patient {patient.pk} not found")
-    return entry_placement(patient=patient, felt_at=felt_at)
 
 
 def _lock_own(patient: User, entry_id: uuid.UUID) -> Entry | None:
@@ -292,34 +221,6 @@ def entry_delete(
         raise EntryConflict(entry, stale=True)
 
 
-def entries_reassign(*, patient: User) -> int:
-    """Re-derive visit and day for the patient's entries after their visits changed.
-
-    Called in the visit's transaction. A patient has few visits and at most a few thousand
-    entries, so this reads them once and writes only those that moved.
-    """
-    visits = list(
-        Visit.objects.filter(patient=patient)
-        .order_by("performed_at")
-        .values_list("id", "performed_at", "local_date")
-    )
-    changed = []
-    entries = Entry.objects.filter(patient=patient).only(
-        "id", "felt_at", "local_date", "visit_id", "day"
-    )
-    for entry in entries:
-        visit_id, day = None, None
-        for vid, performed_at, visit_date in visits:
-            if performed_at > entry.felt_at:
-                break
-            visit_id, day = vid, day_since(entry.local_date, visit_date)
-        if (entry.visit_id, entry.day) != (visit_id, day):
-            entry.visit_id, entry.day = visit_id, day
-            changed.append(entry)
-    Entry.objects.bulk_update(changed, ["visit", "day"], batch_size=500)
-    return len(changed)
-
-
 # --- batch sync ----------------------------------------------------------------------------
 
 SYNC_MAX_ENTRIES = 500
@@ -359,33 +260,6 @@ class SyncResult:
     entry: Entry | _NewEntry | None = None
     fields: dict[str, list[str]] | None = None
     audit: dict[str, Any] | None = None
-
-
-class _Timeline:
-    """A patient's visits, read once per batch, to place many entries without a query each."""
-
-    def __init__(self, patient: User) -> None:
-        self.patient = patient
-        self.rows: list[tuple[uuid.UUID, datetime, date]] | None = None  # read when needed
-        self.times: list[datetime] = []
-
-    def place(self, entry: Entry) -> None:
-        """The same placement as ``entry_placement``: the latest visit performed at or
-        before felt_at (ties: the greatest id, as ``-performed_at, -id`` picks first)."""
-        if self.rows is None:
-            self.rows = list(
-                Visit.objects.filter(patient=self.patient)
-                .order_by("performed_at", "id")
-                .values_list("id", "performed_at", "local_date")
-            )
-            self.times = [performed_at for _id, performed_at, _date in self.rows]
-        entry.local_date = local_date_for(entry.patient, entry.felt_at)
-        index = bisect_right(self.times, entry.felt_at) - 1
-        if index < 0:
-            entry.visit_id, entry.day = None, None
-            return
-        visit_id, _performed_at, visit_date = self.rows[index]
-        entry.visit_id, entry.day = visit_id, day_since(entry.local_date, visit_date)
 
 
 def _field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -433,7 +307,7 @@ def entries_sync(
             .filter(pk__in=[item.id for item in items])
             .order_by("pk")
         }
-        timeline = _Timeline(patient)
+        timeline = Timeline(patient)
         now = timezone.now()
         edited: list[tuple[Entry, EntryRevision]] = []
         creates: list[int] = []
@@ -513,19 +387,19 @@ class _NewEntry:
         return self.recorded_at
 
 
-def _sync_new(patient: User, item: SyncItem, timeline: _Timeline, now: datetime) -> SyncResult:
+def _sync_new(patient: User, item: SyncItem, timeline: Timeline, now: datetime) -> SyncResult:
     if item.version is not None:
         # An edit of an id that exists nowhere: a 404 for the single PUT, audited.
         return SyncResult(item.id, SyncStatus.NOT_FOUND, audit=_denied(item.id, None))
     if item.checked:
         data = {name: item.data[name] for name in CONTENT_FIELDS}
         entry = _NewEntry(id=item.id, patient=patient, recorded_at=now, **data)
-        timeline.place(entry)
+        timeline.place_entry(entry)
     else:
         # Not recognised by quick_entry_item: the model's field validation decides, and
         # the row takes the values as the model cleaned them.
         model = Entry(id=item.id, patient=patient, **{n: item.data[n] for n in CONTENT_FIELDS})
-        timeline.place(model)
+        timeline.place_entry(model)
         try:
             _clean(model)
         except ValidationError as exc:
@@ -575,7 +449,7 @@ def _sync_existing(
     patient: User,
     entry: Entry,
     item: SyncItem,
-    timeline: _Timeline,
+    timeline: Timeline,
     edited: list[tuple[Entry, EntryRevision]],
 ) -> SyncResult:
     """``_lock_own`` + ``_replay_or_edit`` for a row already read and locked."""
@@ -604,7 +478,7 @@ def _sync_existing(
     before_visit = entry.visit_id
     for name in CONTENT_FIELDS:
         setattr(entry, name, item.data[name])
-    timeline.place(entry)
+    timeline.place_entry(entry)
     try:
         _clean(entry)
     except ValidationError as exc:

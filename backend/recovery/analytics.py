@@ -184,7 +184,8 @@ def jsonable(value: Any) -> Any:
 
 
 def assign_visits(entries: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """Reference implementation of the entry -> visit rule (the server stores its result).
+    """The entry -> visit rule of ``diary.placement.place`` (whose result the server
+    stores), for frames; tests/diary/test_placement_rule.py holds the two equal.
 
     An entry belongs to the latest visit of the same patient performed at or before its
     ``felt_at`` (an entry felt at the very instant of the visit belongs to it); its ``day`` is

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry, EntryRevision
-from diary.services import entry_placement
+from diary.placement import entry_placement
 from tests.concurrency import run_concurrently
 from tests.factories import PhysicianFactory, make_entry, make_visit
 
