@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import INT_MAX, AwareDateTimeField, StrictSerializer
+from diary.actions.sync import SYNC_MAX_ENTRIES
 from diary.models import Bruising
-from diary.services import SYNC_MAX_ENTRIES
 from treatments.models import EARLIEST
 
 FUTURE_TOLERANCE = timedelta(minutes=10)

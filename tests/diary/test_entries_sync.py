@@ -122,11 +122,11 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
     patient's writer can do that: this patient's are serialised): its savepoint rolls back,
     the INSERT ... ON CONFLICT path keeps the other rows, and the taken id is answered as
     any other patient's id is."""
-    from diary import services
+    from diary import bulk_insert
 
     items = [item(pain=n % 11) for n in range(30)]
     stolen = uuid.UUID(items[7]["id"])
-    real = services._insert_new
+    real = bulk_insert.insert_new
 
     def other_patient_commits_first(entries):  # type: ignore[no-untyped-def]
         thread = threading.Thread(target=commit_theirs)
@@ -140,7 +140,7 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
         finally:
             connection.close()
 
-    monkeypatch.setattr(services, "_insert_new", other_patient_commits_first)
+    monkeypatch.setattr(bulk_insert, "insert_new", other_patient_commits_first)
 
     with CaptureQueriesContext(connection) as queries:
         response = sync(client_for(patient), items)

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from accounts.patient_time import local_date_for
+from diary.actions.save import entry_save
+from diary.actions.sync import SyncItem, entries_sync
 from diary.models import Entry
 from diary.placement import (
     Placement,
@@ -32,7 +34,6 @@ from diary.placement import (
     patient_timeline,
     place,
 )
-from diary.services import SyncItem, entries_sync, entry_save
 from recovery.analytics import assign_visits
 from tests.factories import entry_data, make_visit
 from treatments.models import Visit

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from accounts.invitations import care_link
 from accounts.models import Role, User
+from diary.actions.save import entry_save
 from diary.models import Bruising, Entry
-from diary.services import entry_save
 from treatments.models import BodyRegion, Condition, Side, Visit
 from treatments.services import visit_create
 
