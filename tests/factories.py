@@ -94,7 +94,7 @@ def entry_data(felt_at, **extra):  # type: ignore[no-untyped-def]
 def make_entry(patient: User, felt_at, **extra):  # type: ignore[no-untyped-def]
     import uuid
 
-    from diary.services import entry_save
+    from diary.actions.save import entry_save
 
     entry, _ = entry_save(
         patient=patient,

@@ -32,8 +32,8 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts import invitations
 from accounts.models import CareLink, User
 from audit.models import AuditEvent
+from diary.actions.save import entry_save
 from diary.models import Entry
-from diary.services import entry_save
 from treatments.models import Visit
 from treatments.services import visit_create
 

@@ -37,8 +37,8 @@ from demo.cast import (
     PatientPlan,
     VisitPlan,
 )
+from diary.actions.save import entry_save
 from diary.models import Bruising
-from diary.services import entry_save
 from treatments.models import Side
 from treatments.services import visit_create
 

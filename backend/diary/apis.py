@@ -30,7 +30,10 @@ from core.api import (
 )
 from core.exceptions import flatten_errors
 from core.schema import ErrorSerializer
-from diary import services
+from diary.actions.delete import entry_delete
+from diary.actions.outcome import EntryConflict, EntryGone, EntryNotFound, Outcome
+from diary.actions.save import entry_save
+from diary.actions.sync import SyncItem, SyncResult, entries_sync
 from diary.filters import EntryFilter
 from diary.models import CONTENT_FIELDS, Entry
 from diary.selectors import (
@@ -95,9 +98,9 @@ def _expected_version(request: SignedInRequest, body_version: int | None) -> int
     return version
 
 
-def _conflict(exc: services.EntryConflict | services.EntryGone) -> Response:
+def _conflict(exc: EntryConflict | EntryGone) -> Response:
     entry = exc.entry
-    if isinstance(exc, services.EntryGone):
+    if isinstance(exc, EntryGone):
         code, detail, status_code = "entry_deleted", "This check-in was deleted.", 409
         body = {"code": code, "detail": detail, "version": entry.version}
     else:
@@ -126,16 +129,16 @@ class EntryWriteMixin(AuditedApiMixin):
     ) -> Response:
         expected = _expected_version(request, data.pop("version", None))
         try:
-            entry, created = services.entry_save(
+            entry, created = entry_save(
                 patient=request.user,
                 entry_id=entry_id,
                 data=data,
                 expected_version=expected,
                 audit=AuditContext.from_request(request),
             )
-        except services.EntryNotFound:
+        except EntryNotFound:
             self.not_found(entry_owner(entry_id))
-        except (services.EntryConflict, services.EntryGone) as exc:
+        except (EntryConflict, EntryGone) as exc:
             return _conflict(exc)
         response = Response(
             entry_dict(entry), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -258,26 +261,26 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             request, None if raw is None else query_int(raw, field="version")
         )
         try:
-            services.entry_delete(
+            entry_delete(
                 patient=request.user,
                 entry_id=pk,
                 expected_version=expected,
                 audit=AuditContext.from_request(request),
             )
-        except services.EntryNotFound:
+        except EntryNotFound:
             self.not_found(entry_owner(pk))
-        except (services.EntryConflict, services.EntryGone) as exc:
-            if isinstance(exc, services.EntryGone):
+        except (EntryConflict, EntryGone) as exc:
+            if isinstance(exc, EntryGone):
                 self.not_found(None)
             return _conflict(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _sync_result(result: services.SyncResult) -> dict[str, Any]:
+def _sync_result(result: SyncResult) -> dict[str, Any]:
     body: dict[str, Any] = {"id": str(result.id), "status": result.status}
     if result.entry is not None:
         body["version"] = result.entry.version
-        if result.status in (services.SyncStatus.CONFLICT, services.SyncStatus.VERSION_MISMATCH):
+        if result.status in (Outcome.CONFLICT, Outcome.VERSION_MISMATCH):
             body["entry"] = EntrySerializer(result.entry).data
     if result.fields is not None:
         body["fields"] = result.fields
@@ -289,7 +292,7 @@ def _invalid(raw: Any, fields: dict[str, list[str]]) -> dict[str, Any]:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     return {
         "id": raw_id if isinstance(raw_id, str) else None,
-        "status": services.SyncStatus.INVALID,
+        "status": Outcome.INVALID,
         "fields": fields,
     }
 
@@ -322,7 +325,7 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
         batch.is_valid(raise_exception=True)
         raw_items = batch.validated_data["entries"]
         results: list[dict[str, Any] | None] = [None] * len(raw_items)
-        items: list[services.SyncItem] = []
+        items: list[SyncItem] = []
         positions: list[int] = []
         seen: set[uuid.UUID] = set()
         checker = EntrySyncItemSerializer()  # fields are built once, not once per entry
@@ -343,11 +346,9 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
                 continue
             seen.add(entry_id)
             version = data.pop("version", None)
-            items.append(
-                services.SyncItem(id=entry_id, data=data, version=version, checked=checked)
-            )
+            items.append(SyncItem(id=entry_id, data=data, version=version, checked=checked))
             positions.append(index)
-        outcomes = services.entries_sync(
+        outcomes = entries_sync(
             patient=request.user, items=items, audit=AuditContext.from_request(request)
         )
         for index, outcome in zip(positions, outcomes, strict=True):

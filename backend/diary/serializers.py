@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -11,11 +11,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import INT_MAX, AwareDateTimeField, StrictSerializer
+from diary.actions.sync import SYNC_MAX_ENTRIES
 from diary.models import Bruising
-from diary.services import SYNC_MAX_ENTRIES
-
-FUTURE_TOLERANCE = timedelta(minutes=10)
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+from treatments.models import EARLIEST, FUTURE_TOLERANCE
 
 
 class EntrySerializer(StrictSerializer):

@@ -17,9 +17,10 @@ entries: ``entry_id``, ``patient_id``, ``felt_at`` (tz-aware UTC), ``local_date`
 
 Definitions (issue #4; exact, so two people computing by hand get the same numbers)
 -----------------------------------------------------------------------------------
-- An entry belongs to the latest visit performed at or before its ``felt_at``; its ``day`` is
-  the number of patient-local days since that visit (day 0 = the visit's local date). A
-  visit's window ends where the next visit of the same patient begins.
+- An entry belongs to the latest visit performed at or before its ``felt_at`` (of visits at
+  the same instant, the larger ``visit_id``); its ``day`` is the number of patient-local days
+  since that visit (day 0 = the visit's local date), never negative. A visit's window ends
+  where the next visit of the same patient begins.
 - Daily pain / soreness for day d = mean of that day's entries, rounded to 1 decimal only
   when presented (:func:`round1`, :func:`daily_rows`, :func:`jsonable`).
 - Baseline = the visit's ``baseline_pain``; if missing, the mean pain of the patient's entries
@@ -188,15 +189,18 @@ def jsonable(value: Any) -> Any:
 
 
 def assign_visits(entries: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
-    """Reference implementation of the entry -> visit rule (the server stores its result).
+    """The entry -> visit rule of ``diary.placement.place`` (whose result the server
+    stores), for frames; tests/diary/test_placement_rule.py holds the two equal.
 
     An entry belongs to the latest visit of the same patient performed at or before its
     ``felt_at`` (an entry felt at the very instant of the visit belongs to it); its ``day`` is
     ``(local_date - visit_date).days`` on patient-local dates, so a 23- or 25-hour DST day still
-    counts as one day. Entries before the patient's first visit get ``visit_id`` None and
-    ``day`` NA. Two visits at the same instant resolve to the larger ``visit_id`` so the result
-    is deterministic. Returns a copy of ``entries`` (same index and order) with ``visit_id``
-    (object: str or None) and ``day`` (Int64) replaced.
+    counts as one day, and never negative: an entry felt after the visit on an earlier local
+    date (the patient moved west since) is day 0. Entries before the patient's first visit
+    get ``visit_id`` None and ``day`` NA. Two visits at the same instant resolve to the larger
+    ``visit_id`` (the rule's one tie-break; ``str`` of UUIDs orders as the UUIDs do). Returns
+    a copy of ``entries`` (same index and order) with ``visit_id`` (object: str or None) and
+    ``day`` (Int64) replaced.
     """
     result = entries.drop(columns=["visit_id", "day"], errors="ignore")
     if result.empty or visits.empty:
@@ -219,13 +223,14 @@ def assign_visits(entries: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
             "visit_date": visits["visit_date"].to_numpy(),
         }
     ).sort_values(["_at", "visit_id"], kind="stable")
-    # merge_asof "backward" = latest right row with _at <= the entry's _at, per patient.
+    # merge_asof "backward" = latest right row with _at <= the entry's _at, per patient; of
+    # rows with equal _at the last, which the sort made the larger visit_id.
     matched = pd.merge_asof(
         left, right, on="_at", by="patient_id", direction="backward", allow_exact_matches=True
     ).sort_values("_row")
     found = matched["visit_id"].notna().to_numpy()
     visit_ids = np.where(found, matched["visit_id"].to_numpy(dtype=object), None)
-    days = _days_between(result["local_date"], matched["visit_date"])
+    days = _days_between(result["local_date"], matched["visit_date"]).clip(lower=0)
     return result.assign(
         visit_id=pd.Series(visit_ids, index=result.index, dtype=object),
         day=pd.Series(days.to_numpy(), index=result.index, dtype="Int64"),

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+
+# The earliest instant Relief accepts for a visit or a check-in: anything before is a
+# mistyped year, not history.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# How far ahead of the server's clock a visit or check-in time may be: a phone's clock runs
+# a little fast, a check-in is never in the future.
+FUTURE_TOLERANCE = timedelta(minutes=10)
 
 
 class Condition(models.TextChoices):

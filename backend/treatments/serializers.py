@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +12,15 @@ from core.api import (
     StepDecimalField,
     StrictSerializer,
 )
-from diary.serializers import EARLIEST
-from treatments.models import INJECTATES, BodyRegion, Condition, Side, Visit
-
-FUTURE_TOLERANCE = timedelta(minutes=10)
+from treatments.models import (
+    EARLIEST,
+    FUTURE_TOLERANCE,
+    INJECTATES,
+    BodyRegion,
+    Condition,
+    Side,
+    Visit,
+)
 
 
 class SiteSerializer(StrictSerializer):

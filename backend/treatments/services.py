@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.patient_time import local_date_for, lock_patient
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from diary.services import entries_reassign, local_date_for, lock_patient
+from diary.placement import entries_reassign
 from treatments.models import INJECTATES, InjectionSite, Visit
 
 VISIT_FIELDS = ("performed_at", "condition", "baseline_pain", "post_injection_pain", "notes")

@@ -31,7 +31,8 @@ from accounts.selectors import patients_visible_to
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from diary import services as diary_services
+from diary.actions.outcome import EntryConflict, EntryGone, EntryNotFound
+from diary.actions.save import entry_save
 from diary.selectors import entries_visible_to
 from recovery import reports
 from recovery.patients import with_activity
@@ -139,16 +140,16 @@ def entry_put(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
         return _json({"code": "validation_error"}, 400)
     try:
-        entry, created = diary_services.entry_save(
+        entry, created = entry_save(
             patient=request.user,
             entry_id=pk,
             data=data,
             expected_version=None,
             audit=AuditContext.from_request(request),
         )
-    except (diary_services.EntryConflict, diary_services.EntryGone):
+    except (EntryConflict, EntryGone):
         return _json({"code": "conflict"}, 409)
-    except diary_services.EntryNotFound:
+    except EntryNotFound:
         return _json({"code": "not_found"}, 404)
     row = {name: getattr(entry, name) for name in FIELDS}
     return _json(row, 201 if created else 200)

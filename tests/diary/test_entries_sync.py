@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from audit.models import AuditEvent
 from diary.models import Entry, EntryRevision
-from diary.services import entry_placement
+from diary.placement import entry_placement
 from tests.concurrency import run_concurrently
 from tests.factories import PhysicianFactory, make_entry, make_visit
 
@@ -25,7 +25,7 @@ FELT = "2026-03-02T09:30:00+01:00"
 # SELECT ... FOR UPDATE of the ids, the visits, the INSERT, the audit INSERT, and the
 # savepoint pair of the service's transaction (inside the test's). SQLite pays for Django's
 # 999-parameter batching of the audit insert (one more INSERT per ~99 audit rows).
-# +1 for the patient row lock that serialises placement (diary.services.lock_patient).
+# +1 for the patient row lock that serialises placement (accounts.patient_time.lock_patient).
 # PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (+2).
 QUERY_BUDGET = 9
 
@@ -122,11 +122,11 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
     patient's writer can do that: this patient's are serialised): its savepoint rolls back,
     the INSERT ... ON CONFLICT path keeps the other rows, and the taken id is answered as
     any other patient's id is."""
-    from diary import services
+    from diary import bulk_insert
 
     items = [item(pain=n % 11) for n in range(30)]
     stolen = uuid.UUID(items[7]["id"])
-    real = services._insert_new
+    real = bulk_insert.insert_new
 
     def other_patient_commits_first(entries):  # type: ignore[no-untyped-def]
         thread = threading.Thread(target=commit_theirs)
@@ -140,7 +140,7 @@ def test_an_id_another_patient_commits_after_the_batch_read_it_is_not_found(
         finally:
             connection.close()
 
-    monkeypatch.setattr(services, "_insert_new", other_patient_commits_first)
+    monkeypatch.setattr(bulk_insert, "insert_new", other_patient_commits_first)
 
     with CaptureQueriesContext(connection) as queries:
         response = sync(client_for(patient), items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -99,3 +100,27 @@ def test_an_entry_after_the_visit_never_gets_a_negative_day(doctor):
     assert str(visit.local_date) == "2026-06-11"
     assert str(entry.local_date) == "2026-06-10"
     assert (entry.visit_id, entry.day) == (visit.id, 0)
+
+
+GREATER_ID = uuid.UUID("ffffffff-0000-4000-8000-000000000000")
+SMALLER_ID = uuid.UUID("00000000-0000-4000-8000-000000000000")
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(GREATER_ID, SMALLER_ID), (SMALLER_ID, GREATER_ID)],
+    ids=["greater-id-recorded-first", "smaller-id-recorded-first"],
+)
+def test_of_two_visits_at_the_same_instant_the_greater_id_holds_the_entries(
+    ny_patient: User, doctor, first: uuid.UUID, second: uuid.UUID
+):
+    # Re-placing the entries when the second visit is recorded must choose as a new
+    # check-in does (the greater id), whichever of the two was recorded first.
+    at = utc(2026, 3, 1, 15, 0)
+    make_visit(doctor, ny_patient, at, visit_id=first)
+    re_placed = make_entry(ny_patient, utc(2026, 3, 3, 15, 0))
+    make_visit(doctor, ny_patient, at, visit_id=second)
+    placed = make_entry(ny_patient, utc(2026, 3, 3, 16, 0))
+    re_placed.refresh_from_db()
+    assert (re_placed.visit_id, re_placed.day) == (GREATER_ID, 2)
+    assert (placed.visit_id, placed.day) == (GREATER_ID, 2)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from diary.actions.outcome import clean
 from diary.models import Entry
 from diary.serializers import EntrySerializer, EntrySyncItemSerializer, quick_entry_item
-from diary.services import _clean
 
 NOW = datetime.now(UTC)
 stamps = st.one_of(
@@ -89,4 +89,4 @@ def test_ordinary_valid_items_take_the_quick_path_and_pass_model_validation(raw:
         for name in ("felt_at", "pain", "soreness", "bruising", "iced", "heated",
                      "strenuous_activity", "notes"):  # fmt: skip
             setattr(entry, name, quick[name])
-        _clean(entry)  # what the quick path lets the batch skip must hold anyway
+        clean(entry)  # what the quick path lets the batch skip must hold anyway

@@ -102,7 +102,7 @@ def record(patient: User, other_patient: User, physician: User, other_physician:
         make_entry(patient, at(start, 12, 8), pain=2, soreness=2, notes=TRICKY_NOTE),
     ]
     deleted = make_entry(patient, at(start, 4, 2), pain=9, soreness=9, notes="typo")
-    from diary.services import entry_delete
+    from diary.actions.delete import entry_delete
 
     entry_delete(patient=patient, entry_id=deleted.pk, expected_version=None)
     others_entry = make_entry(other_patient, at(start, 1, 2), pain=1, soreness=1, notes="olive")

@@ -208,6 +208,23 @@ def test_two_visits_at_the_same_instant_resolve_to_the_larger_visit_id() -> None
     assert assign_visits(entries, visits)["visit_id"].tolist() == ["vb"]
 
 
+def test_an_entry_after_the_visit_on_an_earlier_local_date_is_day_0_not_negative() -> None:
+    # As the server places it (tests/diary/test_placement.py): a visit at 00:30 London time
+    # on 11 June (23:30 UTC on the 10th); the patient then moves to New York, where a
+    # check-in felt later, at 21:00 local, still carries 10 June. Day 0, never day -1.
+    visits = visits_frame(("v1", "p1", "2026-06-10T23:30Z", date(2026, 6, 11)))
+    entries = raw_entries(
+        ("moved-west", "p1", "2026-06-11T01:00Z", date(2026, 6, 10)),
+        ("next-evening", "p1", "2026-06-12T01:00Z", date(2026, 6, 11)),
+        ("a-day-later", "p1", "2026-06-13T01:00Z", date(2026, 6, 12)),
+    )
+
+    assigned = assign_visits(entries, visits)
+
+    assert assigned["visit_id"].tolist() == ["v1", "v1", "v1"]
+    assert assigned["day"].tolist() == [0, 0, 1]
+
+
 def new_york_entry(entry_id: str, *wall_clock: int) -> tuple[str, str, str, date]:
     """Server-side behaviour: felt_at stored in UTC, local_date from the patient's zone."""
     aware = datetime(*wall_clock, tzinfo=NEW_YORK)  # type: ignore[misc]

@@ -195,15 +195,16 @@ def test_list_summaries_are_recomputed_exactly_when_their_inputs_change(
     assert runs == [str(patients[1].pk)]
     runs.clear()
 
-    from diary import services
+    from diary.actions.delete import entry_delete
+    from diary.actions.save import entry_save
 
     latest = patients[0].entries.order_by("-felt_at").first()
     data = {name: getattr(latest, name) for name in ("felt_at", "soreness", "bruising", "iced",
             "heated", "strenuous_activity", "notes")} | {"pain": 4}  # fmt: skip
-    services.entry_save(patient=patients[0], entry_id=latest.id, data=data, expected_version=1)
+    entry_save(patient=patients[0], entry_id=latest.id, data=data, expected_version=1)
     assert relief()[str(patients[0].pk)] == 50.0
     assert runs == [str(patients[0].pk)]
     runs.clear()
-    services.entry_delete(patient=patients[0], entry_id=latest.id, expected_version=2)
+    entry_delete(patient=patients[0], entry_id=latest.id, expected_version=2)
     assert relief()[str(patients[0].pk)] == first[str(patients[0].pk)]
     assert runs == [str(patients[0].pk)]

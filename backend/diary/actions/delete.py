@@ -1,0 +1,68 @@
+"""A check-in deleted by its patient: gone from every list, kept as history."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.patient_time import lock_patient
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from audit.services import audit_record
+from diary.actions.outcome import (
+    EntryConflict,
+    EntryGone,
+    EntryNotFound,
+    audit_entry_read,
+    lock_entry,
+    snapshot,
+)
+from diary.models import EntryRevision
+
+
+def entry_delete(
+    *,
+    patient: User,
+    entry_id: uuid.UUID,
+    expected_version: int | None,
+    audit: AuditContext | None = None,
+) -> None:
+    """Soft-delete: the entry leaves every list, its last values stay as a revision.
+
+    Raises EntryNotFound (no entry of this patient has the id), EntryGone (deleted
+    already) or EntryConflict (``expected_version`` is not the current one)."""
+    with transaction.atomic():
+        lock_patient(patient)
+        entry = lock_entry(entry_id)
+        if entry is None or entry.patient_id != patient.pk:
+            raise EntryNotFound
+        if entry.deleted_at is not None:
+            raise EntryGone(entry)
+        entry.patient = patient
+        stale = expected_version is not None and expected_version != entry.version
+        if stale:
+            # The 412 answer carries the stored entry: a read (see entry_save).
+            audit_entry_read(audit, entry)
+        else:
+            EntryRevision.objects.create(
+                entry=entry,
+                version=entry.version,
+                action=EntryRevision.Action.DELETE,
+                changed_by=patient,
+                values=snapshot(entry),
+            )
+            entry.deleted_at = timezone.now()
+            entry.version += 1
+            entry.save(update_fields=["deleted_at", "version"])
+            audit_record(
+                audit=audit or AuditContext.system(actor=patient),
+                action=AuditEvent.Action.DELETE,
+                resource="entry",
+                patient_ids=[patient.pk],
+                object_id=entry.pk,
+            )
+    if stale:
+        raise EntryConflict(entry, stale=True)
