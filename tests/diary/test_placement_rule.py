@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from accounts.patient_time import local_date_for
+from audit.context import AuditContext
 from diary.actions.save import entry_save
 from diary.actions.sync import SyncItem, entries_sync
 from diary.models import Entry
@@ -111,7 +112,11 @@ def live(patient: User, physician: User, events: list[tuple[Any, ...]]) -> None:
         elif kind == "move visit" and visits:
             performed_at, index = args
             visit = visits[index % len(visits)]
-            visit_update(visit=visit, data={"performed_at": performed_at}, actor=physician)
+            visit_update(
+                visit=visit,
+                data={"performed_at": performed_at},
+                audit=AuditContext.system(actor=physician),
+            )
         elif kind == "check in":
             felt_at, path = args
             entries.append(uuid.uuid4())

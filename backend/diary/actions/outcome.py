@@ -84,6 +84,17 @@ def snapshot(entry: Entry) -> dict[str, Any]:
     return values
 
 
+def fill(entry: Entry, data: dict[str, Any], placement: Placement) -> None:
+    """Set what the patient wrote and where it belongs."""
+    for name in CONTENT_FIELDS:
+        setattr(entry, name, data[name])
+    entry.local_date, entry.visit_id, entry.day = (
+        placement.local_date,
+        placement.visit_id,
+        placement.day,
+    )
+
+
 def clean(entry: Entry) -> None:
     """Field validators in Python; uniqueness and check constraints are the database's."""
     entry.full_clean(
@@ -113,13 +124,7 @@ def revise(
         values=snapshot(entry),
     )
     before = {name: getattr(entry, name) for name in (*CONTENT_FIELDS, *_DERIVED)}
-    for name in CONTENT_FIELDS:
-        setattr(entry, name, data[name])
-    entry.local_date, entry.visit_id, entry.day = (
-        placement.local_date,
-        placement.visit_id,
-        placement.day,
-    )
+    fill(entry, data, placement)
     try:
         clean(entry)
     except ValidationError:

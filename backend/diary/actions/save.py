@@ -19,11 +19,12 @@ from diary.actions.outcome import (
     audit_entry_read,
     clean,
     decide,
+    fill,
     lock_entry,
     revise,
 )
 from diary.bulk_insert import insert_skipping_existing
-from diary.models import CONTENT_FIELDS, Entry
+from diary.models import Entry
 from diary.placement import lock_patient_and_place
 
 
@@ -54,13 +55,7 @@ def entry_save(
         placement = lock_patient_and_place(patient, data["felt_at"])
         if expected_version is None:
             entry = Entry(id=entry_id, patient=patient)
-            for name in CONTENT_FIELDS:
-                setattr(entry, name, data[name])
-            entry.local_date, entry.visit_id, entry.day = (
-                placement.local_date,
-                placement.visit_id,
-                placement.day,
-            )
+            fill(entry, data, placement)
             clean(entry)
             if insert_skipping_existing([entry]):
                 entry._state.adding, entry._state.db = False, router.db_for_write(Entry)
