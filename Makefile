@@ -115,8 +115,7 @@ test-clock: install-dev
 # missed goals and crashed scripts and fails.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/relief
 bench: install-dev node browser bench-tools
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run_all.py \
-	  bench/analytics.py bench/frontend.py bench/exports.py bench/api.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run_all.py
 
 # wrk drives bench/api.py; pgbench gives its write floor (Debian packages).
 bench-tools:

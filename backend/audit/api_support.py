@@ -91,15 +91,12 @@ class AuditedApiMixin(APIView):
         same transaction as the read, naming the patient whose data it is (the record's
         ``patient_id``, or the record itself when it is a patient)."""
         with transaction.atomic():
-            found = queryset.filter(pk=pk).first()
-            if found is not None:
-                audit_record(
-                    audit=AuditContext.from_request(self.request),
-                    action=AuditEvent.Action.READ,
-                    resource=self.audit_resource,
-                    patient_ids=[getattr(found, "patient_id", None) or found.pk],
-                    object_id=found.pk,
-                )
-        if found is None:
-            self.not_found(owner(pk))
+            found = self.scoped_get(queryset, pk, owner=owner)
+            audit_record(
+                audit=AuditContext.from_request(self.request),
+                action=AuditEvent.Action.READ,
+                resource=self.audit_resource,
+                patient_ids=[getattr(found, "patient_id", None) or found.pk],
+                object_id=found.pk,
+            )
         return found

@@ -85,16 +85,25 @@ def patient_timeline(patient: User) -> list[VisitPoint]:
 # --------------------------------------------------------------------------- one check-in
 
 
+class _Placeable(Protocol):
+    """An ``Entry``, or a batch's ``NewEntry``: what placement reads and sets."""
+
+    patient: Any
+    felt_at: datetime
+    local_date: Any
+    visit_id: Any
+    day: Any
+
+
 @dataclass(frozen=True, slots=True)
 class Placement:
     local_date: date
     visit_id: uuid.UUID | None
     day: int | None
 
-    @property
-    def visit(self) -> Visit | None:
-        """The visit as an unsaved stand-in holding only its id (no query)."""
-        return None if self.visit_id is None else Visit(id=self.visit_id)
+    def put_on(self, entry: _Placeable) -> None:
+        """Set an entry's local date, visit and day to this placement."""
+        entry.local_date, entry.visit_id, entry.day = self.local_date, self.visit_id, self.day
 
 
 def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
@@ -158,14 +167,6 @@ def _place_sql(connection: BaseDatabaseWrapper) -> str:
 # --------------------------------------------------------------------------- many check-ins
 
 
-class _Placeable(Protocol):
-    patient: Any
-    felt_at: datetime
-    local_date: Any
-    visit_id: Any
-    day: Any
-
-
 class Timeline:
     """A patient's visits, read once (on first use), to place a batch's entries without a
     query each."""
@@ -187,12 +188,7 @@ class Timeline:
 
     def place_entry(self, entry: _Placeable) -> None:
         """Set a new or edited entry's local date (the patient's timezone now), visit and day."""
-        placement = self.placement(entry.felt_at)
-        entry.local_date, entry.visit_id, entry.day = (
-            placement.local_date,
-            placement.visit_id,
-            placement.day,
-        )
+        self.placement(entry.felt_at).put_on(entry)
 
 
 def entries_reassign(*, patient: User) -> int:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.requests import SignedInRequest
-from accounts.selectors import patient_owner
+from accounts.selectors import patient_owner, patients_visible_to
 from accounts.tokens import SESSION_CLAIM
 from audit.api_support import AuditedApiMixin
 from interop import csv_export, fhir, selectors, services
@@ -49,9 +49,7 @@ class _ExportApi(AuditedApiMixin, APIView):
         return renderer, renderer.media_type
 
     def _patient(self, request: SignedInRequest, pk: Any) -> User:
-        return self.audited_read(
-            selectors.export_patients(user=request.user), pk, owner=patient_owner
-        )
+        return self.audited_read(patients_visible_to(request.user), pk, owner=patient_owner)
 
     @staticmethod
     def _attachment(response: StreamingHttpResponse, name: str) -> None:

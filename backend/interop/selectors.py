@@ -12,7 +12,6 @@ import pandas as pd
 from django.db.models import Avg, F, Q, QuerySet, Window
 
 from accounts.models import User
-from accounts.selectors import patients_visible_to
 from diary.models import Entry
 from diary.selectors import entries_visible_to
 from recovery import analytics
@@ -39,11 +38,6 @@ ENTRY_EXPORT_FIELDS = (
     "strenuous_activity",
     "notes",
 )
-
-
-def export_patients(*, user: User) -> QuerySet[User]:
-    """The patients whose record ``user`` may export (patient: self; physician: own)."""
-    return patients_visible_to(user)
 
 
 def export_visits(*, user: User, patient: User) -> QuerySet[Visit]:

@@ -11,12 +11,11 @@ from accounts.models import User
 from accounts.patient_time import lock_patient
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from audit.services import audit_record
 from diary.actions.outcome import (
     EntryConflict,
     EntryGone,
     EntryNotFound,
-    audit_entry_read,
+    audit_entry,
     lock_entry,
     snapshot,
 )
@@ -34,6 +33,7 @@ def entry_delete(
 
     Raises EntryNotFound (no entry of this patient has the id), EntryGone (deleted
     already) or EntryConflict (``expected_version`` is not the current one)."""
+    audit = audit or AuditContext.system(actor=patient)
     with transaction.atomic():
         lock_patient(patient)
         entry = lock_entry(entry_id)
@@ -45,7 +45,7 @@ def entry_delete(
         stale = expected_version is not None and expected_version != entry.version
         if stale:
             # The 412 answer carries the stored entry: a read (see entry_save).
-            audit_entry_read(audit, entry)
+            audit_entry(audit, AuditEvent.Action.READ, entry)
         else:
             EntryRevision.objects.create(
                 entry=entry,
@@ -57,12 +57,6 @@ def entry_delete(
             entry.deleted_at = timezone.now()
             entry.version += 1
             entry.save(update_fields=["deleted_at", "version"])
-            audit_record(
-                audit=audit or AuditContext.system(actor=patient),
-                action=AuditEvent.Action.DELETE,
-                resource="entry",
-                patient_ids=[patient.pk],
-                object_id=entry.pk,
-            )
+            audit_entry(audit, AuditEvent.Action.DELETE, entry)
     if stale:
         raise EntryConflict(entry, stale=True)

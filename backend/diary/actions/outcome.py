@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.context import AuditContext
-from audit.models import AuditEvent
 from audit.services import audit_record
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
 from diary.placement import Placement
@@ -88,11 +87,7 @@ def fill(entry: Entry, data: dict[str, Any], placement: Placement) -> None:
     """Set what the patient wrote and where it belongs."""
     for name in CONTENT_FIELDS:
         setattr(entry, name, data[name])
-    entry.local_date, entry.visit_id, entry.day = (
-        placement.local_date,
-        placement.visit_id,
-        placement.day,
-    )
+    placement.put_on(entry)
 
 
 def clean(entry: Entry) -> None:
@@ -136,11 +131,12 @@ def revise(
     return revision
 
 
-def audit_entry_read(audit: AuditContext | None, entry: Entry) -> None:
-    """A write path that answers with the stored entry (a replay, a 409 or 412) reads it."""
+def audit_entry(audit: AuditContext, action: str, entry: Entry) -> None:
+    """The audit row of one check-in's write, or of its read by a write path that answers
+    with the stored entry (a replay, a 409 or 412)."""
     audit_record(
-        audit=audit or AuditContext.system(actor=entry.patient),
-        action=AuditEvent.Action.READ,
+        audit=audit,
+        action=action,
         resource="entry",
         patient_ids=[entry.patient_id],
         object_id=entry.pk,

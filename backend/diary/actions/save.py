@@ -10,13 +10,12 @@ from django.db import IntegrityError, router, transaction
 from accounts.models import User
 from audit.context import AuditContext
 from audit.models import AuditEvent
-from audit.services import audit_record
 from diary.actions.outcome import (
     EntryConflict,
     EntryGone,
     EntryNotFound,
     Outcome,
-    audit_entry_read,
+    audit_entry,
     clean,
     decide,
     fill,
@@ -51,6 +50,7 @@ def entry_save(
     concurrent identical create that committed first) inserts nothing and continues as a
     replay against the locked row, so no id is ever written twice.
     """
+    audit = audit or AuditContext.system(actor=patient)
     with transaction.atomic():
         placement = lock_patient_and_place(patient, data["felt_at"])
         if expected_version is None:
@@ -59,13 +59,7 @@ def entry_save(
             clean(entry)
             if insert_skipping_existing([entry]):
                 entry._state.adding, entry._state.db = False, router.db_for_write(Entry)
-                audit_record(
-                    audit=audit or AuditContext.system(actor=patient),
-                    action=AuditEvent.Action.CREATE,
-                    resource="entry",
-                    patient_ids=[patient.pk],
-                    object_id=entry.pk,
-                )
+                audit_entry(audit, AuditEvent.Action.CREATE, entry)
                 return entry, True
         stored = lock_entry(entry_id)
         outcome = decide(
@@ -81,21 +75,15 @@ def entry_save(
         stored.patient = patient
         if outcome == Outcome.UNCHANGED:
             # A replay answers with the stored entry: a read.
-            audit_entry_read(audit, stored)
+            audit_entry(audit, AuditEvent.Action.READ, stored)
             return stored, False
         if outcome == Outcome.UPDATED:
             revise(stored, data, placement, actor=patient).save()
             stored.save()
-            audit_record(
-                audit=audit or AuditContext.system(actor=patient),
-                action=AuditEvent.Action.UPDATE,
-                resource="entry",
-                patient_ids=[patient.pk],
-                object_id=stored.pk,
-            )
+            audit_entry(audit, AuditEvent.Action.UPDATE, stored)
             return stored, False
         # CONFLICT or VERSION_MISMATCH: the 409/412 answer carries the stored entry, a read
         # recorded in this transaction, which commits (nothing was written but the audit row).
-        audit_entry_read(audit, stored)
+        audit_entry(audit, AuditEvent.Action.READ, stored)
         conflict = EntryConflict(stored, stale=outcome == Outcome.VERSION_MISMATCH)
     raise conflict
