@@ -26,6 +26,8 @@ const patientsView = lazy("./views/patients.js", "patientsView");
 const patientView = lazy("./views/patient.js", "patientView");
 const practiceView = lazy("./views/practice.js", "practiceView");
 const inviteView = lazy("./views/invite.js", "inviteView");
+const settingsView = lazy("./views/settings.js", "settingsView");
+const myDataView = lazy("./views/mydata.js", "myDataView");
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -70,12 +72,15 @@ const PATIENT_ROUTES = [
   [/^\/$/, () => checkinView(ctx)],
   [/^\/recovery$/, () => recoveryView()],
   [/^\/edit\/([0-9a-f-]{36})$/, (id) => editView(id)],
+  [/^\/my-data$/, () => myDataView()],
+  [/^\/settings$/, () => settingsView()],
 ];
 const PHYSICIAN_ROUTES = [
   [/^\/$/, () => patientsView()],
   [/^\/patients\/([0-9a-f-]{36})$/, (id) => patientView(id)],
   [/^\/practice$/, () => practiceView()],
   [/^\/invite$/, () => inviteView()],
+  [/^\/settings$/, () => settingsView()],
 ];
 const PUBLIC_ROUTES = [
   [/^\/accept$/, () => acceptView()],
@@ -85,11 +90,14 @@ const NAV = {
   patient: [
     ["/", "Check in"],
     ["/recovery", "My recovery"],
+    ["/my-data", "My data"],
+    ["/settings", "Settings"],
   ],
   physician: [
     ["/", "Patients"],
     ["/practice", "Practice"],
     ["/invite", "Invite"],
+    ["/settings", "Settings"],
   ],
 };
 
