@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,9 @@ class DevMailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         self.directory.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
             slug = re.sub(r"[^a-z0-9]+", "-", message.subject.lower()).strip("-")[:40]
             path = self.directory / f"{stamp}-{slug or 'mail'}.eml"
             path.write_bytes(message.message().as_bytes())
-            print(
-                f"[mail] to {', '.join(message.to)}: {message.subject!r} -> {path}", flush=True
-            )
+            print(f"[mail] to {', '.join(message.to)}: {message.subject!r} -> {path}", flush=True)
         return len(email_messages)
