@@ -18,6 +18,14 @@ RELIEF = str(Path(sys.executable).parent / "relief")
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    # Ctrl-C reached the children too (one process group): give them a moment to stop on
+    # their own (the worker finishing its task) before SIGTERM, which a worker already
+    # stopping takes as "stop now".
+    for process in processes:
+        try:
+            process.wait(2)
+        except subprocess.TimeoutExpired:
+            pass
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
