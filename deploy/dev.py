@@ -6,6 +6,7 @@ the mail (under DEBUG, files in var/mail/ named on the console) and the reminder
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -22,10 +23,8 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
     # their own (the worker finishing its task) before SIGTERM, which a worker already
     # stopping takes as "stop now".
     for process in processes:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(2)
-        except subprocess.TimeoutExpired:
-            pass
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
