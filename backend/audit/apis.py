@@ -6,12 +6,14 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from audit.filters import AuditEventFilter
 from audit.kinds import ActorKind, ResourceKind, actor_kind, resource_kind
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
-from core.api import Pagination
+from core.api import Pagination, reject_empty_params
 
 if TYPE_CHECKING:  # audit sits below accounts: the type only
     from accounts.requests import SignedInRequest
@@ -106,3 +108,7 @@ class AuditListApi(ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return AuditEvent.objects.none()
         return audit_events_for(cast("SignedInRequest", self.request).user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        reject_empty_params(request, tuple(AuditEventFilter.base_filters))
+        return super().list(request, *args, **kwargs)

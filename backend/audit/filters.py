@@ -1,11 +1,36 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
 from audit.models import AuditEvent
+from core.api import AwareDateTimeField
+
+
+class _AwareDateTimeFormField(forms.Field):
+    """The API's own date-time rule (an offset required; a moment outside the years UTC
+    can hold is refused, not a 500 when the database is asked about it)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return AwareDateTimeField().to_internal_value(value)
+        except serializers.ValidationError as exc:
+            detail: Any = exc.detail
+            raise forms.ValidationError(str(detail[0])) from exc
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class AwareDateTimeFilter(django_filters.Filter):
+    field_class = _AwareDateTimeFormField
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -14,8 +39,8 @@ class AuditEventFilter(django_filters.FilterSet):
     patient's own reading of this screen adds rows there); ``others_only``: leave out what
     the caller did themself (a patient's own check-ins and visits to the app)."""
 
-    until = django_filters.IsoDateTimeFilter(
-        field_name="at", lookup_expr="lte", label="At or before (ISO 8601 date-time)"
+    until = AwareDateTimeFilter(
+        field_name="at", lookup_expr="lte", label="At or before (ISO 8601, with a UTC offset)"
     )
     # "true" or "false", anything else a 400 (a BooleanFilter would take "perhaps" as unset).
     others_only = django_filters.TypedChoiceFilter(

@@ -218,7 +218,11 @@ def test_load_more_pages_through_the_list_as_it_stood(
     [
         ("until=yesterday", "until"),
         ("until=2026-13-01T00:00:00Z", "until"),
+        ("until=2026-12-02T13:03:00", "until"),  # no offset: which 13:03?
+        ("until=9999-12-31T23:59:59-23:59", "until"),  # past what UTC can hold
+        ("until=", "until"),
         ("others_only=perhaps", "others_only"),
+        ("others_only=", "others_only"),
         ("page=0", "page"),
     ],
 )
