@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,10 +14,14 @@ from rest_framework import serializers
 from audit.models import AuditEvent
 from core.api import AwareDateTimeField
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
 
 class _AwareDateTimeFormField(forms.Field):
-    """The API's own date-time rule (an offset required; a moment outside the years UTC
-    can hold is refused, not a 500 when the database is asked about it)."""
+    """The API's own date-time rule (an offset required). A moment whose UTC time falls
+    outside the years Python holds (9999-12-31T23:59-23:00) is a bound past every row,
+    not a 500 when the database is asked about it."""
 
     def to_python(self, value: Any) -> datetime | None:
         if value in self.empty_values:
@@ -24,6 +29,10 @@ class _AwareDateTimeFormField(forms.Field):
         try:
             return AwareDateTimeField().to_internal_value(value)
         except serializers.ValidationError as exc:
+            if exc.get_codes() == ["overflow"]:
+                parsed = parse_datetime(value)
+                assert parsed is not None  # it parsed before it overflowed
+                return _LATEST if parsed.year > 1 else _EARLIEST
             detail: Any = exc.detail
             raise forms.ValidationError(str(detail[0])) from exc
 
