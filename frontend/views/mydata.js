@@ -41,8 +41,8 @@ const DONE = {
   visit_report: { read: "opened the report of a visit" },
 };
 
-/** What someone was refused, by the kind of data. */
-const REFUSED = {
+/** What someone was refused, by the kind of data (every value of the API's resource_kind). */
+export const REFUSED = {
   checkins: "your check-ins",
   visits: "your visits",
   recovery: "your recovery",
@@ -50,20 +50,19 @@ const REFUSED = {
   checkins_file: "your check-ins",
   record_file: "your record",
   visit_report: "a report of your visit",
+  other: "your data",
 };
 
-function who(event) {
-  switch (event.actor_kind) {
-    case "you":
-      return "You";
-    case "another_patient":
-      return "Another patient";
-    case "relief":
-      return "Relief";
-    default:
-      return event.actor?.display_name || "Someone";
-  }
-}
+/** Who acted, by the API's actor_kind; null: the person's own name (a physician's). */
+export const ACTORS = {
+  you: "You",
+  physician: null,
+  another_patient: "Another patient",
+  relief: "Relief",
+  someone: null,
+};
+
+const who = (event) => ACTORS[event.actor_kind] ?? event.actor?.display_name ?? "Someone";
 
 /**
  * One row of the patient's audit list as a sentence: "Dr. Okafor viewed your check-ins",
