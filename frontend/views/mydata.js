@@ -62,7 +62,7 @@ export const ACTORS = {
   someone: null,
 };
 
-const who = (event) => ACTORS[event.actor_kind] ?? event.actor?.display_name ?? "Someone";
+const who = (event) => ACTORS[event.actor_kind] ?? (event.actor?.display_name || "Someone");
 
 /**
  * One row of the patient's audit list as a sentence: "Dr. Okafor viewed your check-ins",
