@@ -44,7 +44,9 @@ export async function section(ctx) {
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     status.replaceChildren();
-    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    for (const input of form.querySelectorAll("[aria-invalid]")) {
+      input.removeAttribute("aria-invalid");
+    }
     try {
       await json("/api/v1/auth/password/", {
         method: "POST",

@@ -25,9 +25,10 @@ export async function section(ctx) {
   const status = h("div", { role: "status", class: "form-status" });
   const selectId = uid("timezone");
   const hintId = uid("timezone-hint");
+  const patient = user.role === "patient";
   const select = h(
     "select",
-    { id: selectId, name: "timezone", "aria-describedby": ctx.user.role === "patient" ? hintId : null },
+    { id: selectId, name: "timezone", "aria-describedby": patient ? hintId : null },
     (await zones(user.timezone)).map((zone) =>
       h("option", { value: zone, text: zoneLabel(zone), selected: zone === user.timezone }),
     ),
@@ -53,28 +54,26 @@ export async function section(ctx) {
   select.addEventListener("change", offerPhone);
   offerPhone();
   // What a move means for a patient's check-ins (a physician has none).
-  const hint =
-    user.role === "patient"
-      ? h("p", {
-          class: "hint",
-          id: hintId,
-          "data-timezone-hint": "",
-          text:
-            "If you move to another timezone, check-ins you have already saved keep the " +
-            "day they were logged on. New check-ins use the new timezone.",
-        })
-      : null;
+  const hint = patient
+    ? h("p", {
+        class: "hint",
+        id: hintId,
+        "data-timezone-hint": "",
+        text:
+          "If you move to another timezone, check-ins you have already saved keep the day " +
+          "they were logged on. New check-ins use the new timezone.",
+      })
+    : null;
   const form = h(
     "form",
     { class: "stack", "aria-labelledby": "settings-profile-title" },
-    field({ name: "display_name", labelText: "Your name", autocomplete: "name", value: user.display_name }),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: selectId, text: "Timezone" }),
-      hint,
-      select,
-    ),
+    field({
+      name: "display_name",
+      labelText: "Your name",
+      autocomplete: "name",
+      value: user.display_name,
+    }),
+    h("div", { class: "field" }, h("label", { for: selectId, text: "Timezone" }), hint, select),
     usePhone,
     h("button", { type: "submit", class: "button primary", text: "Save" }),
     status,
