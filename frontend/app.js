@@ -20,6 +20,7 @@ const lazy =
   };
 const signInView = lazy("./views/signin.js", "signInView");
 const acceptView = lazy("./views/signin.js", "acceptView");
+const resetView = lazy("./views/reset.js", "resetView");
 const recoveryView = lazy("./views/recovery.js", "recoveryView");
 const editView = lazy("./views/recovery.js", "editView");
 const patientsView = lazy("./views/patients.js", "patientsView");
@@ -84,6 +85,7 @@ const PHYSICIAN_ROUTES = [
 ];
 const PUBLIC_ROUTES = [
   [/^\/accept$/, () => acceptView()],
+  [/^\/reset$/, () => resetView()],
   [/^.*$/, () => signInView()],
 ];
 const NAV = {

@@ -88,6 +88,12 @@ export async function signedIn(user) {
   if (user.role === "patient") sync.start(user);
 }
 
+/** The signed-in user's profile changed (name, timezone): keep it here and on the device. */
+export async function profileChanged(user) {
+  ctx.user = user;
+  await idb.setMeta("user", user);
+}
+
 let sessionEndedShown = false;
 async function showSessionEnded() {
   if (sessionEndedShown || !ctx.user) return;

@@ -31,9 +31,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts import invitations
 from accounts.models import CareLink, User
+from accounts.password_reset import password_reset_send, reset_token_new
 from audit.models import AuditEvent
 from diary.actions.save import entry_save
 from diary.models import Entry
+from tests.factories import PASSWORD, PatientFactory
 from treatments.models import Visit
 from treatments.services import visit_create
 
@@ -80,6 +82,20 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 204},
     ("/api/v1/auth/me/", "get"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # Each signed-in user renames themselves.
+    ("/api/v1/auth/me/", "patch"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/auth/timezones/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # Each signed-in user changes their own password (with the right current one).
+    ("/api/v1/auth/password/", "post"):
+        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 401},
+    # Asking for a reset link for `patient`: the same 202 for everyone, signed in or not.
+    ("/api/v1/auth/password/reset/", "post"):
+        {"patient": 202, "other_patient": 202, "physician": 202, "other_physician": 202, "anonymous": 202},
+    # A fresh, valid link (of an account made for it): the token is the credential.
+    ("/api/v1/auth/password/reset/confirm/", "post"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
     # --- care team ---------------------------------------------------------------------
     # A physician's own invitations (with what became of each mail).
     ("/api/v1/invitations/", "get"):
@@ -268,6 +284,27 @@ def _no_body(w: World) -> Call:
     return Call()
 
 
+def _rename(w: World) -> Call:
+    return Call({"display_name": "Renamed Self"})
+
+
+def _password_change(w: World) -> Call:
+    return Call({"current_password": PASSWORD, "new_password": "tangerine-lantern-orbit-42"})
+
+
+def _reset_ask(w: World) -> Call:
+    return Call({"email": w.patient.email})
+
+
+def _reset_confirm(w: World) -> Call:
+    user = PatientFactory(email="resetter@example.org", display_name="Re Setter")
+    reset = reset_token_new()
+    password_reset_send(
+        email=user.email, reset=reset, app_url="https://relief.example.org", now=timezone.now()
+    )
+    return Call({"token": reset.token, "password": "tangerine-lantern-orbit-42"})
+
+
 def _invite(w: World) -> Call:
     return Call({"email": "newcomer@example.org", "display_name": "New Comer"})
 
@@ -356,6 +393,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/token/refresh/", "post"): _refresh,
     ("/api/v1/auth/logout/", "post"): _logout,
     ("/api/v1/auth/me/", "get"): _no_body,
+    ("/api/v1/auth/me/", "patch"): _rename,
+    ("/api/v1/auth/timezones/", "get"): _no_body,
+    ("/api/v1/auth/password/", "post"): _password_change,
+    ("/api/v1/auth/password/reset/", "post"): _reset_ask,
+    ("/api/v1/auth/password/reset/confirm/", "post"): _reset_confirm,
     ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,

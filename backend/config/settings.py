@@ -84,6 +84,18 @@ if JWT_SIGNING_KEY == SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The web app's public origin (https://relief.example.org), for links in mail (password
+# reset). Unset: the origin the request causing the mail came to (its Host is checked
+# against ALLOWED_HOSTS).
+PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
+if PUBLIC_URL and not (
+    PUBLIC_URL.startswith(("https://", "http://"))
+    and "/" not in PUBLIC_URL.split("://", 1)[1]
+    and not any(ch in PUBLIC_URL for ch in "?# ")
+):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must be an origin such as https://relief.example.org, not {PUBLIC_URL!r}"
+    )
 
 INSTALLED_APPS = [
     # Django's admin with a sign-in limit and optional TOTP (accounts/admin_site.py).
