@@ -163,6 +163,27 @@ def test_a_patient_who_moves_keeps_their_stored_check_ins_as_they_were(
     # The visit's own day 0 stays where it was recorded, too.
     visit.refresh_from_db()
     assert visit.local_date.isoformat() == "2026-03-01"
+    # Editing what was felt (not when) keeps the date and day it was logged on.
+    edited = patient_client.put(
+        f"/api/v1/entries/{before['id']}/",
+        {"felt_at": "2026-03-03T23:30:00Z", "pain": 2, "soreness": 3, "notes": "better"},
+        format="json",
+        HTTP_IF_MATCH=f'"{before["version"]}"',
+    )
+    assert edited.status_code == 200, edited.content
+    assert (edited.json()["local_date"], edited.json()["day"], edited.json()["pain"]) == (
+        "2026-03-04",
+        3,
+        2,
+    )
+    # Moving it to another time places it in the zone the patient is in now.
+    moved_time = patient_client.put(
+        f"/api/v1/entries/{before['id']}/",
+        {"felt_at": "2026-03-03T23:00:00Z", "pain": 2, "soreness": 3},
+        format="json",
+        HTTP_IF_MATCH=f'"{edited.json()["version"]}"',
+    )
+    assert (moved_time.json()["local_date"], moved_time.json()["day"]) == ("2026-03-03", 2)
 
 
 def test_moving_back_and_forth_changes_no_stored_check_in(patient: User, patient_client: APIClient):
