@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import frontend, health
+from config.clinic import ClinicApi
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -14,6 +15,7 @@ api_v1 = [
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
     path("", include("interop.urls")),
+    path("clinic/", ClinicApi.as_view(), name="clinic"),
 ]
 
 urlpatterns = [
