@@ -27,7 +27,9 @@ class ClinicApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(operation_id="clinic_retrieve", responses={200: ClinicSerializer}, tags=["clinic"])
+    @extend_schema(
+        operation_id="clinic_retrieve", responses={200: ClinicSerializer}, tags=["clinic"]
+    )
     def get(self, request: Request) -> Response:
         clinic = clinic_info()
         body = ClinicSerializer({"name": clinic.name, "phone": clinic.phone, "tel": clinic.tel_uri})
