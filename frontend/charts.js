@@ -65,19 +65,22 @@ export function localiseFigure(figure) {
 }
 
 /**
- * The line under a chart for the points of one tap ("Day 3: Pain 4 on Thu, 14 May 2026
- * (1 entry, relief 43 %); Soreness 2"): the points' own texts, by day.
+ * The line under a chart for one tap ("Day 3: Pain 4 on Thu, 14 May 2026 (1 entry, relief
+ * 43 %); Soreness 2."): the texts of the points on the day tapped (plotly lists the nearest
+ * first; a unified hover adds other traces' nearest points, on other days too), in the
+ * legend's order.
  */
 export function pointsText(points) {
-  const days = new Map();
-  for (const point of points) {
-    const text = point.data?.text?.[point.pointIndex ?? point.pointNumber];
-    if (!text) continue;
-    const list = days.get(point.x) ?? [];
-    if (!list.includes(text)) list.push(text);
-    days.set(point.x, list);
-  }
-  return [...days].map(([day, texts]) => `Day ${day}: ${texts.join("; ")}.`).join(" ");
+  if (!points.length) return "";
+  const day = points[0].x;
+  const texts = points
+    .filter((point) => point.x === day)
+    .sort((a, b) => (a.curveNumber ?? 0) - (b.curveNumber ?? 0))
+    .map((point) => point.data?.text?.[point.pointIndex ?? point.pointNumber])
+    .filter((text, i, all) => text && all.indexOf(text) === i);
+  if (!texts.length) return "";
+  const body = texts.join("; ");
+  return `Day ${day}: ${body}${/[.!?]$/.test(body) ? "" : "."}`;
 }
 
 const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, displaylogo: false };

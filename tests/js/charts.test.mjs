@@ -36,17 +36,23 @@ test("ISO dates in a figure's text are written the reader's way", () => {
   assert.deepEqual(trace.x, [0, 1]);
 });
 
-test("a tap says each point's values, by day, without repeats", () => {
+test("a tap says the values of the day tapped, in the legend's order, without repeats", () => {
   const pain = { text: ["Pain 3 (1 entry)", "Pain 4 (2 entries)"] };
-  const soreness = { text: ["Soreness 2", null] };
+  const soreness = { text: ["Soreness 2", "Soreness 5"] };
+  const flag = { text: ["No entries for 3 days."] };
   assert.equal(
     pointsText([
-      { data: pain, pointIndex: 1, x: 1 },
-      { data: soreness, pointIndex: 0, x: 0 },
-      { data: pain, pointIndex: 1, x: 1 },
-      { data: { text: undefined }, pointIndex: 0, x: 1 },
+      { data: soreness, curveNumber: 1, pointIndex: 1, x: 1 },
+      { data: pain, curveNumber: 0, pointIndex: 1, x: 1 },
+      { data: flag, curveNumber: 4, pointIndex: 0, x: 0 }, // another day: not this tap's
+      { data: pain, curveNumber: 0, pointIndex: 1, x: 1 },
+      { data: { text: undefined }, curveNumber: 2, pointIndex: 0, x: 1 },
     ]),
-    "Day 1: Pain 4 (2 entries). Day 0: Soreness 2.",
+    "Day 1: Pain 4 (2 entries); Soreness 5.",
+  );
+  assert.equal(
+    pointsText([{ data: flag, curveNumber: 4, pointIndex: 0, x: 2 }]),
+    "Day 2: No entries for 3 days.",
   );
   assert.equal(pointsText([]), "");
 });
