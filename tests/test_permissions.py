@@ -80,6 +80,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 204},
     ("/api/v1/auth/me/", "get"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # The clinic's name and phone: a deployment setting, public like the sign-in screen.
+    ("/api/v1/clinic/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
     # --- care team ---------------------------------------------------------------------
     # A physician's own invitations (with what became of each mail).
     ("/api/v1/invitations/", "get"):
@@ -356,6 +359,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/token/refresh/", "post"): _refresh,
     ("/api/v1/auth/logout/", "post"): _logout,
     ("/api/v1/auth/me/", "get"): _no_body,
+    ("/api/v1/clinic/", "get"): _no_body,
     ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,
