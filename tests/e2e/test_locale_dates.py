@@ -17,8 +17,8 @@ from tests.factories import PASSWORD, PatientFactory, PhysicianFactory, link, ma
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BERLIN = ZoneInfo("Europe/Berlin")
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
-WEEKDAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def ambiguous_day() -> date:
@@ -86,9 +86,7 @@ def test_the_same_day_reads_in_each_readers_own_format(
         assert page.evaluate("navigator.language") == locale
         sign_in(page, live_server.url, patient.email, PASSWORD)
         page.click("nav >> text=My recovery")
-        page.wait_for_function(
-            "() => document.querySelectorAll('[data-chart=drawn]').length === 2"
-        )
+        page.wait_for_function("() => document.querySelectorAll('[data-chart=drawn]').length === 2")
         course = page.locator("section[aria-labelledby=course-chart-title]")
         # Short form: the course chart's legend names the visit by its date.
         assert f"Visit 1 ({short_text})" in course.locator(".legend").text_content()
