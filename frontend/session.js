@@ -150,6 +150,7 @@ export async function signOut() {
   await clearDevice();
   if (!ended) device.setLogoutPending(true);
   ctx.user = null;
+  renderSync(sync.status()); // nobody is signed in: no sync status in the top bar
   ctx.notice = ended
     ? "You have signed out."
     : "You have signed out of this phone. Your session on the clinic's server will be " +

@@ -96,6 +96,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # A fresh, valid link (of an account made for it): the token is the credential.
     ("/api/v1/auth/password/reset/confirm/", "post"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
+    # The clinic's name and phone: a deployment setting, public like the sign-in screen.
+    ("/api/v1/clinic/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
     # --- care team ---------------------------------------------------------------------
     # A physician's own invitations (with what became of each mail).
     ("/api/v1/invitations/", "get"):
@@ -398,6 +401,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/password/", "post"): _password_change,
     ("/api/v1/auth/password/reset/", "post"): _reset_ask,
     ("/api/v1/auth/password/reset/confirm/", "post"): _reset_confirm,
+    ("/api/v1/clinic/", "get"): _no_body,
     ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,

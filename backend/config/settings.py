@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -324,6 +325,18 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 # Django's own guard for form posts (the admin) follows the API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# --- The clinic -------------------------------------------------------------------------------
+# Shown to patients beside the urgent aftercare advice (a tap-to-call link) and printed on
+# visit reports: GET /api/v1/clinic/. Unset phone: no call line.
+CLINIC_NAME = env.str("CLINIC_NAME", default="").strip()
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="").strip()
+if CLINIC_PHONE and not (
+    re.fullmatch(r"\+?[\d ()./-]{3,40}", CLINIC_PHONE) and len(re.findall(r"\d", CLINIC_PHONE)) >= 3
+):
+    raise ImproperlyConfigured(
+        f"CLINIC_PHONE must be a phone number such as +44 20 7946 0000, not {CLINIC_PHONE!r}"
+    )
 
 # --- Tokens -------------------------------------------------------------------------------
 # Access tokens are short; a sign-in ("session") lives as a family of single-use refresh

@@ -45,6 +45,7 @@ NO_HEALTH_DATA = {
         "the audit log: who accessed which record, not the record; auditing it would add "
         "a row to the list being read on every read"
     ),
+    ("/api/v1/clinic/", "get"): "the clinic's name and phone number, a deployment setting",
     ("/api/v1/visits/{id}/report-link/", "post"): (
         "a one-time URL and its expiry; opening it (/reports/visits/{id}/) is the read"
     ),
