@@ -75,6 +75,8 @@ const PATIENT_ROUTES = [
   [/^\/edit\/([0-9a-f-]{36})$/, (id) => editView(id)],
   [/^\/my-data$/, () => myDataView()],
   [/^\/settings$/, () => settingsView()],
+  // A reset link opened on a phone that is signed in still works (it ends every session).
+  [/^\/reset$/, () => resetView()],
 ];
 const PHYSICIAN_ROUTES = [
   [/^\/$/, () => patientsView()],
@@ -82,6 +84,7 @@ const PHYSICIAN_ROUTES = [
   [/^\/practice$/, () => practiceView()],
   [/^\/invite$/, () => inviteView()],
   [/^\/settings$/, () => settingsView()],
+  [/^\/reset$/, () => resetView()],
 ];
 const PUBLIC_ROUTES = [
   [/^\/accept$/, () => acceptView()],
