@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
     path("", include("interop.urls")),
+    path("", include("push.urls")),
 ]
 
 urlpatterns = [
