@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -68,7 +67,7 @@ class SubscriptionsApi(APIView):
         parameters=[
             OpenApiParameter(
                 "endpoint",
-                OpenApiTypes.STR,
+                {"type": "string", "minLength": 1, "maxLength": 2048, "pattern": "^[^\\u0000]*$"},
                 required=True,
                 description="The subscription's endpoint.",
             )
@@ -81,7 +80,7 @@ class SubscriptionsApi(APIView):
     def delete(self, request: SignedInRequest) -> Response:
         """Stop push notifications to this browser."""
         endpoint = request.query_params.get("endpoint", "")
-        if not endpoint or len(endpoint) > 2048:
+        if not endpoint or len(endpoint) > 2048 or "\x00" in endpoint:
             raise serializers.ValidationError(
                 {"endpoint": ["Give the subscription's endpoint (at most 2048 characters)."]}
             )

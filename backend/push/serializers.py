@@ -48,9 +48,9 @@ class Base64urlField(serializers.RegexField):
             **kwargs,
         )
 
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        return b64url(b64url_decode(value))
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)  # the pattern is checked here, after parsing
+        return b64url(b64url_decode(value)) if isinstance(value, str) else value
 
 
 class KeysSerializer(StrictSerializer):
