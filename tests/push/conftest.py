@@ -4,12 +4,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.push.push_service import PushService, start_push_service
-
-SUBJECT = "mailto:ops@clinic.example"
+from tests.push.push_service import PushService, start_push_service, use_vapid_key
 
 
 @pytest.fixture
@@ -19,22 +16,8 @@ def vapid_private_key() -> ec.EllipticCurvePrivateKey:
 
 @pytest.fixture
 def push_on(settings: Any, vapid_private_key: ec.EllipticCurvePrivateKey) -> str:
-    """Web Push on with a fresh VAPID key (PEM, as an operator sets it); local http
-    endpoints allowed for the tests' push service. Returns the application server key."""
-    settings.VAPID_PRIVATE_KEY = vapid_private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    settings.VAPID_SUBJECT = SUBJECT
-    settings.PUSH_ALLOW_LOCAL_HTTP = True
-    from push.vapid import b64url
-
-    return b64url(
-        vapid_private_key.public_key().public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    )
+    """Web Push on with a fresh VAPID key; returns the application server key."""
+    return use_vapid_key(settings, vapid_private_key)
 
 
 @pytest.fixture

@@ -26,6 +26,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+SUBJECT = "mailto:ops@clinic.example"
+
+
+def use_vapid_key(settings: Any, key: ec.EllipticCurvePrivateKey) -> str:
+    """Web Push on with ``key`` (as PEM, the way an operator sets it) and http endpoints on
+    127.0.0.1 allowed (this push service's). Returns the application server key."""
+    settings.VAPID_PRIVATE_KEY = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    settings.VAPID_SUBJECT = SUBJECT
+    settings.PUSH_ALLOW_LOCAL_HTTP = True
+    return b64url(
+        key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -18,8 +18,7 @@ from pywebpush import webpush
 from accounts.models import User
 from push.models import PushSubscription
 from push.services import push_send
-from tests.push.conftest import SUBJECT
-from tests.push.push_service import Phone, PushService
+from tests.push.push_service import SUBJECT, Phone, PushService
 
 pytestmark = pytest.mark.django_db
 
