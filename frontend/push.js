@@ -141,8 +141,8 @@ export async function turnOff() {
  * "on" or "off". Someone else's subscription left on a shared phone counts as off.
  */
 export async function state() {
-  if (!supported()) return "unsupported";
   if (!(await serverKey())) return "unavailable";
+  if (!supported()) return "unsupported";
   if (Notification.permission === "denied") return "blocked";
   if (remembered() !== "on" || Notification.permission !== "granted") return "off";
   const subscription = await browserSubscription().catch(() => null);

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from django.db import transaction
 from django.utils import timezone
-from py_vapid import Vapid02
+from py_vapid import Vapid02, VapidException
 from pywebpush import WebPusher
 
 from accounts.models import User
@@ -86,7 +86,11 @@ def push_send(*, user: User, title: str, body: str, url: str, tag: str) -> int:
     fall back to another channel when this returns 0. Web Push off (no VAPID key): 0.
 
     The payload is the JSON ``{title, body, url, tag}`` the service worker shows, encrypted
-    for each browser (RFC 8291, aes128gcm) and signed for its push service (RFC 8292).
+    for each browser (RFC 8291, aes128gcm) and signed for its push service (RFC 8292);
+    ``url`` is a page of the app ("/#/" is today's check-in), ``tag`` names the kind of
+    notification: a newer one with the same tag replaces it, on the phone and at the push
+    service while the phone is off. Call it outside a transaction: it waits on the network
+    (at most ``TIMEOUT`` per phone).
     """
     key = vapid.server_key()
     subscriptions = list(PushSubscription.objects.filter(user=user).order_by("pk"))
@@ -103,8 +107,13 @@ def push_send(*, user: User, title: str, body: str, url: str, tag: str) -> int:
             audience = f"{parts.scheme}://{parts.netloc}"
             if audience not in headers_by_audience:
                 claims = {"aud": audience, "exp": int(time.time()) + TOKEN_SECONDS}
+                try:
+                    signed = signer.sign({**claims, "sub": key.subject})
+                except VapidException:
+                    logger.exception("cannot sign a push for %s", parts.netloc)
+                    continue
                 headers_by_audience[audience] = {
-                    **signer.sign({**claims, "sub": key.subject}),
+                    **signed,
                     "Urgency": "normal",
                     **({"Topic": tag} if TOPIC.match(tag) else {}),
                 }

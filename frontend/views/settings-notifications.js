@@ -29,28 +29,29 @@ export async function section(ctx) {
     button.hidden = state === "blocked" || state === "unsupported";
     button.textContent = state === "on" ? "Turn off notifications" : "Turn on notifications";
   };
-  button.addEventListener("click", async () => {
-    const was = status.dataset.pushState;
-    button.disabled = true;
-    let text;
-    if (was === "on") {
-      await push.turnOff();
-      show("off");
-      text = "Notifications are off for this phone.";
-    } else {
-      const outcome = await push.turnOn().catch(() => "failed");
-      show(outcome === "on" ? "on" : await push.state().catch(() => "off"));
-      text =
-        outcome === "on"
-          ? "Notifications are on for this phone."
-          : outcome === "denied"
-            ? "Notifications were not allowed, so reminders come by e-mail."
-            : "This phone could not turn on notifications just now. Please try again later.";
-    }
-    button.disabled = false;
-    result.className = `message ${was === "on" || status.dataset.pushState === "on" ? "success" : "info"}`;
+  const say = (kind, text) => {
+    result.className = `message ${kind}`;
     result.textContent = text;
     announce(text);
+  };
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    if (status.dataset.pushState === "on") {
+      await push.turnOff();
+      show("off");
+      say("success", "Notifications are off for this phone.");
+    } else {
+      // Straight from the tap: the browser asks for permission only in answer to one.
+      const outcome = await push.turnOn().catch(() => "failed");
+      show(outcome === "on" ? "on" : await push.state().catch(() => "off"));
+      if (outcome === "on") say("success", "Notifications are on for this phone.");
+      else if (outcome === "denied") {
+        say("info", "Notifications were not allowed, so reminders come by e-mail.");
+      } else {
+        say("info", "This phone could not turn on notifications just now. Please try later.");
+      }
+    }
+    button.disabled = false;
   });
   show(current);
   return h(

@@ -99,8 +99,15 @@ def test_a_key_without_a_subject_is_refused(settings: Any) -> None:
     settings.VAPID_SUBJECT = ""
     with pytest.raises(ImproperlyConfigured, match="VAPID_SUBJECT must say who runs"):
         vapid.check_settings()
-    settings.VAPID_SUBJECT = "https://clinic.example/contact"
-    vapid.check_settings()
+    # Forms RFC 8292 allows but py_vapid does not sign with: refused at start-up, not at
+    # the first reminder.
+    for subject in ("mailto:ops@clinic", "https://clinic.example/contact"):
+        settings.VAPID_SUBJECT = subject
+        with pytest.raises(ImproperlyConfigured, match="VAPID_SUBJECT must say who runs"):
+            vapid.check_settings()
+    for subject in ("https://clinic.example", "mailto:ops@clinic.example"):
+        settings.VAPID_SUBJECT = subject
+        vapid.check_settings()
 
 
 def test_a_malformed_key_stops_start_up() -> None:
