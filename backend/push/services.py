@@ -102,6 +102,9 @@ def push_send(*, user: User, title: str, body: str, url: str, tag: str) -> int:
     accepted: list[int] = []
     gone: list[int] = []
     with requests.Session() as session:
+        # A push service answers; a redirect would send the push (and its VAPID token)
+        # somewhere no one checked against PUSH_SERVICE_HOSTS.
+        session.max_redirects = 0
         for subscription in subscriptions:
             parts = urlsplit(subscription.endpoint)
             audience = f"{parts.scheme}://{parts.netloc}"

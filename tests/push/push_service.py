@@ -61,6 +61,7 @@ class Phone:
     private_key: ec.EllipticCurvePrivateKey
     auth_secret: bytes
     answer: int = 201
+    location: str | None = None  # sent with the answer (a redirect)
 
     @property
     def keys(self) -> dict[str, str]:
@@ -88,6 +89,7 @@ class PushService:
     server: ThreadingHTTPServer
     phones: dict[str, Phone] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)  # the phone each POST was for
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -142,16 +144,21 @@ def _handler(service: PushService) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _answer(self, status: int, problem: str | None = None) -> None:
+        def _answer(
+            self, status: int, problem: str | None = None, location: str | None = None
+        ) -> None:
             if problem:
                 service.problems.append(f"{self.path}: {problem}")
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             phone = service.phones.get(self.path.rsplit("/", 1)[-1])
+            service.requests.append(phone.name if phone else self.path)
             if not self.path.startswith("/push/") or phone is None:
                 self._answer(404, "no such subscription")
                 return
@@ -187,7 +194,7 @@ def _handler(service: PushService) -> type[BaseHTTPRequestHandler]:
                         headers={k.lower(): v for k, v in self.headers.items()},
                     )
                 )
-            self._answer(phone.answer)
+            self._answer(phone.answer, location=phone.location)
 
     return Handler
 

@@ -114,6 +114,21 @@ def test_a_push_service_that_fails_or_is_unreachable_is_logged_and_kept(
     ]
 
 
+def test_a_push_service_that_redirects_is_not_followed(
+    push_on: str, push_service: PushService, client_for: Any, patient: User
+) -> None:
+    """A redirect could lead anywhere: the push goes only to a checked endpoint."""
+    elsewhere = push_service.phone("elsewhere")  # nobody's subscription
+    moved = push_service.phone("moved", answer=307)
+    moved.location = elsewhere.endpoint
+    _subscribe(client_for, patient, moved)
+
+    assert push_send(user=patient, **REMINDER) == 0
+
+    assert push_service.requests == ["moved"]  # the redirect's target got nothing
+    assert PushSubscription.objects.filter(user=patient).count() == 1
+
+
 def test_without_a_vapid_key_push_is_off(
     settings: Any, push_service: PushService, client_for: Any, patient: User
 ) -> None:
