@@ -170,6 +170,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     ("/api/v1/visits/{id}/report-link/", "post"):
         {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "anonymous": 401},
+    # --- push: the key for anyone signed in; patients (un)subscribe their own phone ------
+    ("/api/v1/push/key/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/push/subscriptions/", "post"):
+        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # `patient`'s phone's endpoint: only `patient` removes it (404 for another patient).
+    ("/api/v1/push/subscriptions/", "delete"):
+        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
 }
 # fmt: on
 
@@ -191,6 +199,7 @@ class Call:
 
     data: dict[str, Any] | None = None
     record_id: uuid.UUID | None = None
+    query: str = ""
 
 
 SITE = {
@@ -391,6 +400,24 @@ def _entry_patch(w: World) -> Call:
     return Call({"pain": 4, "version": w.entry.version}, record_id=w.entry.pk)
 
 
+PUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/permissions-test"
+PUSH_KEYS = {
+    "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+    "auth": "tBHItJI5svbpez7KI4CCXg",
+}
+
+
+def _push_subscribe(w: World) -> Call:
+    return Call({"endpoint": PUSH_ENDPOINT, "keys": PUSH_KEYS})
+
+
+def _push_unsubscribe(w: World) -> Call:
+    from push.services import push_subscribe
+
+    push_subscribe(user=w.patient, endpoint=PUSH_ENDPOINT, **PUSH_KEYS)
+    return Call(query=f"?endpoint={PUSH_ENDPOINT}")
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/token/", "post"): _token,
     ("/api/v1/auth/token/refresh/", "post"): _refresh,
@@ -429,6 +456,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/patients/{id}/fhir/", "get"): _patient_detail,
     ("/api/v1/patients/{id}/entries.csv", "get"): _patient_detail,
     ("/api/v1/visits/{id}/report-link/", "post"): _visit_detail,
+    ("/api/v1/push/key/", "get"): _no_body,
+    ("/api/v1/push/subscriptions/", "post"): _push_subscribe,
+    ("/api/v1/push/subscriptions/", "delete"): _push_unsubscribe,
 }
 
 
@@ -508,7 +538,7 @@ def test_permission(
     user = actors[actor]
     call = REQUESTS[operation](world)
     assert ("{id}" in path) == (call.record_id is not None), "fill every path parameter"
-    url = path.format(id=call.record_id)
+    url = path.format(id=call.record_id) + call.query
     denied_before = set(
         AuditEvent.objects.filter(actor=user, outcome="denied").values_list("pk", flat=True)
     )

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "diary",
     "recovery",
     "interop",
+    "push",
     # The demo clinic for `make run`, at the top: it uses every app above, none uses it.
     "demo",
 ]
@@ -445,6 +446,33 @@ WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=1.0)
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=30.0)
 if WORKER_POLL_SECONDS <= 0 or WORKER_TICK_SECONDS <= 0:
     raise ImproperlyConfigured("WORKER_POLL_SECONDS and WORKER_TICK_SECONDS must be positive.")
+
+# --- Web Push (push/) ----------------------------------------------------------------------
+# The VAPID key that signs every push (RFC 8292): a P-256 private key, either as PEM (PKCS#8
+# or SEC1; "\n" may stand for the line breaks) or as its 32-byte private number in base64url
+# (what `npx web-push generate-vapid-keys` prints as the private key). The public key the
+# phones subscribe with is derived from it. Unset with DEBUG: generated into
+# var/vapid_private.pem on first use. Unset without DEBUG: no Web Push (the app never asks
+# for notification permission; reminders go by e-mail). Changing it orphans every phone's
+# subscription until the app subscribes again.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_DEV_KEY_FILE = VAR_DIR / "vapid_private.pem"
+# Who push services may contact about this server's pushes: mailto:… or https://…
+# Required with VAPID_PRIVATE_KEY unless DEBUG.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:relief-dev@localhost" if DEBUG else "")
+# The push services a phone's subscription may name (a leading "*." takes subdomains):
+# the server POSTs to that address, so it must not be any address a client makes up.
+PUSH_SERVICE_HOSTS = env.list(
+    "PUSH_SERVICE_HOSTS",
+    default=[
+        "fcm.googleapis.com",  # Chrome, Edge on Android, Samsung Internet, Opera
+        "updates.push.services.mozilla.com",  # Firefox
+        "*.push.apple.com",  # Safari (iOS 16.4+ home-screen apps, macOS)
+        "*.notify.windows.com",  # Edge on Windows
+    ],
+)
+# http://localhost and http://127.0.0.1 endpoints (a push service run by the tests).
+PUSH_ALLOW_LOCAL_HTTP = DEBUG
 
 LOGGING = {
     "version": 1,

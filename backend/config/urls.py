@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("audit.urls")),
     path("", include("interop.urls")),
     path("clinic/", ClinicApi.as_view(), name="clinic"),
+    path("", include("push.urls")),
 ]
 
 urlpatterns = [

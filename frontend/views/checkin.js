@@ -203,6 +203,7 @@ export function checkinView(ctx) {
       status.replaceChildren(h("p", { class: `message ${kind}`, "data-saved": item.id }, text));
       status.scrollIntoView({ block: "nearest" });
       announce(text);
+      if (kind === "success") import("../push.js").then((p) => p.offerNotifications(ctx, status)).catch(() => {});
     },
   });
 
