@@ -164,6 +164,13 @@ export async function signOut() {
 async function clearDevice() {
   sync.stop();
   api.forgetAccess();
+  // A shared phone: the next person to sign in must not get this one's reminders (the push
+  // service then answers 410 for it, and the server forgets the subscription).
+  await navigator.serviceWorker
+    ?.getRegistration()
+    .then((registration) => registration?.pushManager?.getSubscription())
+    .then((subscription) => subscription?.unsubscribe())
+    .catch(() => {});
   await idb.destroy().catch(() => {});
   if (globalThis.caches) {
     const names = await caches.keys();
