@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "audit",
     "treatments",
     "diary",
+    "reminders",
     "recovery",
     "interop",
     # The demo clinic for `make run`, at the top: it uses every app above, none uses it.

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("accounts.care_urls")),
     path("", include("treatments.urls")),
     path("", include("diary.urls")),
+    path("", include("reminders.urls")),
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
     path("", include("interop.urls")),

@@ -1,0 +1,89 @@
+"""How a reminder reaches the patient: Web Push to the phones they subscribed, else e-mail.
+
+The words are plain and kind (patients are in pain, on phones) and follow the injection's
+timeline; tapping the notification opens today's check-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from accounts.mail import mail_send
+from accounts.models import User
+from reminders.models import Reminder
+
+# Where a tap on the notification (or the link in the mail) goes: today's check-in.
+CHECKIN_PATH = "/#/"
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    tag: str
+
+
+def message_for(*, kind: str, day: int | None, physician: str = "") -> Message:
+    """The words of a reminder: ``day`` is the day since the visit (scheduled kinds),
+    ``physician`` the name of who asked (kind physician)."""
+    quick = "A check-in takes about 15 seconds."
+    if kind == Reminder.Kind.PHYSICIAN:
+        who = physician or "Your physician"
+        return Message(
+            title="How are you today?",
+            body=f"{who} would like to know how you are feeling. {quick}",
+            tag="relief-reminder",
+        )
+    if day == 0:
+        body = f"How are you feeling after today's injection? {quick}"
+    elif day is not None and day <= 2:
+        body = (
+            "Some soreness is common for a day or two after the injection. "
+            f"How are you feeling today? {quick}"
+        )
+    elif day is not None:
+        body = f"Day {day} after your injection. How are you feeling today? {quick}"
+    else:
+        body = f"How are you feeling today? {quick}"
+    title = "Good morning" if kind == Reminder.Kind.MORNING else "Time for today's check-in"
+    return Message(title=title, body=body, tag="relief-reminder")
+
+
+def _send_push(user: User, *, title: str, body: str, url: str, tag: str) -> int:
+    """Web Push to every subscription of ``user``; the number that accepted it.
+
+    Returns 0 until the push app is merged: then this calls
+    ``push.services.push_send(user=user, title=title, body=body, url=url, tag=tag)``.
+    """
+    return 0
+
+
+def _mail_body(message: Message) -> str:
+    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    link = f"Check in here: {site}{CHECKIN_PATH}" if site else "Open Relief to check in."
+    return (
+        f"{message.body}\n\n{link}\n\n"
+        "You can change the time of these reminders, or turn them off, in Relief under "
+        "Settings."
+    )
+
+
+def deliver(*, user: User, message: Message, discard_after: datetime) -> str:
+    """Send ``message`` to ``user``: by Web Push when a subscription of theirs accepts it,
+    else by e-mail (queued in the caller's transaction, sent after its commit). Returns
+    the channel used."""
+    accepted = _send_push(
+        user, title=message.title, body=message.body, url=CHECKIN_PATH, tag=message.tag
+    )
+    if accepted:
+        return Reminder.Channel.PUSH
+    mail_send(
+        to=user.email,
+        subject=message.title,
+        body=f"Hello {user.display_name},\n\n{_mail_body(message)}",
+        discard_after=discard_after,
+    )
+    return Reminder.Channel.EMAIL
