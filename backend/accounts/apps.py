@@ -22,5 +22,10 @@ class AccountsConfig(AppConfig):
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
         from accounts.models import Session, User
 
+        from accounts.mail import mail_send_lost
+        from core import periodic
+
+        # Mail whose delivery task was lost (a worker killed before its claim).
+        periodic.register("mail-sweep", mail_send_lost, every_seconds=60)
         post_delete.connect(_forget_deleted, sender=User, dispatch_uid="forget-user")
         post_delete.connect(_forget_deleted, sender=Session, dispatch_uid="forget-session")

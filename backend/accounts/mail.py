@@ -1,13 +1,14 @@
-"""Sending mail: written with the change that causes it, sent after that change commits.
+"""Sending mail: written with the change that causes it, sent by the task worker after it.
 
-``mail_send`` is the one entry point for every app. It stores the mail in the caller's
-transaction and, after the commit, delivers it once (``mail_deliver``), bounded by
-``EMAIL_TIMEOUT`` in all, so a request never waits on a slow or absent mail server for
-longer than that and never fails because of one. A mail not sent then is retried with
-backoff by ``relief send_pending_mail`` (cron, or the task engine the patient-journey
-issue brings: it replaces the ``on_commit`` call below with an enqueue of
-``mail_deliver``, and the command with its scheduler). The body is blanked once the mail
-is sent or given up on.
+``mail_send`` is the one entry point for every app. In the caller's transaction it stores
+the mail and enqueues its delivery (``accounts.tasks.deliver_mail``, a task row in the same
+transaction: there is a delivery exactly when the change commits, and a worker can see it
+only then). A request therefore never talks to a mail server, never waits on one and never
+fails because of one. A worker delivers the mail (``mail_deliver``: a few quick tries within
+``EMAIL_TIMEOUT``); a delivery that fails is enqueued again for later, with backoff
+(``RETRY_DELAYS``), until the mail is sent or worthless. A delivery whose worker died is
+found by the periodic sweep (``mail_send_lost``). The body is blanked once the mail is sent
+or given up on; ``OutboundMail.status`` is what the invitation and other screens show.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -57,10 +57,14 @@ def mail_send(*, to: str, subject: str, body: str, discard_after: datetime) -> O
         next_attempt_at=now,
         discard_after=discard_after,
     )
-    # robust: whatever goes wrong in the delivery (the database gone after the commit, say)
-    # is logged, never raised into the request that caused the mail; the row stays due.
-    transaction.on_commit(partial(mail_deliver, mail_id=mail.pk), robust=True)
+    _enqueue(mail.pk)
     return mail
+
+
+def _enqueue(mail_id: int, *, at: datetime | None = None) -> None:
+    from accounts.tasks import deliver_mail
+
+    (deliver_mail.using(run_after=at) if at else deliver_mail).enqueue(mail_id=mail_id)
 
 
 def _claim(mail_id: int, *, now: datetime, budget: float) -> bool:
@@ -128,13 +132,15 @@ def _failed(mail: OutboundMail, *, error: str) -> str:
     delivery = mail.attempts + 1
     if delivery > len(RETRY_DELAYS) or now + RETRY_DELAYS[delivery - 1] >= mail.discard_after:
         return _give_up(mail, now=now, error=error)
+    next_attempt_at = now + RETRY_DELAYS[delivery - 1]
     OutboundMail.objects.filter(pk=mail.pk).update(
         status=OutboundMail.Status.FAILED,
         attempts=delivery,
         last_attempt_at=now,
-        next_attempt_at=now + RETRY_DELAYS[delivery - 1],
+        next_attempt_at=next_attempt_at,
         last_error=error,
     )
+    _enqueue(mail.pk, at=next_attempt_at)
     return OutboundMail.Status.FAILED
 
 
@@ -151,14 +157,28 @@ def _give_up(mail: OutboundMail, *, now: datetime, error: str) -> str:
 
 
 def mail_send_pending(*, now: datetime | None = None) -> dict[str, int]:
-    """Deliver every mail whose next attempt is due (``relief send_pending_mail``); give up
-    on those past their ``discard_after``. Returns how many ended in each status."""
+    """Deliver, here and now, every mail whose next attempt is due (``relief
+    send_pending_mail``, for a deployment without a worker); give up on those past their
+    ``discard_after``. Returns how many ended in each status."""
     now = now or timezone.now()
+    return _deliver_due(OutboundMail.objects.filter(Q(next_attempt_at__lte=now)))
+
+
+# A due mail whose delivery task has not claimed it for this long is taken to be lost (its
+# worker died before the claim, or the task row was removed): the sweep delivers it.
+LOST_AFTER = timedelta(minutes=10)
+
+
+def mail_send_lost(*, now: datetime) -> dict[str, int]:
+    """The worker's periodic sweep: deliver mail overdue by ``LOST_AFTER``. Safe in several
+    workers at once (each delivery claims its mail first)."""
+    return _deliver_due(OutboundMail.objects.filter(next_attempt_at__lte=now - LOST_AFTER))
+
+
+def _deliver_due(due: models.QuerySet[OutboundMail]) -> dict[str, int]:
     outcome: dict[str, int] = {}
-    due = OutboundMail.objects.filter(
-        Q(next_attempt_at__lte=now), sent_at__isnull=True
-    ).values_list("pk", flat=True)
-    for mail_id in list(due.order_by("next_attempt_at", "pk")):
+    ids = due.filter(sent_at__isnull=True).order_by("next_attempt_at", "pk")
+    for mail_id in list(ids.values_list("pk", flat=True)[:500]):
         status = mail_deliver(mail_id=mail_id)
         if status is not None:
             outcome[status] = outcome.get(status, 0) + 1

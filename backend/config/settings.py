@@ -103,6 +103,11 @@ INSTALLED_APPS = [
     "django_filters",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # The task engine (django-tasks with its database backend; see "Background work").
+    "django_tasks",
+    "django_tasks_db",
+    # The worker command and the periodic jobs' registry; no models.
+    "core",
     "audit",
     "treatments",
     "diary",
@@ -159,7 +164,11 @@ DATABASE_URL = env.str("DATABASE_URL", default="")
 if DATABASE_URL:
     _db = env.db_url_config(DATABASE_URL)
 else:
-    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "relief.sqlite3")}
+    # SQLITE_PATH: another file (the tests point a worker process at their test database).
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env.str("SQLITE_PATH", default=str(VAR_DIR / "relief.sqlite3")),
+    }
 
 if _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {})["pool"] = {
@@ -361,24 +370,57 @@ DEVICE_COOKIE_SECURE = not DEBUG
 OTP_TOTP_ISSUER = "Relief"
 
 # --- Email --------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+# One variable: EMAIL_URL. smtp://host:port (plain), smtp+tls://host:587 (STARTTLS),
+# smtp+ssl://host:465 (TLS from the first byte); user and password in the URL
+# (smtp+tls://user:p%40ss@mail.example:587, percent-encoded). Unset: under DEBUG each mail is
+# a file under var/mail/ plus a line on the console (core/mail_backends.py); otherwise SMTP
+# on localhost:25. Mail is always sent by the task worker (`relief worker`), never in a
+# request: see accounts/mail.py.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    try:
+        _email = environ.Env.email_url_config(EMAIL_URL)
+    except (ImproperlyConfigured, ValueError) as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL is not a mail URL: {exc}") from exc
+    if not EMAIL_URL.startswith(("smtp://", "smtp+tls://", "smtp+ssl://", "smtps://")):
+        raise ImproperlyConfigured("EMAIL_URL must start with smtp://, smtp+tls:// or smtp+ssl://")
+    if _email.get("OPTIONS"):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL has options Relief does not know: {', '.join(sorted(_email['OPTIONS']))}"
+        )
+    EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+    EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+    EMAIL_PORT = _email["EMAIL_PORT"] or (465 if _email.get("EMAIL_USE_SSL") else 25)
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+    EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+    EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+elif DEBUG:
+    EMAIL_BACKEND = "core.mail_backends.DevMailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = "localhost", 25
+# Where DevMailBackend writes (one .eml file per mail).
+EMAIL_DEV_DIR = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relief <no-reply@relief.example>")
-# Mail goes out after the commit of what caused it (accounts/mail.py): at most this many
-# seconds of the request are spent on it, quick retries included; what is not sent then is
-# retried by `relief send_pending_mail`.
+# One delivery of a mail (by the worker) spends at most this many seconds, quick retries
+# included; a mail not sent then is tried again later with backoff (accounts/mail.py).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 if EMAIL_TIMEOUT <= 0:
     raise ImproperlyConfigured("EMAIL_TIMEOUT must be a positive number of seconds.")
+
+# --- Background work ----------------------------------------------------------------------
+# django-tasks (the backport of Django 6's Tasks) with its database backend: a task is a row
+# written in the transaction that enqueues it, so it exists only if that commits, and a
+# worker sees it only then. `relief worker` (core/management/commands/worker.py) runs the
+# tasks and the periodic jobs (core/periodic.py); run one or more, on any machine that
+# reaches the database. See README, "Background work".
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often an idle worker looks for a new task, and how often it runs the periodic jobs.
+WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=1.0)
+WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=30.0)
+if WORKER_POLL_SECONDS <= 0 or WORKER_TICK_SECONDS <= 0:
+    raise ImproperlyConfigured("WORKER_POLL_SECONDS and WORKER_TICK_SECONDS must be positive.")
 
 LOGGING = {
     "version": 1,

@@ -1,8 +1,9 @@
-"""Invitation mail goes out after the commit, through a real SMTP server (aiosmtpd on a free
-port), and a mail server that is down or silent is never a 500 and never loses the code.
+"""Invitation mail goes out through the task worker after the commit, to a real SMTP server
+(aiosmtpd on a free port), and a mail server that is down or silent is never a 500, never
+holds up the request and never loses the code.
 
-These tests commit (``transaction=True``): mail is sent after the commit, which a test
-wrapped in a transaction never reaches.
+These tests commit (``transaction=True``): the worker (``tests.worker.run_worker_once``, the
+real ``relief worker --once``) sees a mail's task only after the commit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rest_framework.test import APIClient
 from accounts.mail import RETRY_DELAYS
 from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.net import free_port
+from tests.worker import run_worker_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,14 +87,20 @@ def test_the_mail_goes_out_after_the_commit_and_its_body_is_not_kept(
     controller = _start(inbox, port)
     try:
         response = physician_api.post("/api/v1/invitations/", INVITE, format="json")
+        # The request only queued the mail; the worker sends it.
+        assert inbox.messages == []
+        run_worker_once()
     finally:
         controller.stop()
 
     assert response.status_code == 201
     body = response.json()
     invitation = Invitation.objects.select_related("mail").get()
-    assert body == _expected_body(body, invitation)
-    assert (body["mail_status"], body["mail_next_attempt_at"]) == ("sent", None)
+    assert body["mail_status"] == "pending"
+    assert body == _expected_body(body, Invitation.objects.select_related("mail").get()) | {
+        "mail_status": "pending",
+        "mail_next_attempt_at": body["mail_next_attempt_at"],
+    }
     [message] = inbox.messages
     assert message.rcpt_tos == ["new.patient@example.org"]
     assert f"\r\n    {body['code']}\r\n" in message.content.decode()
@@ -120,19 +128,24 @@ def test_the_mail_goes_out_after_the_commit_and_its_body_is_not_kept(
 def test_with_the_mail_server_down_the_invitation_is_created_and_the_code_works(
     smtp: tuple[Inbox, int], physician_api: APIClient, physician: User
 ):
-    """Nothing listens on the port: 201 with mail_status "failed", and the code in the
-    answer (handed over in person) creates the account. The mail is retried later by
-    `relief send_pending_mail`, and its body blanked once sent."""
+    """Nothing listens on the port: 201, the worker's delivery fails and is queued again for
+    later; the list says "failed" with the next attempt, and the code in the answer (handed
+    over in person) creates the account. The retry, when due, sends the mail and blanks its
+    body."""
     inbox, port = smtp
 
     response = physician_api.post("/api/v1/invitations/", INVITE, format="json")
+    run_worker_once()
 
     assert response.status_code == 201
     body = response.json()
     invitation = Invitation.objects.select_related("mail").get()
-    assert body == _expected_body(body, invitation)
     mail = invitation.mail
-    assert (body["mail_status"], mail.attempts) == ("failed", 1)
+    listed = physician_api.get("/api/v1/invitations/").json()["results"]
+    assert [(r["mail_status"], r["mail_next_attempt_at"]) for r in listed] == [
+        ("failed", mail.next_attempt_at.isoformat().replace("+00:00", "Z"))
+    ]
+    assert mail.attempts == 1
     assert mail.next_attempt_at == mail.last_attempt_at + RETRY_DELAYS[0]
     assert mail.last_error.startswith("ConnectionRefusedError")
     assert body["code"] in mail.body  # kept for the retry, and only until it is sent
@@ -147,26 +160,34 @@ def test_with_the_mail_server_down_the_invitation_is_created_and_the_code_works(
         physician=physician, patient__email="new.patient@example.org"
     ).exists()
 
-    # The server is back; the retry is due (a minute has passed).
-    OutboundMail.objects.filter(pk=mail.pk).update(
-        next_attempt_at=timezone.now() - timedelta(seconds=1)
-    )
+    # The server is back. Before the retry is due, the worker leaves the mail alone.
     controller = _start(inbox, port)
     try:
-        call_command("send_pending_mail", stdout=(out := StringIO()))
+        run_worker_once()
+        assert inbox.messages == []
+        # A minute has passed: the retry the failed delivery enqueued is due.
+        from django_tasks_db.models import DBTaskResult
+
+        OutboundMail.objects.filter(pk=mail.pk).update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+        DBTaskResult.objects.filter(status="READY").update(
+            run_after=timezone.now() - timedelta(seconds=1)
+        )
+        run_worker_once()
     finally:
         controller.stop()
-    assert out.getvalue() == "1 sent, 0 failed\n"
     assert [m.rcpt_tos for m in inbox.messages] == [["new.patient@example.org"]]
     mail.refresh_from_db()
     assert (mail.status, mail.attempts, mail.body, mail.next_attempt_at) == ("sent", 2, "", None)
 
 
-def test_a_silent_mail_server_costs_the_request_at_most_the_email_timeout(
+def test_a_silent_mail_server_costs_the_request_nothing_and_a_delivery_its_timeout(
     smtp: tuple[Inbox, int], physician_api: APIClient, settings: Any
 ):
-    """A server that takes the connection and never answers: the request still gets its
-    201 (the time it took is printed, not asserted)."""
+    """A server that takes the connection and never answers: the request never talks to it
+    (201, "pending"); the worker's delivery gives up within EMAIL_TIMEOUT (the times are
+    printed, not asserted) and queues a retry."""
     _inbox, port = smtp
     settings.EMAIL_TIMEOUT = 1.0
     with socket.socket() as silent:
@@ -175,11 +196,15 @@ def test_a_silent_mail_server_costs_the_request_at_most_the_email_timeout(
         started = time.monotonic()
         response = physician_api.post("/api/v1/invitations/", INVITE, format="json")
         elapsed = time.monotonic() - started
-    print(f"invitation with a silent SMTP server (EMAIL_TIMEOUT=1): {elapsed:.2f} s")
+        started = time.monotonic()
+        run_worker_once()
+        delivery = time.monotonic() - started
+    print(f"silent SMTP server: request {elapsed:.2f} s, delivery {delivery:.2f} s")
 
     assert response.status_code == 201
-    assert response.json()["mail_status"] == "failed"
+    assert response.json()["mail_status"] == "pending"
     mail = OutboundMail.objects.get()
+    assert (mail.status, mail.attempts) == ("failed", 1)
     assert mail.last_error.startswith(("TimeoutError", "SMTPServerDisconnected"))
     assert Invitation.objects.filter(mail=mail).exists()
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.accounts.helpers import sign_in
+from tests.worker import run_worker_once
 
 pytestmark = pytest.mark.django_db
 
@@ -30,11 +31,13 @@ def accept(code: str, password: str = "a long and private passphrase", tz: str =
     )
 
 
-@pytest.mark.django_db(transaction=True)  # the mail goes out after the commit
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail after the commit
 def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
     physician: User, physician_client: APIClient
 ):
     body = invite(physician_client)
+    queued = OutboundMail.objects.get()
+    run_worker_once()
 
     invitation = Invitation.objects.get()
     assert body == {
@@ -43,9 +46,10 @@ def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
         "display_name": "Nia New",
         "expires_at": invitation.expires_at.isoformat().replace("+00:00", "Z"),
         "code": body["code"],
-        "mail_status": "sent",
-        "mail_next_attempt_at": None,
+        "mail_status": "pending",
+        "mail_next_attempt_at": queued.next_attempt_at.isoformat().replace("+00:00", "Z"),
     }
+    assert OutboundMail.objects.get().status == "sent"
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     assert invitation.code_hash == hashlib.sha256(body["code"].encode()).hexdigest()
     assert body["code"] not in str(Invitation.objects.values().get())
@@ -56,8 +60,9 @@ def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
 
 
 def test_the_mail_waits_for_the_commit(physician_client: APIClient):
-    """Inside a transaction that has not committed, nothing is sent yet: the invitation is
-    answered with mail_status "pending" (a rolled-back invitation never sends a code)."""
+    """Inside a transaction that has not committed, nothing is sent: the invitation is
+    answered with mail_status "pending" and its delivery task waits in the same transaction
+    (a rolled-back invitation never sends a code)."""
     body = invite(physician_client)
 
     queued = OutboundMail.objects.get()
