@@ -33,7 +33,5 @@ class DevMailBackend(BaseEmailBackend):
             slug = re.sub(r"[^a-z0-9]+", "-", message.subject.lower()).strip("-")[:40]
             path = self.directory / f"{stamp}-{slug or 'mail'}.eml"
             path.write_bytes(message.message().as_bytes())
-            print(
-                f"[mail] to {', '.join(message.to)}: {message.subject!r} -> {path}", flush=True
-            )
+            print(f"[mail] to {', '.join(message.to)}: {message.subject!r} -> {path}", flush=True)
         return len(email_messages)

@@ -44,7 +44,17 @@ class RemindersConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.models import User
+        from core import periodic
+        from reminders.tasks import (
+            SWEEP_SECONDS,
+            TICK_SECONDS,
+            reminders_sweep_job,
+            reminders_tick_job,
+        )
         from treatments.models import Visit
+
+        periodic.register("reminders-tick", reminders_tick_job, every_seconds=TICK_SECONDS)
+        periodic.register("reminders-sweep", reminders_sweep_job, every_seconds=SWEEP_SECONDS)
 
         post_save.connect(_visit_changed, sender=Visit, dispatch_uid="reminders-visit-saved")
         post_delete.connect(_visit_changed, sender=Visit, dispatch_uid="reminders-visit-deleted")

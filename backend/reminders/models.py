@@ -141,7 +141,13 @@ class Reminder(models.Model):
                 fields=["due_at"],
                 condition=models.Q(status="planned"),
                 name="reminder_planned_due",
-            )
+            ),
+            # The sweep's: claimed rows whose send task was lost with its worker.
+            models.Index(
+                fields=["claimed_at"],
+                condition=models.Q(status="queued"),
+                name="reminder_queued_claimed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -126,6 +126,41 @@ def reminders_tick(*, now: datetime, enqueue: Callable[[int], object]) -> TickRe
     return claimed
 
 
+# A claimed reminder whose send has not started this long after its claim is taken to have
+# lost its task (the worker died with it): the sweep enqueues it again. A second task for
+# the same row is harmless: only one moves it from ``queued`` to ``sending``.
+LOST_AFTER = timedelta(minutes=10)
+
+_SWEEP_SQL: dict[str, str] = {}
+
+
+def _sweep_sql() -> str:
+    sql = _SWEEP_SQL.get(connection.vendor)
+    if sql is None:
+        table = connection.ops.quote_name(Reminder._meta.db_table)
+        lost = f"SELECT id FROM {table} WHERE status = 'queued' AND claimed_at <= %s LIMIT %s"
+        if connection.vendor == "postgresql":
+            lost += " FOR UPDATE SKIP LOCKED"
+        sql = (
+            f"UPDATE {table} SET claimed_at = %s WHERE status = 'queued' AND id IN ({lost}) "
+            "RETURNING id"
+        )
+        _SWEEP_SQL[connection.vendor] = sql
+    return sql
+
+
+def reminders_sweep(*, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
+    """Enqueue again the sends of reminders claimed ``LOST_AFTER`` ago and still not
+    started; their claim is renewed in the same statement, so two sweeps do not both."""
+    adapt = connection.ops.adapt_datetimefield_value
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sweep_sql(), [adapt(now), adapt(now - LOST_AFTER), TICK_BATCH])
+        lost = sorted(pk for (pk,) in cursor.fetchall())
+        for reminder_id in lost:
+            enqueue(reminder_id)
+    return lost
+
+
 # ------------------------------------------------------------------------------ the send
 
 

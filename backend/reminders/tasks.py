@@ -1,7 +1,7 @@
-"""The background work of reminders, on the task engine: the tick and the sends.
+"""The background work of reminders, on the task engine: the tick, the sweep and the sends.
 
-``reminders_tick_job`` is registered as a periodic job (``reminders.apps``); every worker
-process runs it, and the claim in ``reminders.services`` makes that safe.
+The jobs are registered with ``core.periodic`` (``reminders.apps``); every worker process
+runs them, and the claims in ``reminders.services`` make that safe.
 """
 
 from __future__ import annotations
@@ -11,23 +11,35 @@ from datetime import datetime
 from django.utils import timezone
 from django_tasks import task
 
-from reminders.services import TickResult, reminder_send, reminders_tick
+from reminders.services import (
+    TickResult,
+    reminder_send,
+    reminders_sweep,
+    reminders_tick,
+)
 
-# How often each worker process looks for due reminders.
-TICK_SECONDS = 60
+# How often each worker process looks for due reminders (at most: the worker's --tick, or
+# WORKER_TICK_SECONDS, is the finest it goes), and for sends lost with a worker.
+TICK_SECONDS = 30
+SWEEP_SECONDS = 300
 
 
 @task()
-def reminder_send_task(reminder_id: int) -> str:
+def reminder_send_task(*, reminder_id: int) -> str:
     """Deliver one claimed reminder (``reminders.services.reminder_send``)."""
     return reminder_send(reminder_id=reminder_id, now=timezone.now())
 
 
 def enqueue_send(reminder_id: int) -> None:
-    """Enqueue the send of one reminder, in the caller's transaction."""
+    """Enqueue the send of one reminder: a task row in the caller's transaction."""
     reminder_send_task.enqueue(reminder_id=reminder_id)
 
 
 def reminders_tick_job(*, now: datetime) -> TickResult:
-    """The periodic job: claim the reminders due by ``now`` and enqueue their sends."""
+    """The periodic tick: claim the reminders due by ``now`` and enqueue their sends."""
     return reminders_tick(now=now, enqueue=enqueue_send)
+
+
+def reminders_sweep_job(*, now: datetime) -> list[int]:
+    """The periodic sweep: enqueue again the sends lost with a worker."""
+    return reminders_sweep(now=now, enqueue=enqueue_send)

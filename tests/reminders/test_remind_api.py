@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from accounts.models import OutboundMail, User
 from audit.models import AuditEvent
 from reminders.models import Reminder
 from tests.factories import link
+from tests.reminders.conftest import Inbox
+from tests.worker import run_worker_once
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +39,7 @@ def own(physician: User, patient: User) -> User:
     return patient
 
 
-def test_remind_sends_one_now_and_records_it(
+def test_remind_queues_one_send_now_and_records_it(
     physician: User, own: User, physician_client: APIClient
 ) -> None:
     before = timezone.now()
@@ -51,28 +54,46 @@ def test_remind_sends_one_now_and_records_it(
         reminder.kind,
         reminder.local_date,
         reminder.status,
-        reminder.channel,
+        reminder.due_at,
         reminder.requested_by_id,
     ) == (
         "physician",
         reminder.created_at.astimezone(ZoneInfo("Europe/Berlin")).date(),
-        "sent",
-        "email",
+        "queued",
+        reminder.created_at,
         physician.pk,
     )
-    # No push subscription (the push app is wired in at merge): by e-mail.
-    mail = OutboundMail.objects.get()
-    assert (mail.to, mail.subject, mail.body) == (
-        "pat@example.org",
-        "How are you today?",
-        "Hello Pat Patient,\n\nDr Okafor would like to know how you are feeling. A check-in "
-        "takes about 15 seconds.\n\nOpen Relief to check in.\n\nYou can change the time of "
-        "these reminders, or turn them off, in Relief under Settings.",
+    # Its send is a task row written in the same transaction; the worker runs it.
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs) == (
+        "reminders.tasks.reminder_send_task",
+        {"args": [], "kwargs": {"reminder_id": reminder.pk}},
     )
     rows = AuditEvent.objects.filter(request_id=response["X-Request-ID"])
     assert list(
         rows.values_list("action", "resource", "patient", "object_id", "actor", "outcome")
     ) == [("create", "reminder", own.pk, str(reminder.pk), physician.pk, "allowed")]
+
+
+@pytest.mark.django_db(transaction=True)  # the worker sees the task only after the commit
+def test_the_worker_sends_it_by_mail_when_the_phone_has_not_subscribed(
+    physician: User, own: User, physician_client: APIClient, inbox: tuple[Inbox, int]
+) -> None:
+    handler, _ = inbox
+    physician_client.post(_url(own))
+
+    run_worker_once()
+
+    reminder = Reminder.objects.get(patient=own)
+    assert (reminder.status, reminder.channel) == ("sent", "email")
+    (message,) = handler.messages
+    assert (message["To"], message["Subject"]) == ("pat@example.org", "How are you today?")
+    assert message.get_payload().replace("\r\n", "\n") == (
+        "Hello Pat Patient,\n\nDr Okafor would like to know how you are feeling. A check-in "
+        "takes about 15 seconds.\n\nOpen Relief to check in.\n\nYou can change the time of "
+        "these reminders, or turn them off, in Relief under Settings.\n"
+    )
+    assert OutboundMail.objects.get().status == "sent"
 
 
 def test_a_second_remind_the_same_local_day_is_a_429(
@@ -95,7 +116,7 @@ def test_a_second_remind_the_same_local_day_is_a_429(
     wait = int(response["Retry-After"])
     assert 0 < wait <= math.ceil((midnight - timezone.now()).total_seconds()) + 1
     assert Reminder.objects.filter(patient=own).count() == 1
-    assert OutboundMail.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1  # the first one's send only
     assert not AuditEvent.objects.filter(request_id=response["X-Request-ID"]).exists()
 
 

@@ -47,9 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="A name for this worker's logs.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker_id = options["worker_id"] or (
-            f"{socket.gethostname()[:40]}-{get_random_string(8)}"
-        )
+        worker_id = options["worker_id"] or (f"{socket.gethostname()[:40]}-{get_random_string(8)}")
         worker = Worker(
             queue_names=["*"],
             excluded_queue_names=[],
