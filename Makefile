@@ -1,4 +1,5 @@
-# Relief: `make run` serves the app with demo data; `make test` runs every check.
+# Relief: `make run` serves the app with demo data (and runs the task worker beside it);
+# `make test` runs every check.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -41,8 +42,9 @@ run: install node
 	@echo "  Demo physician: doctor@relief.example  / relief-demo"
 	@echo "  Demo patient:   patient@relief.example / relief-demo"
 	@echo "  API docs:       http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Mail (invitations, resets, reminders): files in var/mail/, named below as sent"
 	@echo ""
-	$(DEV_ENV) $(BIN)/relief runserver 127.0.0.1:$(PORT)
+	$(DEV_ENV) PORT=$(PORT) $(BIN)/python deploy/dev.py
 
 # The production topology on one machine (deploy/serve.py): nginx on PORT in front of gunicorn
 # on a unix socket under var/run/, DEBUG off, secrets from the environment or var/secrets.env

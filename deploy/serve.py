@@ -344,6 +344,16 @@ def serve_environment(base: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def _stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """SIGTERM lets the worker finish its task; it is killed after 30 s."""
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
 def main() -> None:
     env = serve_environment(os.environ)
     source = load_secrets(env)
@@ -379,19 +389,26 @@ def main() -> None:
         )
     except ServeError as exc:
         sys.exit(f"make serve: {exc}")
+    # The task worker (mail, reminders) beside them: one here; more on other machines.
+    worker = subprocess.Popen([relief, "worker"], env=app_env, cwd=ROOT)
     print(
         f"\n  Relief is serving on {topology.base}/ (nginx -> gunicorn at {topology.socket})"
+        f"\n  Background work: relief worker (pid {worker.pid})"
         f"\n  Secrets from {source}; database: {env.get('DATABASE_URL') or 'var/relief.sqlite3'}"
-        f"\n  Access log: {log_dir / 'nginx-access.log'}. Ctrl-C stops both.\n",
+        f"\n  Access log: {log_dir / 'nginx-access.log'}. Ctrl-C stops all three.\n",
         flush=True,
     )
     try:
         while not stop.wait(0.5):
-            if topology.nginx.poll() is not None or topology.gunicorn.poll() is not None:
-                print("make serve: nginx or gunicorn exited; stopping.", file=sys.stderr)
+            if any(p.poll() is not None for p in (topology.nginx, topology.gunicorn, worker)):
+                print(
+                    "make serve: nginx, gunicorn or the worker exited; stopping.", file=sys.stderr
+                )
+                _stop_worker(worker)
                 topology.stop()
                 sys.exit(1)
     finally:
+        _stop_worker(worker)
         topology.stop()
     print("make serve: stopped.", flush=True)
 

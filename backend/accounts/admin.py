@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.http import HttpRequest
 
-from accounts.models import SecurityEvent, Session, User
+from accounts.models import OutboundMail, SecurityEvent, Session, User
 
 
 class ReliefUserCreationForm(UserCreationForm):
@@ -61,3 +62,24 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(OutboundMail)
+class OutboundMailAdmin(admin.ModelAdmin):
+    """What became of each mail (invitations, resets, reminders), for the operator. The body
+    is never shown: until it is sent it holds a one-time code or link."""
+
+    list_display = ("created_at", "to", "subject", "status", "attempts", "next_attempt_at")
+    list_filter = ("status",)
+    search_fields = ("to",)
+    exclude = ("body",)
+    readonly_fields = tuple(f.name for f in OutboundMail._meta.fields if f.name != "body")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # an invitation points at its mail

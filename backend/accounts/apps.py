@@ -20,9 +20,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
-        from accounts.models import Session, User
-
         from accounts.mail import mail_send_lost
+        from accounts.models import Session, User
         from core import periodic
 
         # Mail whose delivery task was lost (a worker killed before its claim).

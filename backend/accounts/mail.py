@@ -30,7 +30,7 @@ logger = logging.getLogger("relief.mail")
 # Quick retries within one delivery (a server that refused a connection may be restarting),
 # as long as the EMAIL_TIMEOUT budget lasts.
 INLINE_BACKOFF_SECONDS = (0.2, 0.5)
-# Later deliveries, after the n-th failed one (send_pending_mail); then given up. ``attempts``
+# Later deliveries, after the n-th failed one (each a new task); then given up. ``attempts``
 # counts deliveries, each of which may make up to three quick tries.
 RETRY_DELAYS = (
     timedelta(minutes=1),

@@ -4,9 +4,12 @@ import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
 
-// What became of the invitation mail (the server sends it after saving the invitation; a
-// mail server that is down never loses the code, which is on screen either way).
+// What became of the invitation mail (the task worker sends it after the invitation is
+// saved; a mail server that is down never loses the code, which is on screen either way).
 export function mailNote(inv) {
+  if (inv.mail_status === "pending") {
+    return message("pending", `Sending the email to ${inv.email}…`, { "data-mail": "pending" });
+  }
   if (inv.mail_status === "sent") {
     return message("success", `Emailed to ${inv.email}.`, { "data-mail": "sent" });
   }
@@ -18,6 +21,25 @@ export function mailNote(inv) {
     `The email has not been sent: give the patient the code or the link yourself.${retry}`,
     { "data-mail": inv.mail_status || "unknown" },
   );
+}
+
+// Follow a just-created invitation's mail until the worker has tried it (up to a minute).
+async function followMail(inv, note) {
+  const deadline = Date.now() + 60000;
+  let current = note;
+  while (Date.now() < deadline && current.isConnected) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    let listed;
+    try {
+      listed = (await json("/api/v1/invitations/")).results.find((row) => row.id === inv.id);
+    } catch {
+      continue; // offline for a moment: try again
+    }
+    if (!listed || listed.mail_status === "pending") continue;
+    const next = mailNote({ ...inv, ...listed });
+    current.replaceWith(next);
+    return;
+  }
 }
 
 export function inviteView() {
@@ -55,6 +77,7 @@ export function inviteView() {
         },
       });
       const link = `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
+      const note = mailNote(inv);
       result.replaceChildren(
         h(
           "div",
@@ -66,9 +89,10 @@ export function inviteView() {
             class: "hint",
             text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
           }),
-          mailNote(inv),
+          note,
         ),
       );
+      if (inv.mail_status === "pending") followMail(inv, note);
       form.elements.display_name.value = "";
       form.elements.email.value = "";
     } catch (error) {

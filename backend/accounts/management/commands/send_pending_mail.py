@@ -1,5 +1,5 @@
-"""Retry mail that could not be sent after its commit (run it every minute from cron, until
-the task engine takes over): ``relief send_pending_mail``."""
+"""Deliver every due mail here and now (normally the task worker does it; this is for
+a deployment without a worker): ``relief send_pending_mail``."""
 
 from __future__ import annotations
 
