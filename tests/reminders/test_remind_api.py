@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, time, timedelta
+from email import message_from_bytes
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,7 @@ from accounts.models import OutboundMail, User
 from audit.models import AuditEvent
 from reminders.models import Reminder
 from tests.factories import link
-from tests.reminders.conftest import Inbox
-from tests.worker import run_worker_once
+from tests.worker import Inbox, run_worker_once
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,8 @@ def test_the_worker_sends_it_by_mail_when_the_phone_has_not_subscribed(
 
     reminder = Reminder.objects.get(patient=own)
     assert (reminder.status, reminder.channel) == ("sent", "email")
-    (message,) = handler.messages
+    (envelope,) = handler.messages
+    message = message_from_bytes(envelope.content)
     assert (message["To"], message["Subject"]) == ("pat@example.org", "How are you today?")
     assert message.get_payload().replace("\r\n", "\n") == (
         "Hello Pat Patient,\n\nDr Okafor would like to know how you are feeling. A check-in "
