@@ -81,16 +81,19 @@ def _claim_sql() -> str:
             "status = CASE WHEN due_at > %s THEN 'queued' ELSE 'skipped' END, "
             "skip_reason = CASE WHEN due_at > %s THEN '' ELSE 'late' END, claimed_at = %s"
         )
-        due = f"SELECT id FROM {table} WHERE status = 'planned' AND due_at <= %s"
+        due = (
+            f"SELECT id FROM {table} WHERE status = 'planned' AND due_at <= %s "
+            "ORDER BY due_at LIMIT %s"
+        )
         if connection.vendor == "postgresql":
             # SKIP LOCKED: two ticks at once split the rows instead of queueing on them.
-            due += " ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED"
+            # ``= ANY(ARRAY(…))``: the due ids are found first, then updated by primary key.
+            # With ``IN (…)`` PostgreSQL may join them to a scan of the whole table: it
+            # cannot tell that few planned rows are due when most past rows are not planned.
+            where = f"id = ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"
         else:
-            due += " ORDER BY due_at LIMIT %s"
-        sql = (
-            f"UPDATE {table} SET {set_clause} WHERE status = 'planned' AND id IN ({due}) "
-            "RETURNING id, status"
-        )
+            where = f"id IN ({due})"
+        sql = f"UPDATE {table} SET {set_clause} WHERE status = 'planned' AND {where} RETURNING id, status"
         _CLAIM_SQL[connection.vendor] = sql
     return sql
 
@@ -140,11 +143,10 @@ def _sweep_sql() -> str:
         table = connection.ops.quote_name(Reminder._meta.db_table)
         lost = f"SELECT id FROM {table} WHERE status = 'queued' AND claimed_at <= %s LIMIT %s"
         if connection.vendor == "postgresql":
-            lost += " FOR UPDATE SKIP LOCKED"
-        sql = (
-            f"UPDATE {table} SET claimed_at = %s WHERE status = 'queued' AND id IN ({lost}) "
-            "RETURNING id"
-        )
+            where = f"id = ANY(ARRAY({lost} FOR UPDATE SKIP LOCKED))"  # as in _claim_sql
+        else:
+            where = f"id IN ({lost})"
+        sql = f"UPDATE {table} SET claimed_at = %s WHERE status = 'queued' AND {where} RETURNING id"
         _SWEEP_SQL[connection.vendor] = sql
     return sql
 
