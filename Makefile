@@ -66,12 +66,13 @@ nginx:
 	  fi; \
 	fi
 
-# Debian's Chromium for the browser tests (Playwright drives it; it cannot download one).
+# Debian's Chromium for the browser tests (Playwright drives it; it cannot download one),
+# and dbus-daemon: the notification-tap test runs a desktop notification server on D-Bus.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! command -v dbus-daemon >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's chromium and dbus-daemon for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium dbus-daemon >/dev/null; \
 	  else \
 	    echo "warning: /usr/bin/chromium is missing (apt-get install chromium); browser tests will be skipped outside CI"; \
 	  fi; \

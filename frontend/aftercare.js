@@ -26,6 +26,15 @@ export const URGENT = [
 ];
 
 /**
+ * The `tel:` link for a phone number as written ("+44 20 7946 0000" ->
+ * "tel:+442079460000"), or null when there is no number to call.
+ */
+export function telHref(phone) {
+  const digits = String(phone ?? "").replace(/[^\d+]/g, "");
+  return /\d{3}/.test(digits) ? `tel:${digits}` : null;
+}
+
+/**
  * Today's aftercare for `day` days since the last visit (null: no visit recorded).
  * Returns {heading, items: [string]}; the contact/urgent lists are shown alongside.
  */

@@ -163,6 +163,11 @@ async function readBody(response) {
  * and once more on a 401. Resolves to {status, body, headers}; never throws for HTTP errors.
  */
 export async function request(path, options = {}) {
+  const response = await authorized(path, options);
+  return { status: response.status, body: await readBody(response), headers: response.headers };
+}
+
+async function authorized(path, options) {
   if (!access || Date.now() >= validUntil) await refresh();
   let response = await send(path, options);
   if (response.status === 401) {
@@ -170,7 +175,17 @@ export async function request(path, options = {}) {
     response = await send(path, options);
     if (response.status === 401) throw sessionExpired();
   }
-  return { status: response.status, body: await readBody(response), headers: response.headers };
+  return response;
+}
+
+/**
+ * An authenticated GET of a file (an export), its body unread: the bytes as the server wrote
+ * them (request() would parse them). Throws ApiError for an HTTP error.
+ */
+export async function fetchFile(path, options = {}) {
+  const response = await authorized(path, options);
+  if (!response.ok) throw new ApiError(response.status, await readBody(response));
+  return response;
 }
 
 /** Like request(), but resolves to the body of a 2xx answer and throws ApiError otherwise. */

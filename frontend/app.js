@@ -20,6 +20,7 @@ const lazy =
   };
 const signInView = lazy("./views/signin.js", "signInView");
 const acceptView = lazy("./views/signin.js", "acceptView");
+const resetView = lazy("./views/reset.js", "resetView");
 const recoveryView = lazy("./views/recovery.js", "recoveryView");
 const editView = lazy("./views/recovery.js", "editView");
 const patientsView = lazy("./views/patients.js", "patientsView");
@@ -74,6 +75,8 @@ const PATIENT_ROUTES = [
   [/^\/edit\/([0-9a-f-]{36})$/, (id) => editView(id)],
   [/^\/my-data$/, () => myDataView()],
   [/^\/settings$/, () => settingsView()],
+  // A reset link opened on a phone that is signed in still works (it ends every session).
+  [/^\/reset$/, () => resetView()],
 ];
 const PHYSICIAN_ROUTES = [
   [/^\/$/, () => patientsView()],
@@ -81,9 +84,11 @@ const PHYSICIAN_ROUTES = [
   [/^\/practice$/, () => practiceView()],
   [/^\/invite$/, () => inviteView()],
   [/^\/settings$/, () => settingsView()],
+  [/^\/reset$/, () => resetView()],
 ];
 const PUBLIC_ROUTES = [
   [/^\/accept$/, () => acceptView()],
+  [/^\/reset$/, () => resetView()],
   [/^.*$/, () => signInView()],
 ];
 const NAV = {

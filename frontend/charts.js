@@ -2,6 +2,7 @@
 // waits for its ~330 kB. The bundle is the npm registry's basic partial build (scatter is
 // all Relief's charts use), served from node_modules by config/frontend.py.
 
+import { formatDate } from "./dates.js";
 import { h } from "./dom.js";
 
 const PLOTLY_SRC = "/vendor/plotly-basic.min.js";
@@ -33,6 +34,55 @@ export function loadPlotly() {
   return loading;
 }
 
+const ISO_DATE = /\b(\d{4}-\d{2}-\d{2})\b/g;
+
+/** The ISO dates (YYYY-MM-DD) in a figure's text written in the reader's own format. */
+export function localDates(text, style = "short") {
+  return typeof text === "string"
+    ? text.replace(ISO_DATE, (iso) => formatDate(iso, { style }))
+    : text;
+}
+
+/**
+ * The server's figure with its dates in the reader's format: the title (long form), trace
+ * names and hover values (short), and the text a tapped point shows (long). The server
+ * writes ISO dates because it does not know who reads them.
+ */
+export function localiseFigure(figure) {
+  const deep = (value, style) =>
+    Array.isArray(value) ? value.map((v) => deep(v, style)) : localDates(value, style);
+  const data = figure.data.map((trace) => ({
+    ...trace,
+    ...(trace.name === undefined ? {} : { name: localDates(trace.name) }),
+    ...(trace.customdata === undefined ? {} : { customdata: deep(trace.customdata, "short") }),
+    ...(trace.text === undefined ? {} : { text: deep(trace.text, "long") }),
+  }));
+  const layout = { ...figure.layout };
+  if (layout.title?.text) {
+    layout.title = { ...layout.title, text: localDates(layout.title.text, "long") };
+  }
+  return { data, layout };
+}
+
+/**
+ * The line under a chart for one tap ("Day 3: Pain 4 on Thu, 14 May 2026 (1 entry, relief
+ * 43 %); Soreness 2."): the texts of the points on the day tapped (plotly lists the nearest
+ * first; a unified hover adds other traces' nearest points, on other days too), in the
+ * legend's order.
+ */
+export function pointsText(points) {
+  if (!points.length) return "";
+  const day = points[0].x;
+  const texts = points
+    .filter((point) => point.x === day)
+    .sort((a, b) => (a.curveNumber ?? 0) - (b.curveNumber ?? 0))
+    .map((point) => point.data?.text?.[point.pointIndex ?? point.pointNumber])
+    .filter((text, i, all) => text && all.indexOf(text) === i);
+  if (!texts.length) return "";
+  const body = texts.join("; ");
+  return `Day ${day}: ${body}${/[.!?]$/.test(body) ? "" : "."}`;
+}
+
 const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, displaylogo: false };
 
 /**
@@ -41,9 +91,16 @@ const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, dis
  */
 export function chartBox(label) {
   const plot = h("div", { class: "chart-plot" });
-  const box = h("figure", { class: "chart", "data-chart": "loading" }, plot);
-  box.append(h("figcaption", { class: "visually-hidden", text: label }));
-  return { box, plot };
+  // What a tapped point holds, in words; read out politely when it changes.
+  const point = h("p", { class: "chart-point", "aria-live": "polite", "data-chart-point": "" });
+  const box = h(
+    "figure",
+    { class: "chart", "data-chart": "loading" },
+    plot,
+    point,
+    h("figcaption", { class: "visually-hidden", text: label }),
+  );
+  return { box, plot, point };
 }
 
 /**
@@ -59,8 +116,9 @@ export function fitToWidth(layout, width) {
   return { ...layout, xaxis, legend, height: Math.max(layout.height ?? 380, 440) };
 }
 
-export async function draw({ box, plot }, figure) {
+export async function draw({ box, plot, point }, served) {
   const Plotly = await loadPlotly();
+  const figure = localiseFigure(served);
   const width = plot.clientWidth;
   const layout = fitToWidth({ ...figure.layout, autosize: true }, width);
   delete layout.width;
@@ -74,6 +132,13 @@ export async function draw({ box, plot }, figure) {
   await Plotly.newPlot(plot, figure.data, layout, CONFIG);
   // Plotly's SVG is decorative for assistive technology: the caption carries the meaning.
   for (const svg of plot.querySelectorAll("svg")) svg.setAttribute("aria-hidden", "true");
+  if (point) {
+    point.textContent = "Tap a point on the chart to see its values here.";
+    plot.on("plotly_click", (event) => {
+      const text = pointsText(event?.points ?? []);
+      if (text) point.textContent = text;
+    });
+  }
   box.dataset.chart = "drawn";
   performance.mark("relief:chart-drawn");
   return box;

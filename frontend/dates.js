@@ -82,25 +82,173 @@ export function fromDatetimeLocal(value) {
   return isoWithOffset(new Date(y, m - 1, d, hh, mm, 0));
 }
 
-/** "Tue 3 Mar, 09:30" in the given zone, for lists of check-ins. */
-export function formatDateTime(iso, timeZone = undefined) {
-  return new Intl.DateTimeFormat("en-GB", {
+// ------------------------------------------------------------------------ writing dates
+// Every date the app shows goes through these, in the reader's own locale (the browser's
+// language: "5/12/2026" to a US reader, "12/05/2026" to a British one), in two forms:
+// short (numeric, for tables and dense lists) and long (weekday and month name, for
+// sentences and headings). Times follow the locale's clock (9:30 PM or 21:30).
+
+/** The locale dates are written in: the reader's own (the browser's language). */
+export function userLocale() {
+  return globalThis.navigator?.language || undefined;
+}
+
+const DATE_STYLES = {
+  short: { year: "numeric", month: "numeric", day: "numeric" },
+  long: { weekday: "short", year: "numeric", month: "short", day: "numeric" },
+};
+
+const formatters = new Map();
+function formatter(locale, options) {
+  const key = `${locale ?? ""}|${JSON.stringify(options)}`;
+  let format = formatters.get(key);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat(locale, options);
+    } catch {
+      format = new Intl.DateTimeFormat(undefined, options); // a tag this ICU cannot read
+    }
+    formatters.set(key, format);
+  }
+  return format;
+}
+
+const styleOf = (style) => DATE_STYLES[style] ?? DATE_STYLES.long;
+
+const times = new Map();
+/** The locale's own time of day (timeStyle "short"), as fields that combine with a date. */
+function timeOf(locale) {
+  if (!times.has(locale)) {
+    const hour = formatter(locale, { timeStyle: "short", timeZone: "UTC" })
+      .formatToParts(new Date(Date.UTC(2000, 0, 1, 2, 5)))
+      .find((part) => part.type === "hour")?.value;
+    times.set(locale, { hour: hour?.length === 2 ? "2-digit" : "numeric", minute: "2-digit" });
+  }
+  return times.get(locale);
+}
+
+/**
+ * A calendar date (YYYY-MM-DD, or the date part of an ISO string) in the short
+ * ("5/12/2026") or long ("Tue, May 12, 2026") form. Not a moment: no time zone applies.
+ */
+export function formatDate(isoDate, { style = "long", locale = userLocale() } = {}) {
+  const [y, m, d] = String(isoDate).slice(0, 10).split("-").map(Number);
+  return formatter(locale, { ...styleOf(style), timeZone: "UTC" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+/** A moment (ISO string or Date) as date and time in `timeZone` (the device's if none). */
+export function formatDateTime(
+  iso,
+  timeZone = undefined,
+  { style = "long", locale = userLocale() } = {},
+) {
+  return formatter(locale, {
+    ...styleOf(style),
+    ...timeOf(locale),
     timeZone: usableTimeZone(timeZone),
-    weekday: "short",
-    day: "numeric",
-    month: "short",
-    hour: "2-digit",
-    minute: "2-digit",
   }).format(new Date(iso));
 }
 
-/** "3 Mar 2026" from YYYY-MM-DD. */
-export function formatDate(isoDate) {
+/** The time of day of a moment (ISO string or Date) in `timeZone`: "9:30 PM", "21:30". */
+export function formatTime(iso, timeZone = undefined, { locale = userLocale() } = {}) {
+  return formatter(locale, { timeStyle: "short", timeZone: usableTimeZone(timeZone) }).format(
+    new Date(iso),
+  );
+}
+
+// ------------------------------------------------------------------- an earlier check-in
+
+/** How many days back a check-in may be logged from the app ("I missed last night"). */
+export const EARLIER_DAYS = 7;
+
+/** YYYY-MM-DD plus `days` calendar days (negative: back). */
+export function addDays(isoDate, days) {
   const [y, m, d] = isoDate.split("-").map(Number);
-  return new Intl.DateTimeFormat("en-GB", {
-    day: "numeric",
-    month: "short",
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+/** The UTC offset of `timeZone` at the moment `ms` (epoch milliseconds), in milliseconds. */
+function offsetAt(ms, timeZone) {
+  const parts = formatter("en-US", {
+    timeZone: usableTimeZone(timeZone),
+    hourCycle: "h23",
     year: "numeric",
-    timeZone: "UTC",
-  }).format(new Date(Date.UTC(y, m - 1, d)));
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(new Date(ms));
+  const get = (type) => Number(parts.find((p) => p.type === type).value);
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * "2026-05-12T21:30:00+02:00": the moment `date` as the wall time of `timeZone` (the
+ * device's if none), with that zone's offset then.
+ */
+export function isoInZone(date, timeZone = undefined) {
+  if (!usableTimeZone(timeZone)) return isoWithOffset(date);
+  const ms = date.getTime();
+  const offset = Math.round(offsetAt(ms, timeZone) / 60_000);
+  const wall = new Date(ms + offset * 60_000);
+  const sign = offset >= 0 ? "+" : "-";
+  return (
+    `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}` +
+    `T${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}` +
+    `${sign}${pad(Math.abs(offset) / 60)}:${pad(Math.abs(offset) % 60)}`
+  );
+}
+
+/**
+ * The moment a wall-clock date and time (YYYY-MM-DD, HH:MM) happen in `timeZone` (the
+ * device's if none). A time that a clock change skips or repeats is read with the offset in
+ * force just before the change.
+ */
+export function fromZonedLocal(isoDate, time, timeZone = undefined) {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  const [hh, mm] = time.split(":").map(Number);
+  if (!usableTimeZone(timeZone)) return new Date(y, m - 1, d, hh, mm, 0);
+  const wall = Date.UTC(y, m - 1, d, hh, mm, 0);
+  const before = offsetAt(wall - 86_400_000, timeZone); // the offset the day before
+  const guess = wall - before;
+  const after = offsetAt(guess, timeZone);
+  if (after === before) return new Date(guess);
+  const moved = wall - after;
+  // Exists with the new offset (a normal time on a day the clocks changed earlier)?
+  return new Date(offsetAt(moved, timeZone) === after ? moved : guess);
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const TIME_RE = /^\d{2}:\d{2}(:\d{2})?$/;
+
+/**
+ * An earlier check-in's time, from the day and time the patient chose in their own time
+ * zone: {felt_at} (ISO with that zone's offset), or {field, error} in the patient's words.
+ * Today or up to EARLIER_DAYS days back, never later than `now`.
+ */
+export function earlierFeltAt({ date, time, now = new Date(), timeZone = undefined }) {
+  const today = localDate(now, timeZone);
+  const first = addDays(today, -EARLIER_DAYS);
+  if (!date || !DATE_RE.test(date)) return { field: "date", error: "Choose the day." };
+  if (date > today) {
+    return { field: "date", error: "That day has not come yet. Choose today or a day before." };
+  }
+  if (date < first) {
+    return {
+      field: "date",
+      error:
+        `A check-in can go back ${EARLIER_DAYS} days at most, to ${formatDate(first)}. ` +
+        "Tell your clinic about earlier days at your next visit.",
+    };
+  }
+  if (!time || !TIME_RE.test(time)) return { field: "time", error: "Choose the time." };
+  const moment = fromZonedLocal(date, time.slice(0, 5), timeZone);
+  if (moment.getTime() > now.getTime()) {
+    return { field: "time", error: "That time has not come yet. Choose an earlier time." };
+  }
+  return { felt_at: isoInZone(moment, timeZone) };
 }

@@ -173,3 +173,59 @@ export const FLAG_ADVICE = {
 export function label(map, code) {
   return map[code] ?? code;
 }
+
+// ------------------------------------------------------------------ refused check-ins
+
+const whole = (name) => () => `${name} must be a whole number from 0 to 10.`;
+const yesNo = (name) => () => `The answer to “${name}” could not be read.`;
+
+/**
+ * A refusal's field error in the patient's words, from the field and the server's message
+ * (the API sends validator text such as "Ensure this value is less than or equal to 10.",
+ * which a patient should not have to decode).
+ */
+const REFUSAL_WORDS = {
+  felt_at: (message) =>
+    /future/i.test(message)
+      ? "Its time is later than now: this phone's clock may be set wrong."
+      : /after|before/i.test(message)
+        ? "Its date is too long ago: this phone's clock may be set wrong."
+        : "Its time could not be read.",
+  pain: whole("Pain"),
+  soreness: whole("Soreness"),
+  bruising: () => "Bruising must be none, small or large.",
+  iced: yesNo("Used ice"),
+  heated: yesNo("Used heat"),
+  strenuous_activity: yesNo("Strenuous activity"),
+  notes: (message) =>
+    /null/i.test(message)
+      ? "The notes contain a hidden character that cannot be saved. Retype them."
+      : /more than|too long|characters/i.test(message)
+        ? "The notes are too long: they can be up to 5,000 characters."
+        : "The notes could not be saved as written.",
+  id: () => "The clinic's server could not match this check-in. Discard it and check in again.",
+};
+const REFUSAL_FALLBACK = "Part of this check-in was not accepted. Correct it and send it again.";
+
+/** What to tell the patient about a refused outbox item: one line per problem, no repeats. */
+export function refusalMessages(item) {
+  const refused = item?.refused;
+  if (!refused) return [];
+  const lines = [];
+  for (const [field, messages] of Object.entries(refused.fields || {})) {
+    const words = REFUSAL_WORDS[field];
+    for (const message of [].concat(messages)) {
+      lines.push(words ? words(String(message)) : REFUSAL_FALLBACK);
+    }
+  }
+  const unique = lines.filter((line, i) => lines.indexOf(line) === i);
+  if (unique.length) return unique;
+  return refused.status === "not_found"
+    ? ["The clinic's server does not accept this check-in from your account."]
+    : ["The clinic's server did not accept this check-in."];
+}
+
+/** 4500 → "4,500" in the reader's own locale. */
+export function count(value) {
+  return new Intl.NumberFormat(globalThis.navigator?.language || undefined).format(value);
+}

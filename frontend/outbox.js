@@ -58,33 +58,6 @@ function refusalText({ status, fields }) {
   return names.length ? `${status}: ${names.join(", ")}` : String(status);
 }
 
-const FIELD_NAMES = {
-  felt_at: "Time",
-  pain: "Pain",
-  soreness: "Soreness",
-  bruising: "Bruising",
-  iced: "Ice",
-  heated: "Heat",
-  strenuous_activity: "Strenuous activity",
-  notes: "Notes",
-  id: "Check-in",
-};
-
-/** What to tell the patient about a refused item: one line per field error. */
-export function refusalMessages(item) {
-  const refused = item.refused;
-  if (!refused) return [];
-  const lines = [];
-  for (const [field, messages] of Object.entries(refused.fields || {})) {
-    const name = FIELD_NAMES[field] ?? field.replace(/_/g, " ");
-    for (const message of [].concat(messages)) lines.push(`${name}: ${message}`);
-  }
-  if (lines.length) return lines;
-  return refused.status === "not_found"
-    ? ["The clinic's server does not accept this check-in from your account."]
-    : ["The clinic's server did not accept this check-in."];
-}
-
 /**
  * The item with the patient's corrected values, ready to be sent again. Its time stays
  * when it was made unless the server refused the time itself (a phone clock set wrong):

@@ -64,3 +64,64 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fromCacheFirst(request, url.pathname));
   }
 });
+
+// --------------------------------------------------------------------------- notifications
+// A push from the clinic's server (push/services.py sends {title, body, url, tag}, encrypted
+// for this browser) is shown as a notification; tapping it opens its page, today's check-in,
+// in the app's window if one is open, else in a new one. Only this app's own pages open.
+
+const CHECK_IN = "/#/";
+
+function ownPage(url) {
+  try {
+    const page = new URL(url, self.location.origin);
+    if (page.origin === self.location.origin) return page.href;
+  } catch {
+    // not a URL: today's check-in
+  }
+  return new URL(CHECK_IN, self.location.origin).href;
+}
+
+function readPush(data) {
+  let message = {};
+  try {
+    message = data?.json() ?? {};
+  } catch {
+    // not JSON: the defaults below
+  }
+  const text = (value, fallback) => (typeof value === "string" && value ? value : fallback);
+  return {
+    title: text(message.title, "Relief"),
+    body: text(message.body, "How are you today? Your check-in takes a few seconds."),
+    url: ownPage(text(message.url, CHECK_IN)),
+    tag: text(message.tag, "relief"),
+  };
+}
+
+self.addEventListener("push", (event) => {
+  const message = readPush(event.data);
+  event.waitUntil(
+    self.registration.showNotification(message.title, {
+      body: message.body,
+      tag: message.tag,
+      icon: "/icons/icon-192.png",
+      data: { url: message.url },
+    }),
+  );
+});
+
+async function openPage(url) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((client) => client.focused) ?? windows[0];
+  if (open) {
+    // A tap on the notification allows focusing the window; then it shows the page.
+    await open.focus().catch(() => {});
+    if (await open.navigate(url).catch(() => null)) return;
+  }
+  await self.clients.openWindow(url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openPage(ownPage(event.notification.data?.url)));
+});

@@ -88,6 +88,12 @@ export async function signedIn(user) {
   if (user.role === "patient") sync.start(user);
 }
 
+/** The signed-in user's profile changed (name, timezone): keep it here and on the device. */
+export async function profileChanged(user) {
+  ctx.user = user;
+  await idb.setMeta("user", user);
+}
+
 let sessionEndedShown = false;
 async function showSessionEnded() {
   if (sessionEndedShown || !ctx.user) return;
@@ -144,6 +150,7 @@ export async function signOut() {
   await clearDevice();
   if (!ended) device.setLogoutPending(true);
   ctx.user = null;
+  renderSync(sync.status()); // nobody is signed in: no sync status in the top bar
   ctx.notice = ended
     ? "You have signed out."
     : "You have signed out of this phone. Your session on the clinic's server will be " +
@@ -157,6 +164,13 @@ export async function signOut() {
 async function clearDevice() {
   sync.stop();
   api.forgetAccess();
+  // A shared phone: the next person to sign in must not get this one's reminders (the push
+  // service then answers 410 for it, and the server forgets the subscription).
+  await navigator.serviceWorker
+    ?.getRegistration()
+    .then((registration) => registration?.pushManager?.getSubscription())
+    .then((subscription) => subscription?.unsubscribe())
+    .catch(() => {});
   await idb.destroy().catch(() => {});
   if (globalThis.caches) {
     const names = await caches.keys();

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 # Relief's own tables; not Django's (auth, contenttypes) nor the user model's group and
 # permission tables that Django generates.
 OURS = (
-    r"^(accounts|audit|diary|interop|recovery|treatments)_(?!user_groups$|user_user_permissions$)"
+    r"^(accounts|audit|diary|interop|push|recovery|reminders|treatments)_(?!user_groups$|user_user_permissions$)"
 )
 
 

@@ -31,9 +31,11 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts import invitations
 from accounts.models import CareLink, User
+from accounts.password_reset import password_reset_send, reset_token_new
 from audit.models import AuditEvent
 from diary.actions.save import entry_save
 from diary.models import Entry
+from tests.factories import PASSWORD, PatientFactory
 from treatments.models import Visit
 from treatments.services import visit_create
 
@@ -81,6 +83,23 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 204},
     ("/api/v1/auth/me/", "get"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # Each signed-in user renames themselves.
+    ("/api/v1/auth/me/", "patch"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/auth/timezones/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    # Each signed-in user changes their own password (with the right current one).
+    ("/api/v1/auth/password/", "post"):
+        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 401},
+    # Asking for a reset link for `patient`: the same 202 for everyone, signed in or not.
+    ("/api/v1/auth/password/reset/", "post"):
+        {"patient": 202, "other_patient": 202, "physician": 202, "other_physician": 202, "anonymous": 202},
+    # A fresh, valid link (of an account made for it): the token is the credential.
+    ("/api/v1/auth/password/reset/confirm/", "post"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
+    # The clinic's name and phone: a deployment setting, public like the sign-in screen.
+    ("/api/v1/clinic/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
     # --- care team ---------------------------------------------------------------------
     # A physician's own invitations (with what became of each mail).
     ("/api/v1/invitations/", "get"):
@@ -161,6 +180,14 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     ("/api/v1/visits/{id}/report-link/", "post"):
         {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "anonymous": 401},
+    # --- push: the key for anyone signed in; patients (un)subscribe their own phone ------
+    ("/api/v1/push/key/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+    ("/api/v1/push/subscriptions/", "post"):
+        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+    # `patient`'s phone's endpoint: only `patient` removes it (404 for another patient).
+    ("/api/v1/push/subscriptions/", "delete"):
+        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
 }
 # fmt: on
 
@@ -182,6 +209,7 @@ class Call:
 
     data: dict[str, Any] | None = None
     record_id: uuid.UUID | None = None
+    query: str = ""
 
 
 SITE = {
@@ -278,6 +306,27 @@ def _no_body(w: World) -> Call:
     return Call()
 
 
+def _rename(w: World) -> Call:
+    return Call({"display_name": "Renamed Self"})
+
+
+def _password_change(w: World) -> Call:
+    return Call({"current_password": PASSWORD, "new_password": "tangerine-lantern-orbit-42"})
+
+
+def _reset_ask(w: World) -> Call:
+    return Call({"email": w.patient.email})
+
+
+def _reset_confirm(w: World) -> Call:
+    user = PatientFactory(email="resetter@example.org", display_name="Re Setter")
+    reset = reset_token_new()
+    password_reset_send(
+        email=user.email, reset=reset, app_url="https://relief.example.org", now=timezone.now()
+    )
+    return Call({"token": reset.token, "password": "tangerine-lantern-orbit-42"})
+
+
 def _invite(w: World) -> Call:
     return Call({"email": "newcomer@example.org", "display_name": "New Comer"})
 
@@ -365,11 +414,35 @@ def _reminder_settings(w: World) -> Call:
     return Call({"evening_time": "20:00"})
 
 
+PUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/permissions-test"
+PUSH_KEYS = {
+    "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+    "auth": "tBHItJI5svbpez7KI4CCXg",
+}
+
+
+def _push_subscribe(w: World) -> Call:
+    return Call({"endpoint": PUSH_ENDPOINT, "keys": PUSH_KEYS})
+
+
+def _push_unsubscribe(w: World) -> Call:
+    from push.services import push_subscribe
+
+    push_subscribe(user=w.patient, endpoint=PUSH_ENDPOINT, **PUSH_KEYS)
+    return Call(query=f"?endpoint={PUSH_ENDPOINT}")
+
+
 REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/auth/token/", "post"): _token,
     ("/api/v1/auth/token/refresh/", "post"): _refresh,
     ("/api/v1/auth/logout/", "post"): _logout,
     ("/api/v1/auth/me/", "get"): _no_body,
+    ("/api/v1/auth/me/", "patch"): _rename,
+    ("/api/v1/auth/timezones/", "get"): _no_body,
+    ("/api/v1/auth/password/", "post"): _password_change,
+    ("/api/v1/auth/password/reset/", "post"): _reset_ask,
+    ("/api/v1/auth/password/reset/confirm/", "post"): _reset_confirm,
+    ("/api/v1/clinic/", "get"): _no_body,
     ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,
@@ -400,6 +473,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/patients/{id}/fhir/", "get"): _patient_detail,
     ("/api/v1/patients/{id}/entries.csv", "get"): _patient_detail,
     ("/api/v1/visits/{id}/report-link/", "post"): _visit_detail,
+    ("/api/v1/push/key/", "get"): _no_body,
+    ("/api/v1/push/subscriptions/", "post"): _push_subscribe,
+    ("/api/v1/push/subscriptions/", "delete"): _push_unsubscribe,
 }
 
 
@@ -479,7 +555,7 @@ def test_permission(
     user = actors[actor]
     call = REQUESTS[operation](world)
     assert ("{id}" in path) == (call.record_id is not None), "fill every path parameter"
-    url = path.format(id=call.record_id)
+    url = path.format(id=call.record_id) + call.query
     denied_before = set(
         AuditEvent.objects.filter(actor=user, outcome="denied").values_list("pk", flat=True)
     )

@@ -1,11 +1,20 @@
-"""Sign-in API: obtain, refresh (rotating, single use), logout, me."""
+"""Sign-in API: obtain, refresh (rotating, single use), logout, me (read and change),
+password reset by mail and password change."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,18 +23,30 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import AuthenticationFailed as JWTFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from accounts import services, signin_limit
+from accounts import password_reset, services, signin_limit
 from accounts.authentication import RevocableJWTAuthentication
+from accounts.models import SecurityEvent
+from accounts.requests import SignedInRequest
 from accounts.serializers import (
+    DetailSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmedSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    ProfileUpdateSerializer,
     RefreshSerializer,
     RefreshTokenSerializer,
     SignInSerializer,
+    TimezoneListSerializer,
     TokenPairSerializer,
     UserSerializer,
 )
+from accounts.timezones import canonical_timezones
 from accounts.tokens import SESSION_CLAIM
 from core.exceptions import ApiError, error_response
 from core.schema import ErrorSerializer
+
+logger = logging.getLogger("relief.accounts")
 
 
 def client_address(request: Request) -> str:
@@ -236,3 +257,273 @@ class MeApi(APIView):
     @extend_schema(operation_id="auth_me", responses={200: UserSerializer}, tags=["auth"])
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="auth_me_update",
+        request=ProfileUpdateSerializer,
+        responses={200: UserSerializer, 400: ErrorSerializer},
+        tags=["auth"],
+    )
+    def patch(self, request: SignedInRequest) -> Response:
+        """Change your display name or timezone. Check-ins already stored keep their local
+        date and day (they were true where and when they were felt); new ones are dated in
+        the new zone."""
+        serializer = ProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user = services.user_profile_update(
+                user=request.user,
+                display_name=data.get("display_name"),
+                timezone_name=data.get("timezone"),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return Response(UserSerializer(user).data)
+
+
+class TimezoneListApi(APIView):
+    """The timezones a profile can be set to (for the settings screen's list)."""
+
+    @extend_schema(
+        operation_id="auth_timezones", responses={200: TimezoneListSerializer}, tags=["auth"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"timezones": sorted(canonical_timezones())})
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+class AfterResponse(Response):
+    """A response that runs ``then`` once it has been sent.
+
+    WSGI servers (gunicorn, runserver, the test server) and Django's test client call
+    ``close()`` after the body has been written; the work done there is not in the
+    answer's timing. What it raises is logged, never sent (the answer is gone)."""
+
+    def __init__(self, *args: Any, then: Callable[[], object], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._then: Callable[[], object] | None = then
+
+    def close(self) -> None:
+        then, self._then = self._then, None
+        if then is not None:
+            try:
+                then()
+            except Exception:
+                logger.exception("work after the response failed")
+        super().close()
+
+
+def app_url(request: Request) -> str:
+    """The web app's origin for links in mail: ``PUBLIC_URL``, else the request's own."""
+    return settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+def _too_many(slot: signin_limit.Slot, *, detail: str) -> Response:
+    response = error_response(ApiError(429, "too_many_attempts", detail))
+    response["Retry-After"] = str(slot.retry_after)
+    return response
+
+
+RESET_SENT = {
+    "detail": "If an account exists for that email, we have sent a link to reset its "
+    "password. The link works for 30 minutes."
+}
+RESET_LIMITED = "Too many requests for a password reset. Try again later."
+
+
+class PasswordResetApi(APIView):
+    """Ask for a password reset link by email."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="auth_password_reset",
+        request=PasswordResetRequestSerializer,
+        responses={
+            202: OpenApiResponse(
+                DetailSerializer,
+                description="The same answer, after the same work, whether or not the "
+                "address has an account; an active account is mailed a link that works "
+                "once, for 30 minutes.",
+            ),
+            400: ErrorSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="Too many requests."),
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"]
+        address = client_address(request)
+        slot = signin_limit.take_slot(
+            email=email,
+            address=address,
+            device=signin_limit.trusted_device(
+                cookie=request.COOKIES.get(settings.DEVICE_COOKIE_NAME), email=email
+            ),
+            purpose="reset",
+        )
+        if slot.limited_scope is not None:
+            services.signin_limit_event(
+                email=email,
+                client_address=address,
+                scope=slot.limited_scope,
+                window_start=slot.window_start,
+                via="reset_request",
+                kind=SecurityEvent.Kind.RESET_LIMITED,
+            )
+            return _too_many(slot, detail=RESET_LIMITED)
+        # The same work whether the address has an account or not; whether it has is
+        # found out only after the answer has gone (see accounts.password_reset).
+        send = partial(
+            password_reset.password_reset_send,
+            email=email,
+            reset=password_reset.reset_token_new(),
+            app_url=app_url(request),
+            now=timezone.now(),
+        )
+        return AfterResponse(RESET_SENT, status=status.HTTP_202_ACCEPTED, then=send)
+
+
+class PasswordResetConfirmApi(APIView):
+    """Set a new password with the token of an emailed link."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="auth_password_reset_confirm",
+        request=PasswordResetConfirmSerializer,
+        responses={
+            200: OpenApiResponse(
+                PasswordResetConfirmedSerializer,
+                description="The password is set; every session of the account has ended "
+                "and the account is told by mail. Sign in with the new password.",
+            ),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`token`: unknown, used or expired; `password`: refused by "
+                "the password policy (the link stays usable).",
+            ),
+            429: OpenApiResponse(ErrorSerializer, description="Too many attempts."),
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        address = client_address(request)
+        slot = signin_limit.take_slot(email=None, address=address, purpose="reset_confirm")
+        if slot.limited_scope is not None:
+            services.signin_limit_event(
+                email=None,
+                client_address=address,
+                scope=slot.limited_scope,
+                window_start=slot.window_start,
+                via="reset_confirm",
+                kind=SecurityEvent.Kind.RESET_LIMITED,
+            )
+            return _too_many(slot, detail=RESET_LIMITED)
+        try:
+            user = password_reset.password_reset_confirm(
+                token=data["token"],
+                password=data["password"],
+                client_address=address,
+                app_url=app_url(request),
+                now=timezone.now(),
+            )
+        except password_reset.ResetLinkInvalid:
+            # Only a link that does not work counts against the limit.
+            raise ApiError(
+                400,
+                "invalid_token",
+                "This link has expired or has already been used. Ask for a new one.",
+                field="token",
+            ) from None
+        except DjangoValidationError as exc:
+            signin_limit.give_back(slot)
+            raise serializers.ValidationError(exc.message_dict) from exc
+        signin_limit.give_back(slot)
+        return Response({"email": user.email})
+
+
+class PasswordChangeApi(APIView):
+    """Change your password. Every other session of the account ends; this one stays."""
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        request=PasswordChangeSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="`current_password`: not the account's; `new_password`: "
+                "refused by the password policy.",
+            ),
+            429: OpenApiResponse(ErrorSerializer, description="Too many wrong passwords."),
+        },
+        parameters=[
+            OpenApiParameter(
+                settings.DEVICE_COOKIE_NAME,
+                OpenApiTypes.STR,
+                OpenApiParameter.COOKIE,
+                required=False,
+                description="As for sign-in: a wrong current password is a password guess "
+                "and counts against the same limits.",
+            ),
+        ],
+        tags=["auth"],
+    )
+    def post(self, request: SignedInRequest) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request.user
+        address = client_address(request)
+        # A wrong current password is a guess at the account's password: sign-in's limits.
+        slot = signin_limit.take_slot(
+            email=user.email,
+            address=address,
+            device=signin_limit.trusted_device(
+                cookie=request.COOKIES.get(settings.DEVICE_COOKIE_NAME), email=user.email
+            ),
+        )
+        if slot.limited_scope is not None:
+            services.signin_limit_event(
+                email=user.email,
+                client_address=address,
+                scope=slot.limited_scope,
+                window_start=slot.window_start,
+                via="password_change",
+            )
+            return _too_many(slot, detail="Too many attempts. Try again later.")
+        token: Any = request.auth  # simplejwt's validated token (None when forced in tests)
+        session = token.get(SESSION_CLAIM) if token is not None else None
+        try:
+            services.password_change(
+                user=user,
+                session_id=uuid.UUID(str(session)) if session else None,
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+                client_address=address,
+                app_url=app_url(request),
+                now=timezone.now(),
+            )
+        except services.WrongPassword:
+            raise ApiError(
+                400,
+                "wrong_password",
+                "That is not your current password.",
+                field="current_password",
+            ) from None
+        except DjangoValidationError as exc:
+            signin_limit.give_back(slot)
+            raise serializers.ValidationError(exc.message_dict) from exc
+        signin_limit.give_back(slot)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,8 +13,7 @@ from rest_framework.views import APIView
 from accounts import invitations
 from accounts.models import OutboundMail
 from accounts.requests import SignedInRequest
-from accounts.serializers import UserSerializer
-from accounts.timezones import accepted_timezones, timezone_canonical
+from accounts.serializers import TimezoneField, UserSerializer
 from core.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
 from core.exceptions import ApiError
 
@@ -64,23 +61,6 @@ class InvitationListSerializer(InvitationMailFields):
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
-
-
-# The accepted names as a plain enum: DRF's choice field would also list each of the ~570
-# names a second time in the description.
-@extend_schema_field({"type": "string", "enum": list(accepted_timezones())})
-class TimezoneField(serializers.ChoiceField):
-    """An accepted IANA timezone name (``accounts.timezones``), returned canonical."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "error_messages", {"invalid_choice": '"{input}" is not a known IANA timezone.'}
-        )
-        super().__init__(choices=accepted_timezones(), **kwargs)
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        return timezone_canonical(value) or value  # the choices hold only names it maps
 
 
 class InvitationAcceptSerializer(StrictSerializer):

@@ -186,7 +186,7 @@ class RefreshToken(models.Model):
 
 class SecurityEvent(models.Model):
     """Something a security reviewer should see: token reuse, a refresh answer re-issued,
-    sign-in limits hit.
+    sign-in and password-reset limits hit, a password reset or changed.
 
     Events anyone can cause without an account (sign-in attempts over a limit) are counted,
     not listed: one row per kind, client address and limit window (``bucket``), whose
@@ -198,6 +198,9 @@ class SecurityEvent(models.Model):
         REFRESH_REUSE = "refresh_reuse", "Refresh token reuse"
         REFRESH_RECOVERED = "refresh_recovered", "Lost refresh answer re-issued"
         SIGNIN_LIMITED = "signin_limited", "Sign-in limit reached"
+        RESET_LIMITED = "reset_limited", "Password reset limit reached"
+        PASSWORD_RESET = "password_reset", "Password set with an emailed link"
+        PASSWORD_CHANGED = "password_changed", "Password changed by its owner"
 
     id = models.BigAutoField(primary_key=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -302,3 +305,24 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation for {self.email}"
+
+
+class PasswordReset(models.Model):
+    """A single-use link to choose a new password, mailed on request. Only the SHA-256 of
+    its token is stored; it is valid for ``password_reset.RESET_LIFETIME`` from
+    ``created_at``. ``used_at`` is set when it sets a password, and on every other unused
+    link of the account at the same moment (and when the password is changed otherwise):
+    one password change ends them all."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=dj_tz.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # The mail that carried the link (its status says whether it went out).
+    mail = models.OneToOneField(
+        OutboundMail, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"password reset for {self.user_id}"

@@ -1,4 +1,5 @@
-"""Writes for accounts: sign-in, refresh (single use, atomic), sign-out."""
+"""Writes for accounts: sign-in, refresh (single use, atomic), sign-out, a password change
+and the profile (name, timezone). Password reset: ``accounts.password_reset``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -19,11 +22,17 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
 from accounts.models import RefreshToken, Role, SecurityEvent, Session, User
+from accounts.password_reset import after_password_change
+from accounts.patient_time import lock_patient
 from accounts.tokens import SESSION_CLAIM, TokenPair, issue_pair
 
 
 class SignInFailed(Exception):
     """Wrong email or password, or an inactive account (one message for all)."""
+
+
+class WrongPassword(Exception):
+    """The current password given to change it is not the account's."""
 
 
 class RefreshFailed(Exception):
@@ -245,18 +254,25 @@ def _ip_or_none(address: str | None) -> str | None:
 
 
 def signin_limit_event(
-    *, email: str, client_address: str | None, scope: str, window_start: int, via: str = "api"
+    *,
+    email: str | None,
+    client_address: str | None,
+    scope: str,
+    window_start: int,
+    via: str = "api",
+    kind: str = SecurityEvent.Kind.SIGNIN_LIMITED,
 ) -> None:
-    """Count a sign-in attempt refused by a limit.
+    """Count a sign-in attempt (or, with ``kind`` ``reset_limited``, a password-reset
+    request or link) refused by a limit.
 
     Anyone can send these, as fast as they like, so they are counted rather than listed:
-    one ``signin_limited`` row per client address and limit window (starting at Unix time
+    one row per kind, client address and limit window (starting at Unix time
     ``window_start``). The first refused attempt creates it with the account it named (if
-    any), the limit it hit and where it came from (``via``: ``api`` or ``admin``); each
-    later one adds 1 to ``count`` with one UPDATE, so concurrent attempts never lose a count
-    and never make a second row (the unique ``bucket`` lets only one INSERT win).
+    any), the limit it hit and where it came from (``via``: ``api``, ``admin``,
+    ``reset_request``, ``reset_confirm`` or ``password_change``); each later one adds 1 to
+    ``count`` with one UPDATE, so concurrent attempts never lose a count and never make a
+    second row (the unique ``bucket`` lets only one INSERT win).
     """
-    kind = SecurityEvent.Kind.SIGNIN_LIMITED
     address = _ip_or_none(client_address)
     bucket = f"{kind} {address or '-'} {window_start}"
     now = timezone.now()
@@ -267,7 +283,7 @@ def signin_limit_event(
             SecurityEvent.objects.create(
                 kind=kind,
                 bucket=bucket,
-                user=User.objects.filter(email=email.strip().lower()).first(),
+                user=User.objects.filter(email=email.strip().lower()).first() if email else None,
                 client_address=address,
                 created_at=now,
                 last_seen_at=now,
@@ -282,3 +298,77 @@ def _security_event_count(*, bucket: str, now: datetime) -> int:
     return SecurityEvent.objects.filter(bucket=bucket).update(
         count=F("count") + 1, last_seen_at=now
     )
+
+
+def password_change(
+    *,
+    user: User,
+    session_id: uuid.UUID | None,
+    current_password: str,
+    new_password: str,
+    client_address: str | None,
+    app_url: str,
+    now: datetime,
+) -> None:
+    """The signed-in owner changes their password: every other session of the account ends,
+    the one it was changed from (``session_id``) stays, refresh cookie and all.
+
+    ``WrongPassword`` when ``current_password`` is not the account's; a ``ValidationError``
+    naming ``new_password`` when the policy (``accounts.passwords``) refuses it. The slow
+    work (checking the old password, hashing the new) is done before the transaction, so
+    the account's row is locked only for the writes. The password is written with an
+    UPDATE, not ``User.save``, which would end this session too.
+    """
+    account = User.objects.get(pk=user.pk)
+    if not account.check_password(current_password):
+        raise WrongPassword
+    try:
+        password_validation.validate_password(new_password, account)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    encoded = make_password(new_password)
+    with transaction.atomic():
+        User.objects.filter(pk=account.pk).update(password=encoded)
+        others = Session.objects.filter(user=account, revoked_at__isnull=True)
+        if session_id is not None:
+            others = others.exclude(pk=session_id)
+        others.update(revoked_at=now, revoked_reason=Session.Reason.PASSWORD_CHANGED)
+        after_password_change(
+            user=account,
+            kind=SecurityEvent.Kind.PASSWORD_CHANGED,
+            client_address=client_address,
+            app_url=app_url,
+            now=now,
+            detail={"kept_session": str(session_id) if session_id else None},
+        )
+    password_validation.password_changed(new_password, account)
+
+
+def user_profile_update(
+    *, user: User, display_name: str | None = None, timezone_name: str | None = None
+) -> User:
+    """Change the signed-in user's display name and timezone (a canonical IANA name).
+
+    A patient who moves keeps every stored check-in as it is: its ``local_date`` and
+    ``day`` were true where and when it was felt, so nothing is re-placed here; check-ins
+    recorded from now on are dated in the new zone. The zone changes under the patient's
+    lock (``accounts.patient_time``), so a check-in being written at the same moment is
+    placed entirely before or entirely after the change.
+    """
+    with transaction.atomic():
+        if timezone_name is not None:
+            lock_patient(user)
+        account = User.objects.get(pk=user.pk)
+        changes = {"display_name": display_name, "timezone": timezone_name}
+        changed = [
+            name
+            for name, value in changes.items()
+            if value is not None and value != getattr(account, name)
+        ]
+        for name in changed:
+            setattr(account, name, changes[name])
+        if changed:
+            others = [f.name for f in User._meta.concrete_fields if f.name not in changed]
+            account.full_clean(exclude=others, validate_unique=False)
+            account.save(update_fields=changed)
+    return account

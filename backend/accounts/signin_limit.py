@@ -48,9 +48,9 @@ class Slot:
     window_start: int
 
 
-def _key(scope: str, value: str, window: int) -> str:
+def _key(purpose: str, scope: str, value: str, window: int) -> str:
     digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-    return f"signin:{scope}:{digest}:{window}"
+    return f"{purpose}:{scope}:{digest}:{window}"
 
 
 def _take(key: str, ttl: int) -> int:
@@ -74,9 +74,17 @@ def current_window() -> tuple[int, int]:
     return start, max(1, math.ceil(start + size - now))
 
 
-def take_slot(*, email: str, address: str, device: str | None = None) -> Slot:
+def take_slot(
+    *, email: str | None, address: str, device: str | None = None, purpose: str = "signin"
+) -> Slot:
     """Count one attempt for ``email`` from ``address``; ``device`` is the nonce of a valid
     device cookie for this account (see ``trusted_device``), or None for an untrusted client.
+
+    ``purpose`` names the set of counters: ``signin`` (a password guess: sign-in, and the
+    current password when changing it), ``reset`` (asking for a reset link) or
+    ``reset_confirm`` (using one). Each purpose has the same limits and counters of its
+    own, so asking for reset links never locks anyone out of signing in. Without
+    ``email`` (a reset link names no account until it is checked) only the address counts.
 
     ``limited_scope`` names the first limit the attempt is over (``device``, ``account``,
     ``account_address`` or ``address``), or None when it may go ahead.
@@ -84,6 +92,14 @@ def take_slot(*, email: str, address: str, device: str | None = None) -> Slot:
     size = settings.SIGNIN_LIMIT_WINDOW_SECONDS
     start, retry_after = current_window()
     window = start // size
+    if email is None:
+        return _take_all(
+            (("address", address, settings.SIGNIN_LIMIT_PER_ADDRESS),),
+            purpose=purpose,
+            window=window,
+            start=start,
+            retry_after=retry_after,
+        )
     account = normalise_email(email)
     if device is not None:
         first = ("device", device, settings.SIGNIN_LIMIT_PER_DEVICE)
@@ -99,10 +115,22 @@ def take_slot(*, email: str, address: str, device: str | None = None) -> Slot:
         # A trusted device is judged by its own count, not by what others sent from its
         # address to its account (a shared clinic network must not lock it out either).
         limits = (limits[0], limits[2])  # type: ignore[assignment]  # one fewer
+    return _take_all(limits, purpose=purpose, window=window, start=start, retry_after=retry_after)
+
+
+def _take_all(
+    limits: tuple[tuple[str, str, int], ...],
+    *,
+    purpose: str,
+    window: int,
+    start: int,
+    retry_after: int,
+) -> Slot:
+    size = settings.SIGNIN_LIMIT_WINDOW_SECONDS
     keys = []
     limited = None
     for scope, value, limit in limits:
-        key = _key(scope, value, window)
+        key = _key(purpose, scope, value, window)
         keys.append(key)
         if _take(key, size + 5) > limit and limited is None:
             limited = scope

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,18 @@ if JWT_SIGNING_KEY == SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The web app's public origin (https://relief.example.org), for links in mail (password
+# reset). Unset: the origin the request causing the mail came to (its Host is checked
+# against ALLOWED_HOSTS).
+PUBLIC_URL = env.str("PUBLIC_URL", default="").rstrip("/")
+if PUBLIC_URL and not (
+    PUBLIC_URL.startswith(("https://", "http://"))
+    and "/" not in PUBLIC_URL.split("://", 1)[1]
+    and not any(ch in PUBLIC_URL for ch in "?# ")
+):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must be an origin such as https://relief.example.org, not {PUBLIC_URL!r}"
+    )
 
 INSTALLED_APPS = [
     # Django's admin with a sign-in limit and optional TOTP (accounts/admin_site.py).
@@ -114,6 +127,7 @@ INSTALLED_APPS = [
     "reminders",
     "recovery",
     "interop",
+    "push",
     # The demo clinic for `make run`, at the top: it uses every app above, none uses it.
     "demo",
 ]
@@ -314,6 +328,18 @@ SYNC_MAX_BODY_BYTES = env.int("SYNC_MAX_BODY_BYTES", default=12 * 1024 * 1024)
 # Django's own guard for form posts (the admin) follows the API's.
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
+# --- The clinic -------------------------------------------------------------------------------
+# Shown to patients beside the urgent aftercare advice (a tap-to-call link) and printed on
+# visit reports: GET /api/v1/clinic/. Unset phone: no call line.
+CLINIC_NAME = env.str("CLINIC_NAME", default="").strip()
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="").strip()
+if CLINIC_PHONE and not (
+    re.fullmatch(r"\+?[\d ()./-]{3,40}", CLINIC_PHONE) and len(re.findall(r"\d", CLINIC_PHONE)) >= 3
+):
+    raise ImproperlyConfigured(
+        f"CLINIC_PHONE must be a phone number such as +44 20 7946 0000, not {CLINIC_PHONE!r}"
+    )
+
 # --- Tokens -------------------------------------------------------------------------------
 # Access tokens are short; a sign-in ("session") lives as a family of single-use refresh
 # tokens in the database (accounts.models.Session), with its own idle and absolute limits.
@@ -421,6 +447,33 @@ WORKER_POLL_SECONDS = env.float("WORKER_POLL_SECONDS", default=1.0)
 WORKER_TICK_SECONDS = env.float("WORKER_TICK_SECONDS", default=30.0)
 if WORKER_POLL_SECONDS <= 0 or WORKER_TICK_SECONDS <= 0:
     raise ImproperlyConfigured("WORKER_POLL_SECONDS and WORKER_TICK_SECONDS must be positive.")
+
+# --- Web Push (push/) ----------------------------------------------------------------------
+# The VAPID key that signs every push (RFC 8292): a P-256 private key, either as PEM (PKCS#8
+# or SEC1; "\n" may stand for the line breaks) or as its 32-byte private number in base64url
+# (what `npx web-push generate-vapid-keys` prints as the private key). The public key the
+# phones subscribe with is derived from it. Unset with DEBUG: generated into
+# var/vapid_private.pem on first use. Unset without DEBUG: no Web Push (the app never asks
+# for notification permission; reminders go by e-mail). Changing it orphans every phone's
+# subscription until the app subscribes again.
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_DEV_KEY_FILE = VAR_DIR / "vapid_private.pem"
+# Who push services may contact about this server's pushes: mailto:… or https://…
+# Required with VAPID_PRIVATE_KEY unless DEBUG.
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:relief-dev@localhost" if DEBUG else "")
+# The push services a phone's subscription may name (a leading "*." takes subdomains):
+# the server POSTs to that address, so it must not be any address a client makes up.
+PUSH_SERVICE_HOSTS = env.list(
+    "PUSH_SERVICE_HOSTS",
+    default=[
+        "fcm.googleapis.com",  # Chrome, Edge on Android, Samsung Internet, Opera
+        "updates.push.services.mozilla.com",  # Firefox
+        "*.push.apple.com",  # Safari (iOS 16.4+ home-screen apps, macOS)
+        "*.notify.windows.com",  # Edge on Windows
+    ],
+)
+# http://localhost and http://127.0.0.1 endpoints (a push service run by the tests).
+PUSH_ALLOW_LOCAL_HTTP = DEBUG
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import frontend, health
+from config.clinic import ClinicApi
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
     path("", include("accounts.care_urls")),
     path("", include("treatments.urls")),
@@ -15,6 +16,8 @@ api_v1 = [
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
     path("", include("interop.urls")),
+    path("clinic/", ClinicApi.as_view(), name="clinic"),
+    path("", include("push.urls")),
 ]
 
 urlpatterns = [

@@ -105,6 +105,15 @@ class Placement:
         """Set an entry's local date, visit and day to this placement."""
         entry.local_date, entry.visit_id, entry.day = self.local_date, self.visit_id, self.day
 
+    def on_stored_date(self, local_date: date) -> Placement:
+        """This placement for a check-in whose felt time has not changed: its stored local
+        date stands (it was true where it was felt, whatever zone the patient is in now)
+        and the day counts from it, as ``entries_reassign`` does."""
+        if local_date == self.local_date:
+            return self
+        day = None if self.day is None else max(0, self.day + (local_date - self.local_date).days)
+        return Placement(local_date=local_date, visit_id=self.visit_id, day=day)
+
 
 def entry_placement(*, patient: User, felt_at: datetime) -> Placement:
     """:func:`place` for one check-in, read with one indexed statement: the visit that

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from accounts.models import User
+from core.clinic import clinic_info
 from diary.models import Bruising
 from diary.selectors import entries_visible_to
 from interop.fhir import CPT_DISPLAY, site_text
@@ -48,7 +49,14 @@ def _day(value: int | None, never: str) -> str:
 
 
 def _local(value: datetime, zone: ZoneInfo) -> str:
+    """The text shown before the page's script writes the moment in the reader's own
+    format (and what a reader without scripts keeps): ISO order, unambiguous anywhere."""
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(value: datetime, zone: ZoneInfo) -> str:
+    """The moment for a <time datetime>, with the patient's offset."""
+    return value.astimezone(zone).isoformat(timespec="seconds")
 
 
 def summary_facts(recovery: dict[str, Any]) -> list[Fact]:
@@ -122,6 +130,7 @@ def visit_report_context(*, visit: Visit, user: User) -> dict[str, Any]:
     checkins = [
         {
             "felt_at": _local(felt_at, zone),
+            "felt_at_iso": _iso(felt_at, zone),
             "day": day,
             "pain": pain,
             "soreness": soreness,
@@ -137,14 +146,18 @@ def visit_report_context(*, visit: Visit, user: User) -> dict[str, Any]:
         for felt_at, day, pain, soreness, bruise, iced, heated, strenuous, notes in entries
     ]
     cpt = visit.cpt_code
+    now = timezone.now()
     return {
         "visit": visit,
         "patient": patient,
         "physician": visit.physician,
         "prepared_for": user,
-        "prepared_at": _local(timezone.now(), zone),
+        "prepared_at": _local(now, zone),
+        "prepared_at_iso": _iso(now, zone),
         "timezone": patient.timezone,
         "performed_at": _local(visit.performed_at, zone),
+        "performed_at_iso": _iso(visit.performed_at, zone),
+        "clinic": clinic_info(),
         "condition": Condition(visit.condition).label,
         "cpt_code": cpt,
         "cpt_display": CPT_DISPLAY[cpt],

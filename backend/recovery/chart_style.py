@@ -9,7 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from recovery.analytics import MODERATE_RELIEF, SUBSTANTIAL_RELIEF, THERAPEUTIC_READ_DAY, round1
+from recovery.analytics import (
+    MODERATE_RELIEF,
+    SUBSTANTIAL_RELIEF,
+    THERAPEUTIC_READ_DAY,
+    jsonable,
+    round1,
+)
 
 # Okabe & Ito (2008), "Color Universal Design": safe for the common colour-vision deficiencies.
 OKABE_ITO = {
@@ -59,6 +65,27 @@ def entries_text(count: int | None) -> str:
     if count is None:
         return "no entries"
     return "1 entry" if int(count) == 1 else f"{int(count)} entries"
+
+
+def pain_point_text(
+    label: str, pain: object, day_date: object, count: int | None, relief: object
+) -> str | None:
+    """What a tapped pain point says in words, e.g. "Pain 4.5 on 2024-03-02 (2 entries,
+    relief 25 %)"; None for a day without entries (no point is drawn there). The app shows
+    it under the chart, with the ISO date in the reader's own format."""
+    value = round1(pain)
+    if value is None:
+        return None
+    detail = [entries_text(count)]
+    if round1(relief) is not None:
+        detail.append(f"relief {percent_text(relief)}")
+    when = f" on {jsonable(day_date)}" if day_date is not None else ""
+    return f"{label} {value:g}{when} ({', '.join(detail)})"
+
+
+def score_point_text(label: str, values: Sequence[Any]) -> list[str | None]:
+    """ "Soreness 6" for each logged day, None for the gaps."""
+    return [None if round1(v) is None else f"{label} {round1(v):g}" for v in values]
 
 
 def _period_shapes() -> list[dict[str, Any]]:

@@ -34,16 +34,19 @@ from recovery.chart_style import (
     FLAG_ROW,
     OKABE_ITO,
     PAIN_COLOUR,
+    REFERENCE_COLOUR,
     SORENESS_COLOUR,
     VISIT_COLOURS,
     chart_layout,
     entries_text,
     nrs_axis,
     on_day_grid,
+    pain_point_text,
     pain_reference_lines,
     percent_text,
     plot_values,
     reference_line,
+    score_point_text,
     x_max_of,
 )
 
@@ -84,6 +87,13 @@ def visit_chart(
             "x": x,
             "y": plot_values(grid["pain"]),
             "customdata": hover,
+            # What a tap on the point says (shown as text under the chart by the app).
+            "text": [
+                pain_point_text("Pain", pain, day_date, count, relief)
+                for pain, day_date, count, relief in zip(
+                    grid["pain"], grid["date"], grid["entries"], grid["relief"], strict=True
+                )
+            ],
             "connectgaps": False,
             "line": {"color": PAIN_COLOUR, "width": 2.5},
             "marker": {"color": PAIN_COLOUR, "size": 7, "symbol": "circle"},
@@ -96,6 +106,7 @@ def visit_chart(
             "name": "Soreness",
             "x": x,
             "y": plot_values(grid["soreness"]),
+            "text": score_point_text("Soreness", grid["soreness"]),
             "connectgaps": False,
             # Dashed and square-marked as well as coloured: never colour alone.
             "line": {"color": SORENESS_COLOUR, "width": 2, "dash": "dash"},
@@ -112,6 +123,14 @@ def visit_chart(
                 "name": "Pain right after injection",
                 "x": [0],
                 "y": [round1(post)],
+                "text": [
+                    f"Pain right after the injection {round1(post):g}"
+                    + (
+                        ""
+                        if summary.get("immediate_relief") is None
+                        else f" (relief {percent_text(summary.get('immediate_relief'))})"
+                    )
+                ],
                 "marker": {"color": PAIN_COLOUR, "size": 9, "symbol": "star-open"},
                 "hovertemplate": "Right after injection: pain %{y:.1f} · relief "
                 f"{percent_text(summary.get('immediate_relief'))}<extra></extra>",
@@ -127,6 +146,7 @@ def visit_chart(
                 "name": "Large bruising",
                 "x": [int(day) for day in bruised],
                 "y": [BRUISE_ROW] * len(bruised),
+                "text": ["Large bruising reported"] * len(bruised),
                 "marker": {"color": BRUISE_COLOUR, "size": 10, "symbol": "triangle-down"},
                 "hovertemplate": "Large bruising reported<extra></extra>",
             }
@@ -159,8 +179,10 @@ def visit_chart(
 def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
     """Figure dict for a patient's course: one daily-pain trace per visit on the same
     days-since-injection axis, so a physician sees whether each injection helps longer than
-    the last. Each visit's baseline is a dotted line in the visit's colour (same legend
-    group, so hiding a visit hides both); relief and entry counts are in the hover.
+    the last. Each visit's baseline is a dotted line in the visit's colour; one legend entry
+    ("Baseline of each visit") explains them all and shows or hides them together, since a
+    legend line per baseline would double a long legend on a phone. Relief and entry counts
+    are in the hover and in the text a tap shows.
 
     Pain rather than relief % on the y axis: it exists for every visit, with or without a
     baseline, so no visit drops out of the comparison.
@@ -168,11 +190,11 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
     last_days = [report.summary.get("latest_day") for report in reports]
     x_max = x_max_of(last_days)
     data: list[dict[str, Any]] = []
+    baselines: list[dict[str, Any]] = []
     for position, report in enumerate(reports):
         summary = report.summary
         colour = VISIT_COLOURS[position % len(VISIT_COLOURS)]
         number = summary.get("visit_number", position + 1)
-        group = f"visit-{number}"
         name = f"Visit {number} ({jsonable(summary.get('visit_date'))})"
         daily = report.daily
         if "relief" not in daily:
@@ -183,13 +205,19 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
                 "type": "scatter",
                 "mode": "lines+markers",
                 "name": name,
-                "legendgroup": group,
+                "legendgroup": f"visit-{number}",
                 "x": grid["day"],
                 "y": plot_values(grid["pain"]),
                 "customdata": [
                     [jsonable(day_date), entries_text(count), percent_text(relief)]
                     for day_date, count, relief in zip(
                         grid["date"], grid["entries"], grid["relief"], strict=True
+                    )
+                ],
+                "text": [
+                    pain_point_text(f"Visit {number}: pain", pain, day_date, count, relief)
+                    for pain, day_date, count, relief in zip(
+                        grid["pain"], grid["date"], grid["entries"], grid["relief"], strict=True
                     )
                 ],
                 "connectgaps": False,
@@ -203,13 +231,28 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
         if baseline is not None:
             line = reference_line(f"Visit {number} baseline", baseline, x_max, "dot")
             line.update(
-                legendgroup=group,
+                legendgroup="baselines",
                 showlegend=False,
-                line={"color": colour, "width": 1, "dash": "dot"},
+                line={"color": colour, "width": 1.5, "dash": "dot"},
             )
-            data.append(line)
+            baselines.append(line)
+    if baselines:
+        # The legend's key to the dotted lines: a line without points, in neutral grey.
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Baseline of each visit (dotted)",
+                "legendgroup": "baselines",
+                "x": [None],
+                "y": [None],
+                "line": {"color": REFERENCE_COLOUR, "width": 1.5, "dash": "dot"},
+                "hoverinfo": "skip",
+                "meta": {"role": "key", "level": "baselines"},
+            }
+        )
     layout = chart_layout("Pain after each injection", x_max, nrs_axis())
-    return {"data": data, "layout": layout}
+    return {"data": data + baselines, "layout": layout}
 
 
 # --------------------------------------------------------------------------- cohort
@@ -250,6 +293,13 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
             "x": x,
             "y": median,
             "customdata": [[count, low, high] for count, low, high in zip(n, q1, q3, strict=True)],
+            "text": [
+                None
+                if middle is None or low is None or high is None
+                else f"Median relief {middle:g} % (middle half {low:g} to {high:g} %, "
+                f"{count} visit{'' if count == 1 else 's'})"
+                for middle, low, high, count in zip(median, q1, q3, n, strict=True)
+            ],
             "connectgaps": False,
             "line": {"color": OKABE_ITO["blue"], "width": 2.5},
             "marker": {"color": OKABE_ITO["blue"], "size": 5},

@@ -21,10 +21,6 @@ const later = () =>
 
 const SEND_WAIT_MS = 4000;
 
-function timeText(date) {
-  return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" }).format(date);
-}
-
 /** Visits for aftercare: from the server when online, else the last copy on this device. */
 async function knownVisits({ api, idb }) {
   try {
@@ -38,6 +34,25 @@ async function knownVisits({ api, idb }) {
   }
 }
 
+/**
+ * The clinic's name and phone (GET /api/v1/clinic/, a deployment setting), kept on this
+ * device so that the aftercare card can offer the call offline. The stored copy is shown at
+ * once when there is one, and refreshed for next time.
+ */
+async function clinicInfo({ api, idb }) {
+  const fetched = api.json("/api/v1/clinic/").then(async (clinic) => {
+    const kept = { name: String(clinic?.name ?? ""), phone: String(clinic?.phone ?? "") };
+    await idb.setMeta("clinic", kept);
+    return kept;
+  });
+  const stored = await idb.getMeta("clinic").catch(() => null);
+  if (stored) {
+    fetched.catch(() => {});
+    return stored;
+  }
+  return fetched.catch(() => null);
+}
+
 async function latestFlags({ api }, visit) {
   if (!visit) return [];
   try {
@@ -48,13 +63,22 @@ async function latestFlags({ api }, visit) {
   }
 }
 
-function aftercareSection({ aftercare }, day, flags) {
-  const { CONTACT_CLINIC, URGENT, aftercareFor } = aftercare;
+function aftercareSection({ aftercare }, day, flags, clinic) {
+  const { CONTACT_CLINIC, URGENT, aftercareFor, telHref } = aftercare;
   const advice = aftercareFor(day);
   const personal = flags
     .map((f) => FLAG_ADVICE[f.code])
     .filter(Boolean)
     .filter((text, i, all) => all.indexOf(text) === i);
+  const href = telHref(clinic?.phone);
+  const call = href
+    ? h(
+        "p",
+        { class: "clinic-call" },
+        `Call ${clinic.name || "your clinic"}: `,
+        h("a", { href, "data-clinic-phone": "", text: clinic.phone }),
+      )
+    : null;
   return h(
     "section",
     { class: "card aftercare", "aria-labelledby": "aftercare-title" },
@@ -75,8 +99,21 @@ function aftercareSection({ aftercare }, day, flags) {
             {},
             personal.map((text) => h("li", { text })),
           ),
+          call?.cloneNode(true),
         )
       : null,
+    // Always in view: what needs help the same day must never sit behind a tap.
+    h(
+      "div",
+      { class: "urgent", "data-urgent": "" },
+      h("h3", { text: "Get help the same day for" }),
+      h(
+        "ul",
+        {},
+        URGENT.map((text) => h("li", { text })),
+      ),
+      call,
+    ),
     h(
       "details",
       {},
@@ -85,12 +122,6 @@ function aftercareSection({ aftercare }, day, flags) {
         "ul",
         {},
         CONTACT_CLINIC.map((text) => h("li", { text })),
-      ),
-      h("h3", { text: "Get help the same day for" }),
-      h(
-        "ul",
-        {},
-        URGENT.map((text) => h("li", { text })),
       ),
     ),
   );
@@ -134,12 +165,20 @@ export function checkinView(ctx) {
 
   const form = entryForm({
     submitLabel: "Save check-in",
+    earlier: true,
+    timeZone: () => ctx.user?.timezone || undefined,
     onSubmit: async (values, { status }) => {
       const now = new Date();
       const [{ dates, sync }, user] = await Promise.all([modules, ctx.whenProfile()]);
       if (!user) return; // nobody is signed in after all: the sign-in screen replaces this
-      const item = await sync.queue({ ...values, felt_at: dates.isoWithOffset(now) });
+      const zone = user.timezone || undefined;
+      const felt = values.felt_at ?? dates.isoWithOffset(now);
+      const item = await sync.queue({ ...values, felt_at: felt });
       resetForm(form);
+      // "at 9:30 PM" for now; "for Mon, May 11, 2026, 9:00 PM" for an earlier time.
+      const when = values.felt_at
+        ? `for ${dates.formatDateTime(felt, zone)}`
+        : `at ${dates.formatTime(now, zone)}`;
       // Try to send at once, but never keep the patient waiting on a slow network.
       await Promise.race([
         sync.flush(),
@@ -149,7 +188,7 @@ export function checkinView(ctx) {
       const refused = waiting && (await sync.refusedItems()).some((i) => i.id === item.id);
       const count = sync.status().waiting - sync.status().refused;
       let kind = "success";
-      let text = `Check-in saved at ${timeText(now)}. Thank you!`;
+      let text = `Check-in saved ${when}. Thank you!`;
       if (refused) {
         kind = "error";
         text =
@@ -158,12 +197,13 @@ export function checkinView(ctx) {
       } else if (waiting) {
         kind = "pending";
         text =
-          `Check-in saved on this phone at ${timeText(now)}. It will be sent when you are ` +
+          `Check-in saved on this phone ${when}. It will be sent when you are ` +
           `back online (${count} waiting to sync).`;
       }
       status.replaceChildren(h("p", { class: `message ${kind}`, "data-saved": item.id }, text));
       status.scrollIntoView({ block: "nearest" });
       announce(text);
+      if (kind === "success") import("../push.js").then((p) => p.offerNotifications(ctx, status)).catch(() => {});
     },
   });
 
@@ -186,14 +226,15 @@ export function checkinView(ctx) {
       if (heading.isConnected) document.title = `${heading.textContent} · Relief`;
       watchRefused(refusedSlot, loaded, user.timezone || undefined);
       const today = loaded.dates.localDate(new Date(), user.timezone || undefined);
+      const clinic = await clinicInfo(loaded);
       try {
         const visits = await knownVisits(loaded);
         const day = loaded.dates.daysSinceLastVisit(visits, today);
         const latest = [...visits].sort((a, b) => (a.local_date < b.local_date ? 1 : -1))[0];
         const flags = navigator.onLine ? await latestFlags(loaded, latest) : [];
-        aftercareSlot.replaceChildren(aftercareSection(loaded, day, flags));
+        aftercareSlot.replaceChildren(aftercareSection(loaded, day, flags, clinic));
       } catch {
-        aftercareSlot.replaceChildren(aftercareSection(loaded, null, []));
+        aftercareSlot.replaceChildren(aftercareSection(loaded, null, [], clinic));
       }
     })
     .catch(() => {});

@@ -3,7 +3,7 @@
 // keyboard and screen readers work without extra scripting.
 
 import { h, uid } from "../dom.js";
-import { BRUISING, painWord, sorenessWord } from "../format.js";
+import { BRUISING, count, painWord, sorenessWord } from "../format.js";
 
 function scale({ name, legend, hint, low, high, word, value }) {
   const legendId = uid(name);
@@ -71,19 +71,18 @@ function choice({ name, legend, options, value }) {
       { class: "choice-options" },
       options.map(([v, text]) => {
         const id = uid(`${name}-${v}`);
-        return h(
-          "span",
-          { class: "choice-option" },
-          h("input", {
-            type: "radio",
-            id,
-            name,
-            value: v,
-            class: "visually-hidden",
-            checked: value === v,
-          }),
-          h("label", { for: id, text }),
-        );
+        const input = h("input", {
+          type: "radio",
+          id,
+          name,
+          value: v,
+          class: "visually-hidden",
+          checked: value === v,
+        });
+        // The default as well as the state: form.reset() returns to the default, and a
+        // radio checked only as a property (h() sets .checked) would be reset to nothing.
+        input.defaultChecked = value === v;
+        return h("span", { class: "choice-option" }, input, h("label", { for: id, text }));
       }),
     ),
   );
@@ -99,12 +98,181 @@ function toggle({ name, text, checked }) {
   );
 }
 
+const parts = new WeakMap(); // form -> its notes and when fields, for resetForm
+
+export const NOTES_MAX = 5000;
+// The counter shows from here; a screen reader hears it only at these marks, not per key.
+const NOTES_NEAR = 4500;
+const NOTES_MARKS = [NOTES_NEAR, NOTES_MAX - 100, NOTES_MAX];
+
+/** The notes box with a counter near its limit (the browser stops typing at the limit). */
+function notesField(notes) {
+  const id = uid("notes");
+  const countId = uid("notes-count");
+  const textarea = h("textarea", {
+    id,
+    name: "notes",
+    rows: "3",
+    maxlength: String(NOTES_MAX),
+    "aria-describedby": countId,
+  });
+  const counter = h("p", { class: "hint notes-count", id: countId, "data-notes-count": "" });
+  const spoken = h("p", { class: "visually-hidden", "aria-live": "polite" });
+  let heard = 0; // the highest mark already announced
+  const update = () => {
+    const length = textarea.value.length;
+    if (length < NOTES_NEAR) {
+      counter.textContent = "";
+      heard = NOTES_MARKS.filter((mark) => length >= mark).at(-1) ?? 0;
+      return;
+    }
+    const left = NOTES_MAX - length;
+    counter.textContent =
+      left > 0
+        ? `${count(length)} of ${count(NOTES_MAX)} characters: ${count(left)} left.`
+        : `${count(NOTES_MAX)} characters: notes cannot be longer.`;
+    const mark = NOTES_MARKS.filter((m) => length >= m).at(-1) ?? 0;
+    if (mark > heard) spoken.textContent = counter.textContent;
+    heard = mark;
+  };
+  textarea.addEventListener("input", update);
+  return {
+    field: h(
+      "div",
+      { class: "field" },
+      h("label", { for: id, text: "Notes (optional)" }),
+      textarea,
+      counter,
+      spoken,
+    ),
+    fill(value) {
+      textarea.value = value;
+      update();
+    },
+    reset() {
+      spoken.textContent = "";
+      heard = 0;
+      counter.textContent = "";
+    },
+  };
+}
+
+/**
+ * "Now" or "Earlier": a check-in for an earlier time today or up to 7 days back, the day
+ * and time read in the patient's own time zone (`timeZone()`; the device's when unknown).
+ */
+function whenField(timeZone) {
+  const nowId = uid("when-now");
+  const earlierId = uid("when-earlier");
+  const dateId = uid("felt-date");
+  const timeId = uid("felt-time");
+  const hintId = uid("when-hint");
+  const errorId = uid("when-error");
+  const date = h("input", {
+    type: "date",
+    id: dateId,
+    name: "felt_date",
+    "aria-describedby": `${hintId} ${errorId}`,
+  });
+  const time = h("input", {
+    type: "time",
+    id: timeId,
+    name: "felt_time",
+    "aria-describedby": `${hintId} ${errorId}`,
+  });
+  const hint = h("p", { class: "hint", id: hintId });
+  const error = h("p", { class: "message error", id: errorId, "data-error": "when" });
+  const panel = h(
+    "div",
+    { class: "when-earlier", hidden: true },
+    h(
+      "div",
+      { class: "when-fields" },
+      h("div", { class: "field" }, h("label", { for: dateId, text: "Day" }), date),
+      h("div", { class: "field" }, h("label", { for: timeId, text: "Time" }), time),
+    ),
+    hint,
+    error,
+  );
+  const radio = (id, value, text, checked) => {
+    const input = h("input", {
+      type: "radio",
+      id,
+      name: "when",
+      value,
+      class: "visually-hidden",
+      checked,
+    });
+    input.defaultChecked = checked;
+    input.addEventListener("change", show);
+    return h("span", { class: "choice-option" }, input, h("label", { for: id, text }));
+  };
+  async function show() {
+    const earlier = fieldset.querySelector("input[value=earlier]").checked;
+    panel.hidden = !earlier;
+    error.textContent = "";
+    if (!earlier) return;
+    const dates = await import("../dates.js");
+    const zone = timeZone();
+    const today = dates.localDate(new Date(), zone);
+    date.max = today;
+    date.min = dates.addDays(today, -dates.EARLIER_DAYS);
+    if (!date.value) date.value = today;
+    hint.textContent =
+      `Today or up to ${dates.EARLIER_DAYS} days back` +
+      (zone ? `, in your time zone (${zone.replace(/_/g, " ")}).` : ".");
+  }
+  const fieldset = h(
+    "fieldset",
+    { class: "choice when", "data-field": "when", "aria-describedby": errorId },
+    h("legend", { text: "When" }),
+    h(
+      "div",
+      { class: "choice-options" },
+      radio(nowId, "now", "Now", true),
+      radio(earlierId, "earlier", "Earlier", false),
+    ),
+    panel,
+  );
+  return {
+    field: fieldset,
+    /** {felt_at} for an earlier time, {} for now, or {error} (shown, and focused). */
+    async read() {
+      if (!fieldset.querySelector("input[value=earlier]").checked) return {};
+      const { earlierFeltAt } = await import("../dates.js");
+      const result = earlierFeltAt({
+        date: date.value,
+        time: time.value,
+        now: new Date(),
+        timeZone: timeZone(),
+      });
+      error.textContent = result.error ?? "";
+      if (result.error) (result.field === "time" ? time : date).focus();
+      return result;
+    },
+    reset() {
+      panel.hidden = true;
+      error.textContent = "";
+      hint.textContent = "";
+    },
+  };
+}
+
 /**
  * Builds the form. `entry` pre-fills it (edit). `onSubmit(values)` gets
- * {pain, soreness, bruising, iced, heated, strenuous_activity, notes}.
+ * {pain, soreness, bruising, iced, heated, strenuous_activity, notes}, plus `felt_at` when
+ * the patient chose an earlier time (`earlier`: offer "Now / Earlier"; `timeZone()` names
+ * the patient's zone, in which that time is read).
  */
-export function entryForm({ entry = null, submitLabel, onSubmit }) {
-  const notesId = uid("notes");
+export function entryForm({
+  entry = null,
+  submitLabel,
+  onSubmit,
+  earlier = false,
+  timeZone = () => undefined,
+}) {
+  const notes = notesField();
+  const when = earlier ? whenField(timeZone) : null;
   const status = h("div", { class: "form-status", role: "status" });
   const form = h(
     "form",
@@ -149,16 +317,13 @@ export function entryForm({ entry = null, submitLabel, onSubmit }) {
         }),
       ),
     ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: notesId, text: "Notes (optional)" }),
-      h("textarea", { id: notesId, name: "notes", rows: "3", maxlength: "5000" }),
-    ),
+    notes.field,
+    when?.field,
     h("button", { type: "submit", class: "button primary wide", text: submitLabel }),
     status,
   );
-  if (entry?.notes) form.elements.notes.value = entry.notes;
+  if (entry?.notes) notes.fill(entry.notes);
+  parts.set(form, { notes, when });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -184,6 +349,11 @@ export function entryForm({ entry = null, submitLabel, onSubmit }) {
       firstMissing.querySelector("input").focus();
       return;
     }
+    if (when) {
+      const chosen = await when.read();
+      if (chosen.error) return;
+      if (chosen.felt_at) values.felt_at = chosen.felt_at;
+    }
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
@@ -195,10 +365,12 @@ export function entryForm({ entry = null, submitLabel, onSubmit }) {
   return form;
 }
 
-/** Clears the scales and toggles after a check-in (bruising back to none). */
+/** Clears the scales and toggles after a check-in (bruising back to none, time to now). */
 export function resetForm(form) {
   form.reset();
   for (const output of form.querySelectorAll(".scale-value")) {
     output.textContent = "Choose a number";
   }
+  parts.get(form)?.notes.reset();
+  parts.get(form)?.when?.reset();
 }

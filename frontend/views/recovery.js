@@ -3,7 +3,7 @@
 
 import { json, request } from "../api.js";
 import { chartBox, draw, loadPlotly } from "../charts.js";
-import { formatDate, localDate } from "../dates.js";
+import { formatDate, formatDateTime, localDate } from "../dates.js";
 import { announce, confirmDialog, h, message } from "../dom.js";
 import { CONDITIONS, label, patientSummary } from "../format.js";
 import * as sync from "../sync.js";
@@ -126,7 +126,7 @@ export async function recoveryView(ctx) {
       chartSection({
         id: "course-chart-title",
         title: `All ${visits.results.length} injections`,
-        summaryText: `Relief after each of your ${visits.results.length} injections (${visits.results
+        summaryText: `Your pain after each of your ${visits.results.length} injections (${visits.results
           .map((v) => label(CONDITIONS, v.condition))
           .filter((v, i, a) => a.indexOf(v) === i)
           .join(", ")}).`,
@@ -137,23 +137,23 @@ export async function recoveryView(ctx) {
   }
 
   const actions = (entry) =>
-          h(
-            "div",
-            { class: "row-actions" },
-            h("a", {
-              class: "button secondary small",
-              href: `#/edit/${entry.id}`,
-              text: "Edit",
-              "aria-label": `Edit check-in of ${new Date(entry.felt_at).toLocaleString("en-GB")}`,
-            }),
-            h("button", {
-              type: "button",
-              class: "button danger small",
-              text: "Delete",
-              "aria-label": `Delete check-in of ${new Date(entry.felt_at).toLocaleString("en-GB")}`,
-              onclick: () => deleteEntry(ctx, entry),
-            }),
-          );
+    h(
+      "div",
+      { class: "row-actions" },
+      h("a", {
+        class: "button secondary small",
+        href: `#/edit/${entry.id}`,
+        text: "Edit",
+        "aria-label": `Edit check-in of ${formatDateTime(entry.felt_at, tz)}`,
+      }),
+      h("button", {
+        type: "button",
+        class: "button danger small",
+        text: "Delete",
+        "aria-label": `Delete check-in of ${formatDateTime(entry.felt_at, tz)}`,
+        onclick: () => deleteEntry(ctx, entry),
+      }),
+    );
   const history = h(
     "section",
     { class: "stack", "aria-labelledby": "history-title" },
@@ -219,7 +219,10 @@ export async function editView(ctx, id) {
     "section",
     { class: "stack" },
     h("h1", { tabindex: "-1", text: "Edit check-in" }),
-    h("p", { class: "lead", text: new Date(entry.felt_at).toLocaleString("en-GB") }),
+    h("p", {
+      class: "lead",
+      text: formatDateTime(entry.felt_at, ctx.user?.timezone || undefined),
+    }),
     form,
     h("a", { href: "#/recovery", class: "button secondary wide", text: "Back to my recovery" }),
   );

@@ -4,7 +4,7 @@
 
 import { formatDateTime } from "../dates.js";
 import { announce, confirmDialog, h, uid } from "../dom.js";
-import { refusalMessages } from "../outbox.js";
+import { refusalMessages } from "../format.js";
 import { facts } from "./entries.js";
 import { entryForm } from "./form.js";
 

@@ -5,9 +5,10 @@
 import { h } from "../dom.js";
 
 const SECTIONS = [
-  // "./settings-profile.js", "./settings-password.js", "./settings-reminders.js",
-  // "./settings-notifications.js": each added by the change that brings it.
+  "./settings-profile.js",
+  "./settings-password.js",
   "./settings-reminders.js",
+  "./settings-notifications.js",
 ];
 
 export async function settingsView(ctx) {

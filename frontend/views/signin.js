@@ -1,9 +1,15 @@
-// Sign in, and accept an invitation (set a password with the code from the clinic).
+// Sign in, and accept an invitation (set a password with the code from the clinic). The
+// form helpers and the password policy's hint are shared with reset.js and settings.
 
 import { ApiError, acceptInvitation, settleSignOut, signIn } from "../api.js";
 import { h, message, uid } from "../dom.js";
 
-function field({ name, labelText, type = "text", autocomplete, value = "", hint }) {
+// accounts/passwords.py, in the patient's words.
+export const PASSWORD_HINT =
+  "At least 15 characters: a few words in a row make a good one, and spaces count. " +
+  "Not your name or email, and not a common password.";
+
+export function field({ name, labelText, type = "text", autocomplete, value = "", hint }) {
   const id = uid(name);
   const hintId = hint ? uid(`${name}-hint`) : null;
   return h(
@@ -23,8 +29,8 @@ function field({ name, labelText, type = "text", autocomplete, value = "", hint 
   );
 }
 
-function errorText(error) {
-  if (error?.network) return "You are offline. Signing in needs a connection.";
+export function errorText(error, offline = "You are offline. Signing in needs a connection.") {
+  if (error?.network) return offline;
   if (error instanceof ApiError) {
     if (error.status === 429) return "Too many attempts. Please wait a few minutes.";
     const fields = error.body?.fields;
@@ -78,6 +84,7 @@ export function signInView(ctx) {
     h("h1", { tabindex: "-1", text: "Sign in to Relief" }),
     ctx.notice ? h("p", { class: "message info", role: "status", text: ctx.notice }) : null,
     form,
+    h("p", {}, h("a", { href: "#/reset", text: "Forgot password?" })),
     h("p", {}, h("a", { href: "#/accept", text: "I have an invitation code" })),
   );
 }
@@ -100,7 +107,7 @@ export function acceptView(ctx) {
       labelText: "Choose a password",
       type: "password",
       autocomplete: "new-password",
-      hint: "At least 8 characters; not a common password.",
+      hint: PASSWORD_HINT,
     }),
     h("button", { type: "submit", class: "button primary wide", text: "Create my account" }),
     status,

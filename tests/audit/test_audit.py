@@ -64,6 +64,8 @@ def test_patient_sees_who_accessed_their_data(physician, patient, other_patient,
         "object_id",
         "patient",
         "outcome",
+        "actor_kind",
+        "resource_kind",
     }
 
 

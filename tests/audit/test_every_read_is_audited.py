@@ -36,6 +36,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Operations whose answers hold no stored health data of any patient, and why.
 NO_HEALTH_DATA_PREFIXES = {
     "/api/v1/auth/": "sign-in, tokens and the caller's own account (no health data)",
+    "/api/v1/push/": "the server's push key and the caller's own phone's subscription",
 }
 NO_HEALTH_DATA = {
     ("/api/v1/invitations/", "get"): "a physician's invitations: name, email, mail status",
@@ -47,6 +48,7 @@ NO_HEALTH_DATA = {
     ),
     ("/api/v1/reminders/settings/", "get"): "the patient's own reminder times",
     ("/api/v1/reminders/settings/", "patch"): "the patient's own reminder times",
+    ("/api/v1/clinic/", "get"): "the clinic's name and phone number, a deployment setting",
     ("/api/v1/visits/{id}/report-link/", "post"): (
         "a one-time URL and its expiry; opening it (/reports/visits/{id}/) is the read"
     ),

@@ -54,6 +54,12 @@ STATE_REFUSALS: dict[str, list[dict]] = {
     "PATCH /api/v1/visits/{id}/": VISIT_CLOCK,
     # An invitation code is a one-time secret; a made-up one is unknown (400 naming `code`).
     "POST /api/v1/invitations/accept/": [{"code": ["This code is unknown, used or expired."]}],
+    # Which hosts are push services is the server's configuration (PUSH_SERVICE_HOSTS), and
+    # whether 65 bytes are a point of P-256 no pattern can say.
+    "POST /api/v1/push/subscriptions/": [
+        {"endpoint": ["Not a push service this server sends to."]},
+        {"keys.p256dh": ["Not a P-256 public key."]},
+    ],
     "POST /api/v1/entries/": ENTRY_CLOCK,
     "PUT /api/v1/entries/{id}/": ENTRY_CLOCK,
     "PATCH /api/v1/entries/{id}/": ENTRY_CLOCK,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -248,3 +249,49 @@ def test_a_visit_without_check_ins_or_baseline_still_reports(
     html = response.content.decode()
     assert "No check-ins yet." in html
     assert "none recorded: absolute pain only, no % relief" in html
+
+
+def test_the_report_prints_the_clinics_phone_as_a_call_link(
+    record: Record, client_for, settings
+) -> None:
+    settings.CLINIC_NAME = "Riverside Pain Clinic"
+    settings.CLINIC_PHONE = "+44 20 7946 0000"
+
+    html = _open(_link(client_for(record.patient), record.first.pk)["url"]).content.decode()
+
+    assert (
+        '<p class="meta clinic">Riverside Pain Clinic: '
+        '<a href="tel:+442079460000">+44 20 7946 0000</a></p>'
+    ) in html
+    assert "Riverside Pain Clinic: +44 20 7946 0000. Contains health data" in html
+
+
+def test_without_a_clinic_phone_the_report_has_no_call_line(
+    record: Record, client_for, settings
+) -> None:
+    settings.CLINIC_PHONE = ""
+
+    html = _open(_link(client_for(record.patient), record.first.pk)["url"]).content.decode()
+
+    assert "tel:" not in html
+    assert 'class="meta clinic"' not in html
+
+
+def test_report_dates_carry_their_iso_moment_for_the_readers_format(
+    record: Record, client_for
+) -> None:
+    """report.js writes each date in the reader's locale from these; the ISO text is what a
+    reader without scripts keeps. No template comment leaks into the page."""
+    html = _open(_link(client_for(record.physician), record.first.pk)["url"]).content.decode()
+
+    felt = record.entries[1].felt_at.astimezone(ZoneInfo("Europe/Berlin"))
+    assert (
+        f'<time datetime="{felt.isoformat(timespec="seconds")}" data-format="short">'
+        f"{felt:%Y-%m-%d %H:%M}</time>"
+    ) in html
+    assert '<main class="sheet" data-timezone="Europe/Berlin">' in html
+    assert f'<time datetime="{record.first.local_date.isoformat()}" data-format="short">' in html
+    assert '<dl class="facts" data-dates="short">' in html
+    assert "{#" not in html
+    assert "{% comment" not in html
+    assert '<script type="module" src="/static/interop/report.js"></script>' in html

@@ -97,3 +97,13 @@ test("the physician's summary says where the baseline came from, in the API's te
   );
   assert.equal(physicianSummary(null), "No recovery data yet.");
 });
+
+import { telHref } from "../../frontend/aftercare.js";
+
+test("the clinic's number becomes a tap-to-call link; no number, no link", () => {
+  assert.equal(telHref("+44 20 7946 0000"), "tel:+442079460000");
+  assert.equal(telHref("+1 (555) 010-0199"), "tel:+15550100199");
+  assert.equal(telHref(""), null);
+  assert.equal(telHref(undefined), null);
+  assert.equal(telHref("call us"), null);
+});

@@ -17,6 +17,7 @@ import {
   SIDES,
 } from "../../frontend/format.js";
 import { SYNC_RESULT_OUTCOMES } from "../../frontend/outbox.js";
+import { ACTORS, REFUSED } from "../../frontend/views/mydata.js";
 
 const SCHEMA_FILE = fileURLToPath(new URL("../../var/openapi.json", import.meta.url));
 
@@ -104,6 +105,8 @@ const MAPS = {
   BRUISING: [BRUISING, [field("Entry", "bruising")]],
   FLAG_ADVICE: [FLAG_ADVICE, [field("Flag", "code")]],
   SYNC_RESULT_OUTCOMES: [SYNC_RESULT_OUTCOMES, [field("EntrySyncResult", "status")]],
+  ACTORS: [ACTORS, [field("AuditEvent", "actor_kind")]],
+  REFUSED: [REFUSED, [field("AuditEvent", "resource_kind")]],
 };
 
 const list = (values) => values.map((v) => JSON.stringify(v)).join(", ");

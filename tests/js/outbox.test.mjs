@@ -10,12 +10,12 @@ import {
   entryBody,
   flushBatches,
   newItem,
-  refusalMessages,
   revised,
   sendable,
   singleFlight,
   syncOrder,
 } from "../../frontend/outbox.js";
+import { refusalMessages } from "../../frontend/format.js";
 
 function memoryStore(items) {
   const map = new Map(items.map((i) => [i.id, i]));
@@ -201,7 +201,7 @@ test("a refused item keeps the server's reasons and is not sent again", async ()
   await flushBatches({ store, sendBatch: refusedBatch(fields) });
   assert.deepEqual(store.map.get("1").refused, { status: "invalid", fields });
   assert.deepEqual(refusalMessages(store.map.get("1")), [
-    "Time: Cannot be more than 10 minutes in the future.",
+    "Its time is later than now: this phone's clock may be set wrong.",
   ]);
   let sent = 0;
   const again = await flushBatches({
@@ -214,6 +214,38 @@ test("a refused item keeps the server's reasons and is not sent again", async ()
   assert.equal(sent, 0);
   assert.deepEqual(again, { sent: 0, remaining: 1, rejected: 0, stopped: null });
   assert.deepEqual(sendable(await store.all()), []);
+});
+
+test("a refusal is said in the patient's words, never the validator's", () => {
+  const refused = (fields) => ({
+    ...item("1", "2026-03-01T09:00:00Z"),
+    refused: { status: "invalid", fields },
+  });
+  assert.deepEqual(
+    refusalMessages(
+      refused({
+        pain: ["Ensure this value is less than or equal to 10."],
+        soreness: ["A valid integer is required.", "This field is required."],
+        bruising: ['"huge" is not a valid choice.'],
+        notes: ["Ensure this field has no more than 5000 characters."],
+        felt_at: ["Must be after 2000-01-01."],
+        iced: ["Must be a valid boolean."],
+        __all__: ["Constraint “entry_pain_range” is violated."],
+      }),
+    ),
+    [
+      "Pain must be a whole number from 0 to 10.",
+      "Soreness must be a whole number from 0 to 10.",
+      "Bruising must be none, small or large.",
+      "The notes are too long: they can be up to 5,000 characters.",
+      "Its date is too long ago: this phone's clock may be set wrong.",
+      "The answer to “Used ice” could not be read.",
+      "Part of this check-in was not accepted. Correct it and send it again.",
+    ],
+  );
+  assert.deepEqual(refusalMessages(refused({ notes: ["Null characters are not allowed."] })), [
+    "The notes contain a hidden character that cannot be saved. Retype them.",
+  ]);
 });
 
 test("a refusal without field errors still explains itself", () => {

@@ -234,7 +234,7 @@ def test_visit_chart_computes_relief_when_given_a_bare_daily_series() -> None:
 # --------------------------------------------------------------------------- course chart
 
 
-def test_course_chart_has_one_trace_per_visit_and_each_baseline() -> None:
+def two_visits() -> list[VisitReport]:
     first = report()
     first.summary["visit_number"] = 1
     second = report(
@@ -244,8 +244,11 @@ def test_course_chart_has_one_trace_per_visit_and_each_baseline() -> None:
         today=date(2024, 3, 25),
     )
     second.summary["visit_number"] = 2
+    return [first, second]
 
-    figure = valid(course_chart([first, second]))
+
+def test_course_chart_has_one_trace_per_visit_and_each_baseline() -> None:
+    figure = valid(course_chart(two_visits()))
 
     pain_traces = [item for item in figure["data"] if "meta" not in item]
     assert [item["name"] for item in pain_traces] == [
@@ -255,15 +258,87 @@ def test_course_chart_has_one_trace_per_visit_and_each_baseline() -> None:
     assert pain_traces[1]["x"] == [0, 1, 2]
     assert pain_traces[1]["y"] == [2.0, None, 1.0]
     assert pain_traces[1]["customdata"][2][2] == "80 %"  # 100 x (5 - 1) / 5
-    baselines = [item for item in figure["data"] if "meta" in item]
-    assert [(item["legendgroup"], item["y"]) for item in baselines] == [
-        ("visit-1", [6.0, 6.0]),
-        ("visit-2", [5.0, 5.0]),
+    baselines = [item for item in figure["data"] if item.get("meta", {}).get("role") == "reference"]
+    assert [(item["name"], item["y"], item["line"]["dash"]) for item in baselines] == [
+        ("Visit 1 baseline (6)", [6.0, 6.0], "dot"),
+        ("Visit 2 baseline (5)", [5.0, 5.0], "dot"),
     ]
     colours = [item["line"]["color"] for item in pain_traces]
     assert len(set(colours)) == 2
     assert set(colours) <= set(OKABE_ITO.values())
+    # Each baseline is drawn in its visit's colour.
+    assert [item["line"]["color"] for item in baselines] == colours
     assert shape(figure, "first_72h")["x1"] == 2.5
+
+
+def test_course_chart_is_titled_pain_and_its_dotted_baselines_have_a_legend_entry() -> None:
+    figure = valid(course_chart(two_visits()))
+
+    assert figure["layout"]["title"]["text"] == "Pain after each injection"
+    assert figure["layout"]["yaxis"]["title"]["text"] == "0–10 scale"  # noqa: RUF001
+    shown = [item["name"] for item in figure["data"] if item.get("showlegend", True)]
+    assert shown == [
+        "Visit 1 (2024-03-01)",
+        "Visit 2 (2024-03-20)",
+        "Baseline of each visit (dotted)",
+    ]
+    key = trace(figure, "Baseline of each visit (dotted)")
+    assert key["line"]["dash"] == "dot"
+    assert key["y"] == [None]  # a legend entry only: nothing drawn
+    # The key shows and hides every baseline: one legend group.
+    group = [item["name"] for item in figure["data"] if item.get("legendgroup") == "baselines"]
+    assert group == [
+        "Baseline of each visit (dotted)",
+        "Visit 1 baseline (6)",
+        "Visit 2 baseline (5)",
+    ]
+
+
+def test_course_chart_without_baselines_has_no_baseline_legend_entry() -> None:
+    visit = report(baseline=Baseline(None, None), visit=VISIT | {"baseline_pain": np.nan})
+
+    figure = valid(course_chart([visit]))
+
+    assert [item["name"] for item in figure["data"]] == ["Visit 1 (2024-03-01)"]
+
+
+def test_a_tapped_point_has_its_values_in_words() -> None:
+    visit = report()
+    figure = valid(visit_chart(visit.daily, visit.summary, visit.flags))
+
+    assert trace(figure, "Pain")["text"] == [
+        "Pain 3 on 2024-03-01 (1 entry, relief 50 %)",
+        "Pain 4.5 on 2024-03-02 (2 entries, relief 25 %)",
+        None,  # day 2: nothing logged, no point to tap
+        "Pain 4 on 2024-03-04 (1 entry, relief 33.3 %)",
+        "Pain 3 on 2024-03-05 (1 entry, relief 50 %)",
+    ]
+    assert trace(figure, "Soreness")["text"] == [
+        "Soreness 4",
+        "Soreness 6",
+        None,
+        "Soreness 8",
+        "Soreness 2",
+    ]
+    assert trace(figure, "Pain right after injection")["text"] == [
+        "Pain right after the injection 2 (relief 66.7 %)"
+    ]
+    assert trace(figure, "Large bruising")["text"] == ["Large bruising reported"]
+    course = valid(course_chart(two_visits()))
+    # (the entries() rows are dated from 2024-03-01 whatever the visit)
+    assert trace(course, "Visit 2 (2024-03-20)")["text"] == [
+        "Visit 2: pain 2 on 2024-03-01 (1 entry, relief 60 %)",
+        None,
+        "Visit 2: pain 1 on 2024-03-03 (1 entry, relief 80 %)",
+    ]
+
+
+def test_a_tapped_point_without_a_baseline_says_no_relief() -> None:
+    visit = report(baseline=Baseline(None, None), visit=VISIT | {"baseline_pain": np.nan})
+
+    figure = valid(visit_chart(visit.daily, visit.summary, visit.flags))
+
+    assert trace(figure, "Pain")["text"][0] == "Pain 3 on 2024-03-01 (1 entry)"
 
 
 def test_course_chart_of_no_visits_is_still_a_figure() -> None:
@@ -303,6 +378,8 @@ def test_cohort_chart_median_with_iqr_band_and_n_in_hover() -> None:
     assert median["customdata"][3] == [4, 17.5, 50.0]  # n, q1, q3
     assert median["customdata"][1] == [0, None, None]
     assert "n = %{customdata[0]}" in median["hovertemplate"]
+    assert median["text"][3] == "Median relief 30 % (middle half 17.5 to 50 %, 4 visits)"
+    assert median["text"][1] is None
     lower, upper = trace(figure, "Q1"), trace(figure, "Middle half of visits (IQR)")
     assert lower["y"][3] == 17.5
     assert upper["y"][3] == 50.0

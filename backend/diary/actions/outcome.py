@@ -119,6 +119,10 @@ def revise(
         values=snapshot(entry),
     )
     before = {name: getattr(entry, name) for name in (*CONTENT_FIELDS, *_DERIVED)}
+    if data["felt_at"] == entry.felt_at:
+        # An edit of what was felt, not when: the stored local date stands even if the
+        # patient has moved to another zone since.
+        placement = placement.on_stored_date(entry.local_date)
     fill(entry, data, placement)
     try:
         clean(entry)

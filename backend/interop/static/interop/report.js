@@ -1,35 +1,63 @@
-// The printable visit report: draws the chart from the figure the server embedded as a JSON
-// data block, wires the Print button, and takes the one-time token out of the address bar
-// (it is used up anyway; this keeps it out of the history). A static file: the CSP allows
-// no inline script.
+// The printable visit report: writes its dates in the reader's own format, draws the chart
+// from the figure the server embedded as a JSON data block, wires the Print button, and
+// takes the one-time token out of the address bar (it is used up anyway; this keeps it out
+// of the history). A static module: the CSP allows no inline script. The dates go through
+// the app's own dates.js, so the report and the app write a date the same way.
+
+import { fitToWidth, localDates, localiseFigure } from "/charts.js";
+import { formatDate, formatDateTime } from "/dates.js";
 
 const CHART_WIDTH = 680; // px: 180 mm, the text width of A4 and US Letter with margins
+
+/** <time datetime> in the short or long form; [data-dates] text with ISO dates in it. */
+function writeDates() {
+  const zone = document.querySelector("[data-timezone]")?.dataset.timezone || undefined;
+  for (const time of document.querySelectorAll("time[data-format]")) {
+    const value = time.getAttribute("datetime");
+    if (!value) continue;
+    const style = time.dataset.format;
+    time.textContent =
+      value.length === 10 ? formatDate(value, { style }) : formatDateTime(value, zone, { style });
+  }
+  for (const element of document.querySelectorAll("[data-dates]")) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      node.textContent = localDates(node.textContent, element.dataset.dates || "short");
+    }
+  }
+}
+
+function layoutFor(figure, width) {
+  // On paper the legend goes clear below the axis title, which it overlaps at this width.
+  const layout = fitToWidth({ ...figure.layout }, width);
+  const legend = { ...(layout.legend ?? {}) };
+  if (legend.orientation === "h") legend.y = Math.min(legend.y ?? -0.18, -0.3);
+  const height = Math.max(layout.height ?? 380, 440);
+  return { ...layout, legend, width, height, autosize: false };
+}
 
 function drawChart() {
   const data = document.getElementById("report-figure");
   const plot = document.getElementById("report-chart");
   if (!data || !plot) return Promise.resolve();
   const box = plot.closest("figure");
-  if (!globalThis.Plotly) {
+  const Plotly = globalThis.Plotly;
+  if (!Plotly) {
     box.dataset.chart = "failed";
     return Promise.resolve();
   }
-  const figure = JSON.parse(data.textContent);
-  const width = Math.min(plot.clientWidth || CHART_WIDTH, CHART_WIDTH);
-  // On paper the legend goes clear below the axis title, which it overlaps at this width.
-  const legend = { ...(figure.layout.legend ?? {}) };
-  if (legend.orientation === "h") legend.y = Math.min(legend.y ?? -0.18, -0.3);
-  const height = Math.max(figure.layout.height ?? 380, 440);
-  const layout = { ...figure.layout, legend, width, height, autosize: false };
-  return globalThis.Plotly.newPlot(plot, figure.data, layout, {
-    staticPlot: true,
-    displayModeBar: false,
-    displaylogo: false,
-  }).then(
+  const figure = localiseFigure(JSON.parse(data.textContent));
+  const screenWidth = () => Math.min(plot.clientWidth || CHART_WIDTH, CHART_WIDTH);
+  const config = { staticPlot: true, displayModeBar: false, displaylogo: false };
+  return Plotly.newPlot(plot, figure.data, layoutFor(figure, screenWidth()), config).then(
     () => {
       // The caption and the day-by-day table carry the meaning for assistive technology.
       for (const svg of plot.querySelectorAll("svg")) svg.setAttribute("aria-hidden", "true");
       box.dataset.chart = "drawn";
+      // Printed from a phone, the chart takes the paper's width, then the screen's again.
+      const resize = (width) => Plotly.relayout(plot, layoutFor(figure, width));
+      addEventListener("beforeprint", () => resize(CHART_WIDTH));
+      addEventListener("afterprint", () => resize(screenWidth()));
     },
     () => {
       box.dataset.chart = "failed";
@@ -41,4 +69,5 @@ if (new URLSearchParams(location.search).has("token")) {
   history.replaceState(null, "", location.pathname);
 }
 document.getElementById("print-report")?.addEventListener("click", () => window.print());
+writeDates();
 drawChart();
