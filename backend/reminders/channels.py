@@ -6,13 +6,16 @@ timeline; tapping the notification opens today's check-in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 
 from accounts.mail import mail_send
 from accounts.models import User
+from push.services import push_send
 from reminders.models import Reminder
 
 # Where a tap on the notification (or the link in the mail) goes: today's check-in.
@@ -53,12 +56,9 @@ def message_for(*, kind: str, day: int | None, physician: str = "") -> Message:
 
 
 def _send_push(user: User, *, title: str, body: str, url: str, tag: str) -> int:
-    """Web Push to every subscription of ``user``; the number that accepted it.
-
-    Returns 0 until the push app is merged: then this calls
-    ``push.services.push_send(user=user, title=title, body=body, url=url, tag=tag)``.
-    """
-    return 0
+    """Web Push to every phone of ``user`` that subscribed; how many push services took it
+    (0: none subscribed, all refused, or Web Push is off)."""
+    return push_send(user=user, title=title, body=body, url=url, tag=tag)
 
 
 def _mail_body(message: Message) -> str:
@@ -71,19 +71,30 @@ def _mail_body(message: Message) -> str:
     )
 
 
-def deliver(*, user: User, message: Message, discard_after: datetime) -> str:
-    """Send ``message`` to ``user``: by Web Push when a subscription of theirs accepts it,
-    else by e-mail (queued in the caller's transaction, sent after its commit). Returns
-    the channel used."""
+def deliver(
+    *,
+    user: User,
+    message: Message,
+    discard_after: datetime,
+    then: Callable[[str], object] = lambda channel: None,
+) -> str:
+    """Send ``message`` to ``user``: by Web Push when a phone of theirs takes it, else by
+    e-mail. Returns the channel used, after ``then(channel)`` has run: after the push, or in
+    the transaction that queues the mail (the worker sends it after the commit), so a
+    record of the send is written exactly when the mail is. Call it outside a transaction:
+    the push waits on the network."""
     accepted = _send_push(
         user, title=message.title, body=message.body, url=CHECKIN_PATH, tag=message.tag
     )
     if accepted:
+        then(Reminder.Channel.PUSH)
         return Reminder.Channel.PUSH
-    mail_send(
-        to=user.email,
-        subject=message.title,
-        body=f"Hello {user.display_name},\n\n{_mail_body(message)}",
-        discard_after=discard_after,
-    )
+    with transaction.atomic():
+        mail_send(
+            to=user.email,
+            subject=message.title,
+            body=f"Hello {user.display_name},\n\n{_mail_body(message)}",
+            discard_after=discard_after,
+        )
+        then(Reminder.Channel.EMAIL)
     return Reminder.Channel.EMAIL

@@ -250,11 +250,14 @@ def reminder_send(*, reminder_id: int, now: datetime) -> str:
     if not _move(reminder, to=Reminder.Status.SENDING):
         # Another run of this task moved it between the read and here.
         return str(Reminder.objects.filter(pk=reminder_id).values_list("status", flat=True).first())
-    with transaction.atomic():
-        channel = deliver(user=reminder.patient, message=message, discard_after=discard_after)
-        Reminder.objects.filter(pk=reminder.pk).update(
+    deliver(
+        user=reminder.patient,
+        message=message,
+        discard_after=discard_after,
+        then=lambda channel: Reminder.objects.filter(pk=reminder.pk).update(
             status=Reminder.Status.SENT, channel=channel, sent_at=timezone.now()
-        )
+        ),
+    )
     return Reminder.Status.SENT
 
 
