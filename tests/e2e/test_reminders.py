@@ -134,7 +134,11 @@ def test_physician_reminds_a_patient_once_a_day_and_the_card_says_so(
     berlin = reminder.created_at.astimezone(ZoneInfo("Europe/Berlin"))
     assert note.inner_text() == f"Reminded today at {berlin:%H:%M} by Dr Okafor."
     assert page.get_by_role("button", name="Remind").is_disabled()
-    assert "Reminder sent to Remi Reminded." in page.locator("#announce").inner_text()
+    # Said to screen readers too (the live region is filled a moment later).
+    page.wait_for_function(
+        "() => document.querySelector('#announce').textContent"
+        " === 'Reminder sent to Remi Reminded.'"
+    )
 
     # The worker sends it: no phone has subscribed, so by e-mail.
     with smtp_inbox() as (inbox, port):
