@@ -62,7 +62,9 @@ def _send_push(user: User, *, title: str, body: str, url: str, tag: str) -> int:
 
 
 def _mail_body(message: Message) -> str:
-    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    # PUBLIC_URL: the web app's origin; unset, a reminder (sent by the worker, with no
+    # request to take an origin from) says where to go instead of linking.
+    site = settings.PUBLIC_URL
     link = f"Check in here: {site}{CHECKIN_PATH}" if site else "Open Relief to check in."
     return (
         f"{message.body}\n\n{link}\n\n"

@@ -80,3 +80,22 @@ def test_when_no_phone_takes_it_the_reminder_goes_by_mail(
     assert not PushSubscription.objects.exists()  # the push service said it is gone
     assert row(patient, "evening", date(2026, 3, 2))[1:] == ("sent", "", "email")
     assert [subject for subject, _ in mails(patient.email)] == ["Time for today's check-in"]
+
+
+def test_the_mail_links_to_todays_check_in_when_the_public_url_is_set(
+    physician: User, patient: User, settings: Any
+) -> None:
+    settings.PUBLIC_URL = "https://relief.example.org"
+    visit_planned(physician, patient, local(BERLIN, 2026, 3, 2, 10))
+
+    tick(local(BERLIN, 2026, 3, 2, 19))
+
+    assert mails(patient.email) == [
+        (
+            "Time for today's check-in",
+            "Hello Pat Patient,\n\nHow are you feeling after today's injection? A check-in "
+            "takes about 15 seconds.\n\nCheck in here: https://relief.example.org/#/\n\n"
+            "You can change the time of these reminders, or turn them off, in Relief under "
+            "Settings.",
+        )
+    ]
