@@ -56,6 +56,7 @@ AUDITED = {
     "/recovery/": "recovery",
     "/course/": "course",
     "/api/v1/cohort/": "cohort",
+    "/remind/": "reminder",
     "/api/v1/patients/": "patient",
     "/api/v1/visits/": "visit",
     "/api/v1/entries/": "entry",
@@ -113,6 +114,15 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
     ("/api/v1/patients/{id}/", "get"):
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # Remind: physicians, their own patients only; once a day (the 429 is tested in
+    # tests/reminders).
+    ("/api/v1/patients/{id}/remind/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "anonymous": 401},
+    # --- reminders: each patient's own settings; physicians have none --------------------
+    ("/api/v1/reminders/settings/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
+    ("/api/v1/reminders/settings/", "patch"):
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
     # --- visits: physicians write for their own patients; everyone signed in reads (scoped)
     ("/api/v1/visits/", "get"):
         {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
@@ -400,6 +410,10 @@ def _entry_patch(w: World) -> Call:
     return Call({"pain": 4, "version": w.entry.version}, record_id=w.entry.pk)
 
 
+def _reminder_settings(w: World) -> Call:
+    return Call({"evening_time": "20:00"})
+
+
 PUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/permissions-test"
 PUSH_KEYS = {
     "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
@@ -434,6 +448,9 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/invitations/accept/", "post"): _accept,
     ("/api/v1/patients/", "get"): _no_body,
     ("/api/v1/patients/{id}/", "get"): _patient_detail,
+    ("/api/v1/patients/{id}/remind/", "post"): _patient_detail,
+    ("/api/v1/reminders/settings/", "get"): _no_body,
+    ("/api/v1/reminders/settings/", "patch"): _reminder_settings,
     ("/api/v1/visits/", "get"): _no_body,
     ("/api/v1/visits/", "post"): _visit_new,
     ("/api/v1/visits/{id}/", "get"): _visit_detail,

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "audit",
     "treatments",
     "diary",
+    "reminders",
     "recovery",
     "interop",
     "push",

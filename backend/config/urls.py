@@ -12,6 +12,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.care_urls")),
     path("", include("treatments.urls")),
     path("", include("diary.urls")),
+    path("", include("reminders.urls")),
     path("", include("recovery.urls")),
     path("", include("audit.urls")),
     path("", include("interop.urls")),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,11 +26,14 @@ from core.api import INT_MAX, IsPhysician, Pagination, reject_empty_params
 from diary.models import Entry
 from recovery.reports import attention_key, latest_summaries
 from recovery.serializers import FlagSerializer, LatestSerializer
+from reminders.selectors import with_last_reminder
+from reminders.serializers import LastReminderSerializer
 from treatments.models import Visit
 
 
 def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
-    """Annotate last check-in time and visit count with correlated subqueries (no fan-out)."""
+    """Annotate last check-in time, visit count and the last physician's reminder with
+    correlated subqueries (no fan-out)."""
     last_entry = (
         Entry.objects.filter(patient=OuterRef("pk"), deleted_at__isnull=True)
         .values("patient")
@@ -43,9 +46,11 @@ def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
         .annotate(n=Count("id"))
         .values("n")
     )
-    return patients.annotate(
-        last_checkin_at=Subquery(last_entry),
-        visit_count=Coalesce(Subquery(visit_count, output_field=IntegerField()), Value(0)),
+    return with_last_reminder(
+        patients.annotate(
+            last_checkin_at=Subquery(last_entry),
+            visit_count=Coalesce(Subquery(visit_count, output_field=IntegerField()), Value(0)),
+        )
     )
 
 
@@ -56,6 +61,20 @@ class PatientSerializer(serializers.Serializer):
     timezone = serializers.CharField()
     last_checkin_at = serializers.DateTimeField(allow_null=True)
     visit_count = serializers.IntegerField()
+    last_reminder = serializers.SerializerMethodField(
+        help_text='The latest reminder a physician sent with "Remind", or null.'
+    )
+
+    @extend_schema_field(LastReminderSerializer(allow_null=True))
+    def get_last_reminder(self, patient: User) -> dict[str, Any] | None:
+        at = getattr(patient, "last_reminder_at", None)
+        if at is None:
+            return None
+        return dict(
+            LastReminderSerializer(
+                {"at": at, "by": getattr(patient, "last_reminder_by", None)}
+            ).data
+        )
 
 
 class PatientListRowSerializer(PatientSerializer):

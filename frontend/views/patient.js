@@ -2,10 +2,10 @@
 // visit can be edited), check-ins with notes (a page at a time), and the form to record a
 // new visit (CPT code shown).
 
-import { json, qs } from "../api.js";
+import { json, qs, request } from "../api.js";
 import { chartBox, draw, loadPlotly } from "../charts.js";
-import { formatDate } from "../dates.js";
-import { announce, h, message } from "../dom.js";
+import { formatDate, formatDateTime, localDate } from "../dates.js";
+import { announce, h, message, uid } from "../dom.js";
 import {
   BODY_REGIONS,
   CONDITIONS,
@@ -180,6 +180,80 @@ function checkinsSection(first, timeZone) {
   );
 }
 
+/** "Reminded today at 10:14 by Dr Okafor" (the time on this device's clock). */
+export function reminderNote(last, now = new Date()) {
+  if (!last) return "";
+  const at = new Date(last.at);
+  const by = last.by ? ` by ${last.by}` : "";
+  if (localDate(at) === localDate(now)) {
+    const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(at);
+    return `Reminded today at ${time}${by}.`;
+  }
+  return `Last reminded ${formatDateTime(last.at)}${by}.`;
+}
+
+/**
+ * The "Remind" button: sends the patient a reminder to check in now (by notification or
+ * e-mail), at most once a day per patient (their day); says when the last one went.
+ */
+function remindBox(patient) {
+  const noteId = uid("remind-note");
+  const note = h("p", { id: noteId, class: "hint", "data-last-reminder": "" });
+  const status = h("div", { class: "form-status", role: "status" });
+  const button = h("button", {
+    type: "button",
+    class: "button secondary",
+    text: "Remind",
+    "aria-describedby": noteId,
+    "data-remind": patient.id,
+  });
+  const show = (last) => {
+    note.textContent = reminderNote(last) || "No reminder sent by a physician yet.";
+    // One a day, counted on the patient's calendar.
+    const tz = patient.timezone;
+    button.disabled = Boolean(last) && localDate(new Date(last.at), tz) === localDate(new Date(), tz);
+  };
+  show(patient.last_reminder);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    status.replaceChildren();
+    try {
+      const { status: code, body } = await request(`/api/v1/patients/${patient.id}/remind/`, {
+        method: "POST",
+      });
+      if (code === 201) {
+        show(body);
+        announce(`Reminder sent to ${patient.display_name || patient.email}.`);
+        return;
+      }
+      if (code === 429) {
+        const next = body?.next_allowed_at ? ` You can send another from ${formatDateTime(body.next_allowed_at)}.` : "";
+        status.replaceChildren(message("pending", `${patient.display_name || "This patient"} has had a reminder today.${next}`));
+        return;
+      }
+      status.replaceChildren(message("error", body?.detail || "The reminder could not be sent."));
+      button.disabled = false;
+    } catch (error) {
+      status.replaceChildren(
+        message("error", error?.network ? "You are offline. No reminder was sent." : "The reminder could not be sent."),
+      );
+      button.disabled = false;
+    }
+  });
+  return h(
+    "section",
+    { class: "card stack", "aria-label": "Reminder", "data-remind-box": "" },
+    h(
+      "p",
+      { class: "hint" },
+      "Ask the patient to check in: a notification on their phone, or an e-mail.",
+    ),
+    h("div", { class: "row-actions" }, button),
+    note,
+    status,
+  );
+}
+
 export async function patientView(ctx, id) {
   loadPlotly().catch(() => {}); // overlaps the download with the API calls
   const [patient, visits, entries] = await Promise.all([
@@ -256,6 +330,7 @@ export async function patientView(ctx, id) {
     h("p", {}, h("a", { href: "#/", text: "← All patients" })),
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
     h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
+    remindBox(patient),
     courseSlot,
     h(
       "section",

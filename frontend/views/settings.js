@@ -7,7 +7,7 @@ import { h } from "../dom.js";
 const SECTIONS = [
   "./settings-profile.js",
   "./settings-password.js",
-  // "./settings-reminders.js": added by the change that brings it.
+  "./settings-reminders.js",
   "./settings-notifications.js",
 ];
 

@@ -46,6 +46,8 @@ NO_HEALTH_DATA = {
         "the audit log: who accessed which record, not the record; auditing it would add "
         "a row to the list being read on every read"
     ),
+    ("/api/v1/reminders/settings/", "get"): "the patient's own reminder times",
+    ("/api/v1/reminders/settings/", "patch"): "the patient's own reminder times",
     ("/api/v1/clinic/", "get"): "the clinic's name and phone number, a deployment setting",
     ("/api/v1/visits/{id}/report-link/", "post"): (
         "a one-time URL and its expiry; opening it (/reports/visits/{id}/) is the read"
@@ -130,14 +132,21 @@ def _read(resource: str, obj: Callable[[World], Any], action: str = "read"):  # 
 
 def _put_twice_same_visit(w: World) -> Any:
     visit_id = uuid.uuid4()
-    first = w.client("physician").post("/api/v1/visits/", _visit_json(w, visit_id), format="json")
+    body = _visit_json(w, visit_id)  # once: its time is "now", which moves between the posts
+    first = w.client("physician").post("/api/v1/visits/", body, format="json")
     assert first.status_code == 201
     w.replayed_visit = visit_id  # type: ignore[attr-defined]
-    return w.client("physician").post("/api/v1/visits/", _visit_json(w, visit_id), format="json")
+    return w.client("physician").post("/api/v1/visits/", body, format="json")
 
 
 def _sync(w: World, item: dict[str, Any]) -> Any:
     return w.client("patient").post("/api/v1/entries/sync/", {"entries": [item]}, format="json")
+
+
+def _last_reminder_id(w: World) -> Any:
+    from reminders.models import Reminder
+
+    return Reminder.objects.filter(patient=w.patient, kind="physician").latest("pk").pk
 
 
 def _report_page(w: World) -> Any:
@@ -160,6 +169,12 @@ CASES = {
         lambda w: w.client("physician").get(f"/api/v1/patients/{w.patient.pk}/"),
         200,
         _read("patient", lambda w: w.patient.pk),
+    ),
+    "remind": Case(
+        ("/api/v1/patients/{id}/remind/", "post"),
+        lambda w: w.client("physician").post(f"/api/v1/patients/{w.patient.pk}/remind/"),
+        201,
+        lambda w: {("create", "reminder", w.patient.pk, str(_last_reminder_id(w)))},
     ),
     # --- visits -------------------------------------------------------------------------
     "visit list": Case(

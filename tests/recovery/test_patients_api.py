@@ -40,6 +40,7 @@ def test_physician_lists_only_their_patients_with_activity(
                 "timezone": "Europe/Berlin",
                 "last_checkin_at": "2026-03-10T08:00:00Z",
                 "visit_count": 2,
+                "last_reminder": None,
                 # No recorded baseline: the mean pain of 2-8 March (one entry, 4) stands in.
                 # Day 1 pain 4 is 0 % relief; nothing logged on days 3-14.
                 "latest": {
