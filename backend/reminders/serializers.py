@@ -12,9 +12,11 @@ from reminders.models import EVENING_EARLIEST, EVENING_LATEST, MORNING_EARLIEST,
 
 CLOCK_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
 _CLOCK = re.compile(CLOCK_PATTERN)
+# The schema's patterns say the allowed hours too (models.py), so a client can know them.
+MORNING_PATTERN = "^(0[5-9]|1[01]):[0-5][0-9]$"  # 05:00-11:59
+EVENING_PATTERN = "^((1[2-9]|2[01]):[0-5][0-9]|22:00)$"  # 12:00-22:00
 
 
-@extend_schema_field({"type": "string", "pattern": CLOCK_PATTERN, "example": "19:00"})
 class ClockTimeField(serializers.Field):
     """A local time of day as "HH:MM" (24-hour), between ``earliest`` and ``latest``."""
 
@@ -42,14 +44,24 @@ class ClockTimeField(serializers.Field):
         return f"{value:%H:%M}"
 
 
+@extend_schema_field({"type": "string", "pattern": MORNING_PATTERN, "example": "08:00"})
+class MorningTimeField(ClockTimeField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(earliest=MORNING_EARLIEST, latest=MORNING_LATEST, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": EVENING_PATTERN, "example": "19:00"})
+class EveningTimeField(ClockTimeField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(earliest=EVENING_EARLIEST, latest=EVENING_LATEST, **kwargs)
+
+
 class ReminderSettingsSerializer(StrictSerializer):
     enabled = serializers.BooleanField(
         required=False, help_text="Reminders on (days 0-14 after each visit) or off."
     )
-    evening_time = ClockTimeField(earliest=EVENING_EARLIEST, latest=EVENING_LATEST, required=False)
-    morning_time = ClockTimeField(
-        earliest=MORNING_EARLIEST,
-        latest=MORNING_LATEST,
+    evening_time = EveningTimeField(required=False)
+    morning_time = MorningTimeField(
         required=False,
         allow_null=True,
         help_text=(

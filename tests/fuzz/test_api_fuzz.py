@@ -60,6 +60,12 @@ STATE_REFUSALS: dict[str, list[dict]] = {
         {"endpoint": ["Not a push service this server sends to."]},
         {"keys.p256dh": ["Not a P-256 public key."]},
     ],
+    # A reset token is a one-time secret; a made-up one is unknown (400 naming `token`).
+    "POST /api/v1/auth/password/reset/confirm/": [
+        {"token": ["This link has expired or has already been used. Ask for a new one."]}
+    ],
+    # The fuzzer does not know the account's password (400 naming `current_password`).
+    "POST /api/v1/auth/password/": [{"current_password": ["That is not your current password."]}],
     "POST /api/v1/entries/": ENTRY_CLOCK,
     "PUT /api/v1/entries/{id}/": ENTRY_CLOCK,
     "PATCH /api/v1/entries/{id}/": ENTRY_CLOCK,
