@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from accounts.models import PasswordReset, Session, User
 from diary.models import Entry
@@ -20,35 +19,22 @@ from tests.accounts.helpers import ME_URL, bearer
 from tests.accounts.helpers import sign_in as api_sign_in
 from tests.e2e.conftest import check_a11y, check_in, csp_violations, sign_in, wait_until
 from tests.factories import PASSWORD, PatientFactory, PhysicianFactory, make_entry
-from tests.net import free_port
+from tests.worker import Inbox, smtp_inbox, start_worker, stop_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "a brand new passphrase for spring"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def inbox(settings: Any) -> Iterator[Inbox]:
-    """A local SMTP server the live server mails through (same process, same settings)."""
-    port = free_port()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
-    settings.EMAIL_TIMEOUT = 2.0
+    """A local SMTP server, and a real `relief worker` process (on this test's database)
+    that sends the live server's mail to it."""
     settings.PUBLIC_URL = ""  # the link points where the request came: the live server
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox
-    controller.stop()
+    with smtp_inbox() as (inbox, port):
+        worker = start_worker(smtp_port=port, EMAIL_TIMEOUT="2", PUBLIC_URL="")
+        yield inbox
+        stop_worker(worker)
 
 
 @pytest.fixture
