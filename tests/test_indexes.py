@@ -9,9 +9,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 # Relief's own tables; not Django's (auth, contenttypes) nor the user model's group and
 # permission tables that Django generates.
-OURS = (
-    r"^(accounts|audit|diary|interop|push|recovery|reminders|treatments)_(?!user_groups$|user_user_permissions$)"
-)
+OURS = r"^(accounts|audit|diary|interop|push|recovery|reminders|treatments)_(?!user_groups$|user_user_permissions$)"
 
 
 def test_no_plain_index_is_a_prefix_of_another_on_the_same_table():

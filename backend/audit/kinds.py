@@ -31,6 +31,7 @@ class ResourceKind(models.TextChoices):
     CHECKINS_FILE = "checkins_file", "The check-ins as a CSV file"
     RECORD_FILE = "record_file", "The record as a FHIR file"
     VISIT_REPORT = "visit_report", "A visit's printable report"
+    REMINDER = "reminder", "A reminder to check in"
     OTHER = "other", "Other data"
 
 
@@ -43,6 +44,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
     "export_csv": ResourceKind.CHECKINS_FILE,
     "export_fhir": ResourceKind.RECORD_FILE,
     "report": ResourceKind.VISIT_REPORT,
+    "reminder": ResourceKind.REMINDER,
 }
 
 

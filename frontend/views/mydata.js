@@ -39,6 +39,7 @@ const DONE = {
   checkins_file: { read: "downloaded your check-ins (CSV file)" },
   record_file: { read: "downloaded your record (FHIR file)" },
   visit_report: { read: "opened the report of a visit" },
+  reminder: { create: "sent you a reminder to check in" },
 };
 
 /** What someone was refused, by the kind of data (every value of the API's resource_kind). */
@@ -50,6 +51,7 @@ export const REFUSED = {
   checkins_file: "your check-ins",
   record_file: "your record",
   visit_report: "a report of your visit",
+  reminder: "your reminders",
   other: "your data",
 };
 

@@ -296,7 +296,7 @@ export async function patientView(ctx, id) {
         : h("p", { text: "No visits recorded yet." }),
     );
     if (list.length > 1) {
-      const chart = chartBox(`Relief across ${list.length} visits`);
+      const chart = chartBox(`Pain after each of ${list.length} visits`);
       courseSlot.replaceChildren(
         h(
           "section",
