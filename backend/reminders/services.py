@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -151,13 +152,22 @@ def _sweep_sql() -> str:
     return sql
 
 
-def reminders_sweep(*, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
+def reminders_sweep(
+    *,
+    now: datetime,
+    enqueue: Callable[[int], object],
+    waiting: Callable[[list[int]], set[int]],
+) -> list[int]:
     """Enqueue again the sends of reminders claimed ``LOST_AFTER`` ago and still not
-    started; their claim is renewed in the same statement, so two sweeps do not both."""
+    started, unless their task is still waiting its turn (``waiting(ids)``: a long queue
+    is not a lost task); their claim is renewed in the same statement, so two sweeps do not
+    both look at them. Returns those enqueued again."""
     adapt = connection.ops.adapt_datetimefield_value
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_sweep_sql(), [adapt(now), adapt(now - LOST_AFTER), TICK_BATCH])
-        lost = sorted(pk for (pk,) in cursor.fetchall())
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_sweep_sql(), [adapt(now), adapt(now - LOST_AFTER), TICK_BATCH])
+            stale = sorted(pk for (pk,) in cursor.fetchall())
+        lost = [pk for pk in stale if pk not in (waiting(stale) if stale else set())]
         for reminder_id in lost:
             enqueue(reminder_id)
     return lost
@@ -174,21 +184,27 @@ def _move(reminder: Reminder, *, to: str, **changes: Any) -> bool:
     return moved == 1
 
 
-def _visit_day(patient: User, day: Any, before: datetime) -> int | None:
-    """Days since the latest visit whose window holds ``day`` and which was performed
-    before ``before``; None if there is none."""
-    latest = (
-        Visit.objects.filter(
-            patient=patient,
-            local_date__lte=day,
-            local_date__gte=day - timedelta(days=WINDOW_DAYS),
-            performed_at__lt=before,
+def _for_send(reminder_id: int) -> Reminder | None:
+    """The reminder with all a send needs to decide, in one query: its patient and their
+    settings, who asked, the latest visit at or before its day performed before it is due
+    (``visit_date``), and whether the patient has checked in that day (``checked_in``)."""
+    latest_visit = Visit.objects.filter(
+        patient=OuterRef("patient_id"),
+        local_date__lte=OuterRef("local_date"),
+        performed_at__lt=OuterRef("due_at"),
+    ).order_by("-local_date")
+    checked_in = Entry.objects.filter(
+        patient=OuterRef("patient_id"), local_date=OuterRef("local_date"), deleted_at__isnull=True
+    )
+    return (
+        Reminder.objects.select_related("patient__reminder_settings", "requested_by")
+        .annotate(
+            visit_date=Subquery(latest_visit.values("local_date")[:1]),
+            checked_in=Exists(checked_in),
         )
-        .order_by("-local_date")
-        .values_list("local_date", flat=True)
+        .filter(pk=reminder_id)
         .first()
     )
-    return None if latest is None else (day - latest).days
 
 
 @dataclass(frozen=True)
@@ -199,11 +215,15 @@ class Decision:
 
 
 def _decide(reminder: Reminder, *, now: datetime) -> Decision:
-    """Check a scheduled reminder against the rule as it stands now: the settings may have
-    changed, a check-in may have come in, the patient may have moved."""
+    """Check a scheduled reminder (read by ``_for_send``) against the rule as it stands
+    now: the settings may have changed, a check-in may have come in, the patient may have
+    moved."""
     patient = reminder.patient
-    schedule = Schedule.of(ReminderSettings.objects.filter(patient=patient).first())
-    at = schedule.times().get(reminder.kind)
+    try:
+        row: ReminderSettings | None = patient.reminder_settings
+    except ReminderSettings.DoesNotExist:
+        row = None
+    at = Schedule.of(row).times().get(reminder.kind)
     if at is None:
         return Decision(skip=Reminder.Skip.OFF)
     expected = due_at(reminder.local_date, at, ZoneInfo(patient.timezone))
@@ -212,12 +232,13 @@ def _decide(reminder: Reminder, *, now: datetime) -> Decision:
         return Decision(reschedule_at=expected)
     if now >= expected + LATE_AFTER:
         return Decision(skip=Reminder.Skip.LATE)
-    day = _visit_day(patient, reminder.local_date, expected)
-    if day is None:
+    # The latest visit at or before the day: if even that one is more than 14 days
+    # before, no visit's window holds the day.
+    visit_date = getattr(reminder, "visit_date", None)
+    day = None if visit_date is None else (reminder.local_date - visit_date).days
+    if day is None or day > WINDOW_DAYS:
         return Decision(skip=Reminder.Skip.OUTSIDE)
-    if Entry.objects.filter(
-        patient=patient, local_date=reminder.local_date, deleted_at__isnull=True
-    ).exists():
+    if getattr(reminder, "checked_in", False):
         return Decision(skip=Reminder.Skip.CHECKED_IN)
     return Decision(day=day)
 
@@ -226,9 +247,7 @@ def reminder_send(*, reminder_id: int, now: datetime) -> str:
     """Deliver one claimed reminder (the send task). Returns the row's status afterwards
     (``sent``, ``skipped``, ``planned`` when rescheduled), or what it already was when it
     was not ``queued`` (another run of the task had it)."""
-    reminder = (
-        Reminder.objects.select_related("patient", "requested_by").filter(pk=reminder_id).first()
-    )
+    reminder = _for_send(reminder_id)
     if reminder is None:
         return "gone"
     if reminder.status != Reminder.Status.QUEUED:

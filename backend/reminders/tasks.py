@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from reminders.services import (
     TickResult,
@@ -40,6 +41,16 @@ def reminders_tick_job(*, now: datetime) -> TickResult:
     return reminders_tick(now=now, enqueue=enqueue_send)
 
 
+def sends_waiting(reminder_ids: list[int]) -> set[int]:
+    """Which of these reminders have a send task still waiting to run (not lost)."""
+    waiting = DBTaskResult.objects.filter(
+        task_path=reminder_send_task.module_path,
+        status=TaskResultStatus.READY,
+        args_kwargs__kwargs__reminder_id__in=reminder_ids,
+    ).values_list("args_kwargs__kwargs__reminder_id", flat=True)
+    return {int(pk) for pk in waiting}
+
+
 def reminders_sweep_job(*, now: datetime) -> list[int]:
     """The periodic sweep: enqueue again the sends lost with a worker."""
-    return reminders_sweep(now=now, enqueue=enqueue_send)
+    return reminders_sweep(now=now, enqueue=enqueue_send, waiting=sends_waiting)

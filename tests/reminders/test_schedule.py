@@ -367,3 +367,27 @@ def test_replanning_again_changes_nothing(physician: User, patient: User) -> Non
     reminders_replan(patient=patient, now=local(BERLIN, 2026, 3, 2, 10))
 
     assert list(Reminder.objects.filter(patient=patient).order_by("pk").values()) == before
+
+
+def test_the_sweep_enqueues_again_only_a_send_whose_task_was_lost(
+    physician: User, patient: User
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from reminders.services import reminders_tick
+    from reminders.tasks import enqueue_send, reminders_sweep_job
+
+    visit_planned(physician, patient, local(BERLIN, 2026, 3, 2, 10))
+    claimed = reminders_tick(now=local(BERLIN, 2026, 3, 2, 19), enqueue=enqueue_send)
+    (pk,) = claimed.queued
+
+    # Ten minutes on, its task is still waiting in a long queue: not lost.
+    assert reminders_sweep_job(now=local(BERLIN, 2026, 3, 2, 19, 11)) == []
+    # Its worker took it and died: the task row says RUNNING for ever.
+    DBTaskResult.objects.update(status="RUNNING")
+    assert reminders_sweep_job(now=local(BERLIN, 2026, 3, 2, 19, 15)) == []  # claim renewed
+    assert reminders_sweep_job(now=local(BERLIN, 2026, 3, 2, 19, 22)) == [pk]
+    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert reminder_send(reminder_id=pk, now=local(BERLIN, 2026, 3, 2, 19, 22)) == "sent"
+    assert reminders_sweep_job(now=local(BERLIN, 2026, 3, 2, 19, 40)) == []
+    assert len(mails("pat@example.org")) == 1
