@@ -59,6 +59,9 @@ def test_while_down_every_request_is_503_at_once_and_healthz_still_answers(
 ):
     probes: list[bool] = []
     monkeypatch.setattr(outage_module, "_probe", lambda: probes.append(False) or False)
+    # The interval is a minute here, so a slow machine cannot let it run out between the
+    # two requests (at 0.5 s it did, under load).
+    monkeypatch.setattr(outage_module, "PROBE_INTERVAL", 60)
     outage.saw(outage_error(psycopg.OperationalError("server closed the connection")))
 
     response = Client().get("/api/v1/entries/")
