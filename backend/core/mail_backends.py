@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
 
 logger = logging.getLogger("relief.mail")
 
@@ -29,7 +29,7 @@ class DevMailBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         self.directory.mkdir(parents=True, exist_ok=True)
         for message in email_messages:
-            stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+            stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
             slug = re.sub(r"[^a-z0-9]+", "-", message.subject.lower()).strip("-")[:40]
             path = self.directory / f"{stamp}-{slug or 'mail'}.eml"
             path.write_bytes(message.message().as_bytes())

@@ -24,22 +24,11 @@ from rest_framework.test import APIClient
 from accounts.mail import RETRY_DELAYS
 from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.net import free_port
-from tests.worker import run_worker_once
+from tests.worker import Inbox, run_worker_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 INVITE = {"email": "new.patient@example.org", "display_name": "Nia New"}
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 Message accepted for delivery"
 
 
 @pytest.fixture
