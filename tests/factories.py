@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from accounts.models import Role, User
+from accounts.models import Practice, Role, User
 
 PASSWORD = "correct horse battery staple"
 PATIENT_TZ = "Europe/Berlin"
@@ -24,9 +24,19 @@ class PatientFactory(UserFactory):
     role = Role.PATIENT
 
 
+class PracticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Practice
+
+    name = factory.Sequence(lambda n: f"Practice {n}")
+
+
 class PhysicianFactory(UserFactory):
+    """A physician in a practice of their own unless ``practice=`` names a colleague's."""
+
     role = Role.PHYSICIAN
     timezone = "America/New_York"
+    practice = factory.SubFactory(PracticeFactory)
 
 
 def local_morning(days_ago: int, tz: str = PATIENT_TZ):  # type: ignore[no-untyped-def]

@@ -5,13 +5,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 
-from accounts.models import OutboundMail, SecurityEvent, Session, User
+from accounts.models import OutboundMail, Practice, SecurityEvent, Session, User
 
 
 class ReliefUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "display_name", "role", "timezone")
+        fields = ("email", "display_name", "role", "practice", "timezone")
 
 
 class ReliefUserChangeForm(UserChangeForm):
@@ -25,12 +25,12 @@ class UserAdmin(BaseUserAdmin):
     add_form = ReliefUserCreationForm
     form = ReliefUserChangeForm
     ordering = ("email",)
-    list_display = ("email", "display_name", "role", "is_active", "is_staff")
-    list_filter = ("role", "is_active", "is_staff")
+    list_display = ("email", "display_name", "role", "practice", "is_active", "is_staff")
+    list_filter = ("role", "practice", "is_active", "is_staff")
     search_fields = ("email", "display_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("display_name", "role", "timezone")}),
+        ("Profile", {"fields": ("display_name", "role", "practice", "timezone")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
@@ -39,11 +39,42 @@ class UserAdmin(BaseUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "display_name", "role", "timezone", "password1", "password2"),
+                "fields": (
+                    "email",
+                    "display_name",
+                    "role",
+                    "practice",
+                    "timezone",
+                    "password1",
+                    "password2",
+                ),
             },
         ),
     )
     filter_horizontal = ("groups",)
+
+
+class PracticeMemberInline(admin.TabularInline):
+    model = User
+    fk_name = "practice"
+    fields = ("email", "display_name", "role", "is_active")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Practice)
+class PracticeAdmin(admin.ModelAdmin):
+    """Practices and who works in each (people are added by invitation, in the app)."""
+
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    readonly_fields = ("created_at",)
+    inlines = (PracticeMemberInline,)
 
 
 @admin.register(Session)

@@ -31,6 +31,27 @@ def validate_timezone(value: str) -> None:
 class Role(models.TextChoices):
     PATIENT = "patient", "Patient"
     PHYSICIAN = "physician", "Physician"
+    # A practice's staff (front desk, nursing): members of the practice who see no
+    # patient's health data.
+    STAFF = "staff", "Staff"
+    # Runs a practice: invites its physicians and staff; sees no patient's health data.
+    PRACTICE_ADMIN = "practice_admin", "Practice administrator"
+
+
+# The roles that belong to a practice (a patient belongs to a care team instead).
+PRACTICE_ROLES = (Role.PHYSICIAN, Role.STAFF, Role.PRACTICE_ADMIN)
+
+
+class Practice(models.Model):
+    """A clinic: its physicians, staff and administrators (``User.practice``). A patient's
+    care team is one or more physicians of one practice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=dj_tz.now)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ForgetOnUpdate(models.QuerySet):
@@ -75,6 +96,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     display_name = models.CharField(max_length=150)
     role = models.CharField(max_length=16, choices=Role.choices)
+    # The practice a physician, staff member or administrator works in; never set for a
+    # patient, whose physicians' practice is theirs.
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -90,7 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints: ClassVar = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=["patient", "physician"]), name="user_role_valid"
+                condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role=Role.PATIENT) | models.Q(practice__isnull=True),
+                name="user_patient_has_no_practice",
             ),
         ]
 
@@ -108,6 +138,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_physician(self) -> bool:
         return self.role == Role.PHYSICIAN
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def is_practice_admin(self) -> bool:
+        return self.role == Role.PRACTICE_ADMIN
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # set_password() leaves the raw password in _password until the save; a changed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import Role, User
+from accounts.models import Practice, Role, User
 
 
 def patients_visible_to(user: User) -> QuerySet[User]:
@@ -22,3 +22,22 @@ def patient_owner(patient_id: object) -> object | None:
     return (
         User.objects.filter(pk=patient_id, role=Role.PATIENT).values_list("pk", flat=True).first()
     )
+
+
+def practice_physicians(practice: Practice | None) -> QuerySet[User]:
+    """The physicians of a practice (none for no practice)."""
+    if practice is None:
+        return User.objects.none()
+    return User.objects.filter(practice=practice, role=Role.PHYSICIAN)
+
+
+def practice_patients(practice: Practice | None) -> QuerySet[User]:
+    """The patients on the care team of any physician of a practice: for aggregates over
+    the practice only, never for showing a patient (``patients_visible_to`` decides that)."""
+    if practice is None:
+        return User.objects.none()
+    return User.objects.filter(
+        role=Role.PATIENT,
+        physician_links__physician__practice=practice,
+        physician_links__physician__role=Role.PHYSICIAN,
+    ).distinct()

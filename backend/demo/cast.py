@@ -16,6 +16,7 @@ from treatments.models import BodyRegion, Condition
 DEMO_PASSWORD = "relief-demo"
 DEMO_PHYSICIAN = "doctor@relief.example"
 DEMO_PATIENT = "patient@relief.example"
+DEMO_PRACTICE = "Relief Demo Clinic"
 SEED = 20261129
 WINDOW_DAYS = 21  # check-ins are generated for days 0..21 after each visit
 

@@ -15,9 +15,10 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.hashers import make_password
 
 from accounts.invitations import care_link
-from accounts.models import Role, User
+from accounts.models import Practice, Role, User
 from demo.cast import (
     DEMO_PASSWORD,
+    DEMO_PRACTICE,
     INJECTATE_MIXES,
     MUSCLES,
     NOTES_BEFORE,
@@ -59,10 +60,14 @@ class Seeder:
 
     # --- accounts -------------------------------------------------------------------------
 
-    def user(self, email: str, name: str, role: str, tz: str) -> User:
+    def user(
+        self, email: str, name: str, role: str, tz: str, practice: Practice | None = None
+    ) -> User:
         # One password hash for every demo account: hashing twenty-two times would take
         # most of the seeding time (PBKDF2 is slow on purpose).
-        user = User.objects.create_user(email, None, display_name=name, role=role, timezone=tz)
+        user = User.objects.create_user(
+            email, None, display_name=name, role=role, timezone=tz, practice=practice
+        )
         user.password = self.password_hash
         user.save(update_fields=["password"])
         return user
@@ -309,7 +314,10 @@ class Seeder:
     # --- the whole clinic -----------------------------------------------------------------
 
     def run(self) -> None:
-        physicians = [self.user(email, name, Role.PHYSICIAN, tz) for email, name, tz in PHYSICIANS]
+        practice = Practice.objects.create(name=DEMO_PRACTICE)
+        physicians = [
+            self.user(email, name, Role.PHYSICIAN, tz, practice) for email, name, tz in PHYSICIANS
+        ]
         for plan in PATIENTS:
             patient = self.user(plan.email, plan.name, Role.PATIENT, plan.tz)
             physician = physicians[plan.physician]
