@@ -286,6 +286,7 @@ def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> di
                 "visit_id": s["visit_id"],
                 "visit_date": s["visit_date"],
                 "days_since_visit": s["days_since_visit"],
+                "latest_day": s["latest_day"],
                 "latest_pain": s["latest_pain"],
                 "latest_relief": s["latest_relief"],
                 "responder": s["responder"],

@@ -170,6 +170,11 @@ class LatestSerializer(serializers.Serializer):
     visit_id = serializers.UUIDField()
     visit_date = serializers.DateField()
     days_since_visit = serializers.IntegerField()
+    latest_day = serializers.IntegerField(
+        allow_null=True,
+        help_text="The latest logged day, which `latest_pain` and "
+        "`latest_relief` are of (null without check-ins).",
+    )
     latest_pain = serializers.FloatField(allow_null=True)
     latest_relief = serializers.FloatField(allow_null=True)
     responder = serializers.BooleanField(allow_null=True)

@@ -47,6 +47,7 @@ def test_physician_lists_only_their_patients_with_activity(
                     "visit_id": str(latest.id),
                     "visit_date": "2026-03-09",
                     "days_since_visit": (today_berlin - date(2026, 3, 9)).days,
+                    "latest_day": 1,
                     "latest_pain": 4.0,
                     "latest_relief": 0.0,
                     "responder": False,
