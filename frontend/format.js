@@ -175,6 +175,11 @@ export function flagStateLine(flag, { formatDate, formatDateTime }) {
   return "Open: not yet acknowledged.";
 }
 
+/** The flags still needing a physician (state "open"), e.g. for a list's flag column. */
+export function openFlags(flags) {
+  return (flags ?? []).filter((flag) => flag.state === "open");
+}
+
 /** "Day 4 (5 March)": when the flag was raised. */
 export function flagRaisedLine(flag, { formatDate }) {
   return flag.raised_on ? `Day ${flag.day} (${formatDate(flag.raised_on)})` : `Day ${flag.day}`;

@@ -63,6 +63,8 @@ def test_physician_acknowledges_a_flag_with_a_note(live_server, page, serve_axe,
     assert not resolved.locator(".flag-was p").is_visible()  # folded away: history
     assert card.locator(".flags-heading").inner_text() == "Flags: 1 open"
     check_a11y(page, f"flags-{size[0]}")
+    card.locator(".flag-history").scroll_into_view_if_needed()
+    shot(page, f"flags-open-{size[0]}")
 
     opened.locator("textarea[name=note]").fill("Called: bruise fading, no pain.")
     opened.locator("button", has_text="Acknowledge").click()
@@ -82,6 +84,7 @@ def test_physician_acknowledges_a_flag_with_a_note(live_server, page, serve_axe,
         physician.pk,
         "Called: bruise fading, no pain.",
     )
+    card.locator(".flag-history").scroll_into_view_if_needed()
     shot(page, f"flag-acknowledged-{size[0]}")
     # No horizontal scrolling at this width.
     assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")

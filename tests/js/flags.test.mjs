@@ -8,6 +8,7 @@ import {
   flagRaisedLine,
   flagStateLine,
   onsetLabel,
+  openFlags,
   physicianSummary,
   reliefLabel,
   responderLabel,
@@ -101,4 +102,14 @@ test("an acknowledged flag says by whom and when; an open one says it is open", 
     flagStateLine(acknowledged, dates),
     "Acknowledged by Dr. Hope, <<2026-03-03T10:00:00Z>>",
   );
+});
+
+test("only open flags need the physician", () => {
+  const flags = [
+    { code: "large_bruise", state: "resolved" },
+    { code: "large_bruise", state: "open" },
+    { code: "not_logging", state: "acknowledged" },
+  ];
+  assert.deepEqual(openFlags(flags), [{ code: "large_bruise", state: "open" }]);
+  assert.deepEqual(openFlags(undefined), []);
 });
