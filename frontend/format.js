@@ -62,35 +62,62 @@ export function patientSummary(summary, today) {
   return head;
 }
 
-/** A physician's label for relief so far. */
+/**
+ * A physician's label for the latest relief: the latest logged day's, said so ("Latest
+ * (day 5): 40 % relief, pain 3"), so it is not read as the responder status beside it.
+ */
 export function reliefLabel(latest) {
   if (!latest) return "No visit yet";
   if (latest.latest_relief === null || latest.latest_relief === undefined) {
     return latest.latest_pain === null || latest.latest_pain === undefined
       ? "No check-ins since the visit"
-      : `Pain ${num(latest.latest_pain)} (no baseline for % relief)`;
+      : `${latestHead(latest)}: pain ${num(latest.latest_pain)} (no baseline for % relief)`;
   }
   const r = Math.round(latest.latest_relief);
-  return `${r} % relief, pain ${num(latest.latest_pain)}`;
+  return `${latestHead(latest)}: ${r} % relief, pain ${num(latest.latest_pain)}`;
 }
 
-/** Responder status; per-patient use is a guide (IMMPACT thresholds are group-level). */
+function latestHead(latest) {
+  const day = latest.latest_day;
+  return day === null || day === undefined ? "Latest" : `Latest (day ${day})`;
+}
+
+/**
+ * Responder status over days 3-14 (the therapeutic read), labelled as such so it is not
+ * read as the latest day's relief; per-patient use is a guide (IMMPACT thresholds are
+ * group-level).
+ */
 export function responderLabel(latest) {
   if (!latest) return { text: "—", tone: "neutral" };
-  if (latest.substantial_responder) return { text: "Substantial relief (≥ 50 %)", tone: "good" };
-  if (latest.responder) return { text: "Responding (≥ 30 %)", tone: "good" };
+  if (latest.substantial_responder) {
+    return { text: "Days 3–14: substantial relief (≥ 50 %)", tone: "good" };
+  }
+  if (latest.responder) return { text: "Days 3–14: responding (≥ 30 %)", tone: "good" };
   if (latest.responder === false) {
     if (latest.days_since_visit !== null && latest.days_since_visit < 3) {
       return { text: "Too early to judge (before day 3)", tone: "neutral" };
     }
-    return { text: "Not responding yet (< 30 %)", tone: "warn" };
+    return { text: "Days 3–14: not responding yet (< 30 %)", tone: "warn" };
   }
   return { text: "Relief unknown", tone: "neutral" };
 }
 
 /**
+ * When relief first reached 30 %: on days 0-2 that is the anaesthetic, not the
+ * injection's therapeutic effect, so it says so rather than standing as "≥ 30 % from day 0"
+ * beside "not responding yet".
+ */
+export function onsetLabel(summary) {
+  const day = summary?.onset_day;
+  if (day === null || day === undefined) return null;
+  if (day < 3) return `early relief on day ${day} (anaesthetic)`;
+  return `≥ 30 % from day ${day}`;
+}
+
+/**
  * A physician's one-line summary of a visit's recovery, e.g. "Baseline 6 (recorded at the
- * visit) · day 5: pain 3, relief 50 % · ≥ 30 % from day 3 · Substantial relief (≥ 50 %)."
+ * visit) · Latest (day 5): pain 3, 50 % relief · ≥ 30 % from day 3 · Days 3–14: substantial
+ * relief (≥ 50 %)."
  */
 export function physicianSummary(summary) {
   if (!summary) return "No recovery data yet.";
@@ -103,14 +130,59 @@ export function physicianSummary(summary) {
     const relief =
       summary.latest_relief === null || summary.latest_relief === undefined
         ? ""
-        : `, relief ${Math.round(summary.latest_relief)} %`;
-    parts.push(`day ${summary.latest_day}: pain ${num(summary.latest_pain)}${relief}`);
+        : `, ${Math.round(summary.latest_relief)} % relief`;
+    parts.push(`${latestHead(summary)}: pain ${num(summary.latest_pain)}${relief}`);
   } else parts.push("no check-ins since the visit");
-  if (summary.onset_day !== null && summary.onset_day !== undefined) {
-    parts.push(`≥ 30 % from day ${summary.onset_day}`);
-  }
+  const onset = onsetLabel(summary);
+  if (onset) parts.push(onset);
   parts.push(responderLabel(summary).text);
   return `${parts.join(" · ")}.`;
+}
+
+// ------------------------------------------------------------------ flags (physician)
+
+/** A short name for each flag code, for the physician's list of flags. */
+export const FLAG_TITLES = {
+  soreness_rising: "Soreness rising after day 3",
+  soreness_severe: "Severe soreness after day 3",
+  large_bruise: "Large bruise",
+  worse_than_baseline: "Pain above baseline",
+  no_response: "No response by day 7",
+  not_logging: "Not logging",
+};
+
+/** Each flag state (`state` of a recovery flag) in words. */
+export const FLAG_STATES = {
+  open: "Open",
+  acknowledged: "Acknowledged",
+  resolved: "Resolved",
+};
+
+/**
+ * The line under a flag that says what became of it: when and why it resolved, or who
+ * acknowledged it and when (the note is shown on its own, as the physician wrote it).
+ * ``formatDate``/``formatDateTime`` are passed in (dates.js) so this stays pure.
+ */
+export function flagStateLine(flag, { formatDate, formatDateTime }) {
+  if (flag.state === "resolved") {
+    const why = (flag.resolution ?? "").replace(/^Resolved:\s*/, "");
+    const on = flag.resolved_on ? ` on ${formatDate(flag.resolved_on)}` : "";
+    return why ? `Resolved${on}: ${why}` : `Resolved${on}.`;
+  }
+  if (flag.acknowledged) {
+    return `Acknowledged by ${flag.acknowledged.by}, ${formatDateTime(flag.acknowledged.at)}`;
+  }
+  return "Open: not yet acknowledged.";
+}
+
+/** The flags still needing a physician (state "open"), e.g. for a list's flag column. */
+export function openFlags(flags) {
+  return (flags ?? []).filter((flag) => flag.state === "open");
+}
+
+/** "Day 4 (5 March)": when the flag was raised. */
+export function flagRaisedLine(flag, { formatDate }) {
+  return flag.raised_on ? `Day ${flag.day} (${formatDate(flag.raised_on)})` : `Day ${flag.day}`;
 }
 
 // ------------------------------------------------------------------ labels of API enums

@@ -50,6 +50,7 @@ OUTSIDERS = ("other_patient", "other_physician", "anonymous")
 # Health-data endpoints: refusals there are audited. Path prefix → AuditEvent.resource.
 AUDITED = {
     # Most specific first: the first matching prefix or fragment names the resource.
+    "/flags/": "flag",
     "/fhir/": "export_fhir",
     "/entries.csv": "export_csv",
     "/report-link/": "report",
@@ -165,6 +166,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     ("/api/v1/visits/{id}/recovery/chart/", "get"):
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # Acknowledge the open large-bruise flag (raised by a check-in the request makes):
+    # physicians, their own patients' visits only (states and 400/409 in tests/recovery).
+    ("/api/v1/visits/{id}/flags/{code}/acknowledge/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "anonymous": 401},
     ("/api/v1/patients/{id}/course/", "get"):
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     ("/api/v1/patients/{id}/course/chart/", "get"):
@@ -205,11 +210,13 @@ class World:
 
 @dataclass(frozen=True)
 class Call:
-    """One request: the body, and the {id} path parameter when the route has one."""
+    """One request: the body, and the {id} path parameter when the route has one (and any
+    other path parameter in ``path``)."""
 
     data: dict[str, Any] | None = None
     record_id: uuid.UUID | None = None
     query: str = ""
+    path: dict[str, str] | None = None
 
 
 SITE = {
@@ -414,6 +421,28 @@ def _reminder_settings(w: World) -> Call:
     return Call({"evening_time": "20:00"})
 
 
+def _flag_acknowledge(w: World) -> Call:
+    # A check-in with large bruising today (day 3) raises an open large_bruise flag.
+    entry_save(
+        patient=w.patient,
+        entry_id=uuid.uuid4(),
+        data={
+            "felt_at": timezone.now() - timedelta(minutes=5),
+            "pain": 5,
+            "soreness": 3,
+            "bruising": "large",
+            "iced": False,
+            "heated": False,
+            "strenuous_activity": False,
+            "notes": "",
+        },
+        expected_version=None,
+    )
+    return Call(
+        {"note": "Called: bruise fading."}, record_id=w.visit.pk, path={"code": "large_bruise"}
+    )
+
+
 PUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/permissions-test"
 PUSH_KEYS = {
     "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
@@ -466,6 +495,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/audit/", "get"): _no_body,
     ("/api/v1/visits/{id}/recovery/", "get"): _visit_detail,
     ("/api/v1/visits/{id}/recovery/chart/", "get"): _visit_detail,
+    ("/api/v1/visits/{id}/flags/{code}/acknowledge/", "post"): _flag_acknowledge,
     ("/api/v1/patients/{id}/course/", "get"): _patient_detail,
     ("/api/v1/patients/{id}/course/chart/", "get"): _patient_detail,
     ("/api/v1/cohort/", "get"): _no_body,
@@ -555,7 +585,7 @@ def test_permission(
     user = actors[actor]
     call = REQUESTS[operation](world)
     assert ("{id}" in path) == (call.record_id is not None), "fill every path parameter"
-    url = path.format(id=call.record_id) + call.query
+    url = path.format(id=call.record_id, **(call.path or {})) + call.query
     denied_before = set(
         AuditEvent.objects.filter(actor=user, outcome="denied").values_list("pk", flat=True)
     )

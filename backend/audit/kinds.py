@@ -40,6 +40,8 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
     "visit": ResourceKind.VISITS,
     "recovery": ResourceKind.RECOVERY,
     "course": ResourceKind.RECOVERY,
+    # A physician acknowledging a flag on the patient's recovery (issue #17).
+    "flag": ResourceKind.RECOVERY,
     "patient": ResourceKind.PROFILE,
     "export_csv": ResourceKind.CHECKINS_FILE,
     "export_fhir": ResourceKind.RECORD_FILE,

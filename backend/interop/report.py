@@ -102,6 +102,25 @@ def summary_facts(recovery: dict[str, Any]) -> list[Fact]:
     ]
 
 
+FLAG_STATE_LABELS = {"open": "Open", "acknowledged": "Acknowledged", "resolved": "Resolved"}
+
+
+def _flag_for_print(flag: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+    """A flag with its state in words and its acknowledgement's moment in the patient's zone."""
+    acknowledged = flag.get("acknowledged")
+    if acknowledged is not None:
+        acknowledged = {
+            **acknowledged,
+            "at_text": _local(acknowledged["at"], zone),
+            "at_iso": _iso(acknowledged["at"], zone),
+        }
+    return {
+        **flag,
+        "state_label": FLAG_STATE_LABELS[flag["state"]],
+        "acknowledged": acknowledged,
+    }
+
+
 def visit_report_context(*, visit: Visit, user: User) -> dict[str, Any]:
     """Everything the template needs: visit, sites, summary, flags, figure, check-ins."""
     patient = visit.patient
@@ -172,7 +191,7 @@ def visit_report_context(*, visit: Visit, user: User) -> dict[str, Any]:
         "baseline_pain": visit.baseline_pain,
         "post_injection_pain": visit.post_injection_pain,
         "facts": summary_facts(recovery),
-        "flags": recovery["flags"],
+        "flags": [_flag_for_print(flag, zone) for flag in recovery["flags"]],
         "days": [
             {
                 **row,

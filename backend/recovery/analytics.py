@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -503,98 +503,175 @@ def _percent(value: float) -> str:
     return f"{round1(value):g} %"
 
 
-def _flag_soreness_rising(daily: pd.DataFrame) -> dict[str, Any] | None:
-    """Daily soreness on a day >= 3 higher than on the previous logged day, and >= 5."""
-    sore = daily.loc[daily["soreness"].notna(), ["day", "soreness"]]
+class _Episode(NamedTuple):
+    """One flag episode before it is dressed: its flag dict and the day it resolved."""
+
+    flag: dict[str, Any]
+    resolved_day: int | None
+    resolution: str | None
+
+
+def _two_day_episodes(
+    days: np.ndarray,
+    raised: Any,
+    clear: np.ndarray,
+) -> list[tuple[int, int, int | None]]:
+    """(search start, raised index, resolved index or None) over logged rows in day order.
+
+    ``raised(i, start)`` says whether an episode is raised at row ``i`` when the search
+    for the next one starts at row ``start``; ``clear[i]`` whether row ``i`` is without
+    the condition. An episode resolves on the second of two logged days in a row (two
+    consecutive logged rows, gaps between them allowed) after the raising day that are both
+    clear; the next episode is sought from the row after its resolution.
+    """
+    found: list[tuple[int, int, int | None]] = []
+    i, start = 0, 0
+    while i < len(days):
+        if not raised(i, start):
+            i += 1
+            continue
+        resolved = next(
+            (j for j in range(i + 2, len(days)) if clear[j] and clear[j - 1]),
+            None,
+        )
+        found.append((start, i, resolved))
+        if resolved is None:
+            break
+        i = start = resolved + 1
+    return found
+
+
+def _flag_soreness_rising(daily: pd.DataFrame) -> list[_Episode]:
+    """Daily soreness on a day >= 3 higher than on the previous logged day, and >= 5.
+    Resolves once soreness is below 5 on two logged days in a row."""
+    sore = daily.loc[daily["soreness"].notna(), ["day", "soreness"]].reset_index(drop=True)
     previous = sore["soreness"].shift(1)
     rising = (
         (sore["day"] >= THERAPEUTIC_READ_DAY)
         & (sore["soreness"] > previous + EPS)
         & _at_least(sore["soreness"], SORENESS_RISING_MIN)
-    )
-    if not rising.any():
-        return None
-    at = rising.to_numpy().nonzero()[0][0]
-    day, value = int(sore["day"].iloc[at]), sore["soreness"].iloc[at]
-    before_day, before = int(sore["day"].iloc[at - 1]), sore["soreness"].iloc[at - 1]
-    return _flag(
-        "soreness_rising",
-        day,
-        f"Injection-site soreness rose to {_points(value)} on day {day} "
-        f"(from {_points(before)} on day {before_day}). Soreness usually settles by about "
-        "72 hours; consider checking in with the patient about the injection sites.",
-    )
+    ).to_numpy(dtype=bool)
+    clear = (~_at_least(sore["soreness"], SORENESS_RISING_MIN)).to_numpy(dtype=bool)
+    days = sore["day"].to_numpy()
+    episodes = []
+    for _, at, resolved in _two_day_episodes(days, lambda i, _start: rising[i], clear):
+        day, value = int(days[at]), sore["soreness"].iloc[at]
+        before_day, before = int(days[at - 1]), sore["soreness"].iloc[at - 1]
+        flag = _flag(
+            "soreness_rising",
+            day,
+            f"Injection-site soreness rose to {_points(value)} on day {day} "
+            f"(from {_points(before)} on day {before_day}). Soreness usually settles by about "
+            "72 hours; consider checking in with the patient about the injection sites.",
+        )
+        episodes.append(_two_day_episode(flag, days, resolved, "soreness below 5/10"))
+    return episodes
 
 
-def _flag_soreness_severe(daily: pd.DataFrame) -> dict[str, Any] | None:
-    """Daily soreness >= 7 on a day >= 3."""
-    severe = (daily["day"] >= THERAPEUTIC_READ_DAY) & _at_least(
-        daily["soreness"], SORENESS_SEVERE_MIN
-    )
-    if not severe.any():
-        return None
-    row = daily.loc[severe].iloc[0]
-    day = int(row["day"])
-    return _flag(
-        "soreness_severe",
-        day,
-        f"Injection-site soreness was {_points(row['soreness'])} on day {day}, after the first "
-        "72 hours when it usually settles. Consider checking the injection sites.",
-    )
+def _two_day_episode(
+    flag: dict[str, Any], days: np.ndarray, resolved: int | None, what: str
+) -> _Episode:
+    if resolved is None:
+        return _Episode(flag, None, None)
+    first, second = int(days[resolved - 1]), int(days[resolved])
+    return _Episode(flag, second, f"Resolved: {what} on days {first} and {second}.")
 
 
-def _flag_large_bruise(daily: pd.DataFrame) -> dict[str, Any] | None:
-    """Any entry with large bruising (the first day it was reported)."""
-    day = _first_day(daily.loc[daily["large_bruise"], "day"])
-    if day is None:
-        return None
-    return _flag(
-        "large_bruise",
-        day,
-        f"Large bruising (over about 4 cm²) was reported on day {day}. "
-        "Consider checking the injection site.",
-    )
+def _flag_soreness_severe(daily: pd.DataFrame) -> list[_Episode]:
+    """Daily soreness >= 7 on a day >= 3. Resolves once soreness is below 7 on two logged
+    days in a row."""
+    sore = daily.loc[daily["soreness"].notna(), ["day", "soreness"]].reset_index(drop=True)
+    severe = (
+        (sore["day"] >= THERAPEUTIC_READ_DAY) & _at_least(sore["soreness"], SORENESS_SEVERE_MIN)
+    ).to_numpy(dtype=bool)
+    days = sore["day"].to_numpy()
+    episodes = []
+    for _, at, resolved in _two_day_episodes(days, lambda i, _start: severe[i], ~severe):
+        day = int(days[at])
+        flag = _flag(
+            "soreness_severe",
+            day,
+            f"Injection-site soreness was {_points(sore['soreness'].iloc[at])} on day {day}, "
+            "after the first 72 hours when it usually settles. Consider checking the "
+            "injection sites.",
+        )
+        episodes.append(_two_day_episode(flag, days, resolved, "soreness below 7/10"))
+    return episodes
 
 
-def _flag_worse_than_baseline(daily: pd.DataFrame, baseline: float | None) -> dict[str, Any] | None:
+def _flag_large_bruise(daily: pd.DataFrame) -> list[_Episode]:
+    """Any entry with large bruising (the first day it was reported). Resolves after two
+    logged days in a row without large bruising."""
+    large = daily["large_bruise"].to_numpy(dtype=bool)
+    days = daily["day"].to_numpy()
+    episodes = []
+    for _, at, resolved in _two_day_episodes(days, lambda i, _start: large[i], ~large):
+        day = int(days[at])
+        flag = _flag(
+            "large_bruise",
+            day,
+            f"Large bruising (over about 4 cm²) was reported on day {day}. "
+            "Consider checking the injection site.",
+        )
+        episodes.append(_two_day_episode(flag, days, resolved, "no large bruising"))
+    return episodes
+
+
+def _flag_worse_than_baseline(daily: pd.DataFrame, baseline: float | None) -> list[_Episode]:
     """Daily pain >= baseline + 2 on two or more logged days >= 3 (raised on the second).
+    Resolves after two logged days in a row with pain below baseline + 2; a new episode
+    again needs two such days after that.
 
     Works with a recorded baseline of 0 too: the rule is in NRS points, not percent.
     """
     if baseline is None:
-        return None
-    worse = (daily["day"] >= THERAPEUTIC_READ_DAY) & _at_least(
-        daily["pain"], baseline + WORSE_THAN_BASELINE_POINTS
+        return []
+    limit = baseline + WORSE_THAN_BASELINE_POINTS
+    worse = ((daily["day"] >= THERAPEUTIC_READ_DAY) & _at_least(daily["pain"], limit)).to_numpy(
+        dtype=bool
     )
-    days = daily.loc[worse, "day"]
-    if len(days) < WORSE_THAN_BASELINE_DAYS:
-        return None
-    first, second = int(days.iloc[0]), int(days.iloc[WORSE_THAN_BASELINE_DAYS - 1])
-    return _flag(
-        "worse_than_baseline",
-        second,
-        f"Pain was 2 or more points above the baseline ({_points(baseline)}) on "
-        f"{len(days)} logged days from day 3 on (first on days {first} and {second}). "
-        "Consider reviewing how the patient is doing.",
-    )
+    days = daily["day"].to_numpy()
+
+    def raised(i: int, start: int) -> bool:
+        return bool(worse[i]) and int(worse[start : i + 1].sum()) >= WORSE_THAN_BASELINE_DAYS
+
+    episodes = []
+    for start, _at, resolved in _two_day_episodes(days, raised, ~worse):
+        stop = len(days) if resolved is None else resolved + 1
+        seen = [
+            int(day) for day, bad in zip(days[start:stop], worse[start:stop], strict=True) if bad
+        ]
+        first, second = seen[0], seen[WORSE_THAN_BASELINE_DAYS - 1]
+        flag = _flag(
+            "worse_than_baseline",
+            second,
+            f"Pain was 2 or more points above the baseline ({_points(baseline)}) on "
+            f"{len(seen)} logged days from day 3 on (first on days {first} and {second}). "
+            "Consider reviewing how the patient is doing.",
+        )
+        episodes.append(
+            _two_day_episode(flag, days, resolved, f"pain below baseline + 2 ({_points(limit)})")
+        )
+    return episodes
 
 
 def _flag_no_response(
     daily: pd.DataFrame, usable_baseline: float | None, elapsed: int, next_visit_day: int | None
-) -> dict[str, Any] | None:
+) -> list[_Episode]:
     """No relief >= 30 % on any logged day 3-7, raised (day 7) once day 7 has ended.
 
     Only with a usable baseline (relief is a percentage), and only when the visit's window
     reaches past day 7 (no next visit on or before day 7), so a new injection is never called
     a non-response. Nothing logged on days 3-7 also raises it, with its own message.
+    Resolves on the first logged day 8-14 that reaches 30 % (a late responder).
     """
     day_ended = elapsed > NO_RESPONSE_LAST_DAY  # day 7 ended: 7 < days since visit
     window_covers = next_visit_day is None or next_visit_day > NO_RESPONSE_LAST_DAY
     if usable_baseline is None or not day_ended or not window_covers:
-        return None
+        return []
     read = daily.loc[daily["day"].between(THERAPEUTIC_READ_DAY, NO_RESPONSE_LAST_DAY)]
     if _at_least(read["relief"], MODERATE_RELIEF).any():
-        return None
+        return []
     if read.empty:
         message = (
             "Nothing was logged on days 3 to 7, so no relief of 30 % or more was recorded "
@@ -607,40 +684,57 @@ def _flag_no_response(
             f"{_percent(best['relief'])} on day {int(best['day'])}). As a guide, the patient "
             "may not be responding to this injection; consider reviewing the plan."
         )
-    return _flag("no_response", NO_RESPONSE_LAST_DAY, message)
+    late = daily["day"].between(NO_RESPONSE_LAST_DAY + 1, RESPONSE_LAST_DAY) & _at_least(
+        daily["relief"], MODERATE_RELIEF
+    )
+    resolved = _first_day(daily.loc[late, "day"])
+    resolution = (
+        None
+        if resolved is None
+        else f"Resolved: reached 30 % relief on day {resolved} (late responder)."
+    )
+    return [_Episode(_flag("no_response", NO_RESPONSE_LAST_DAY, message), resolved, resolution)]
 
 
 def _flag_not_logging(
     daily: pd.DataFrame, elapsed: int, next_visit_day: int | None
-) -> dict[str, Any] | None:
-    """First run of >= 3 consecutive days without an entry within days 0-14, counting only
+) -> list[_Episode]:
+    """Each run of >= 3 consecutive days without an entry within days 0-14, counting only
     days that have ended (d < days since visit) and that fall before the next visit's day;
-    raised on the third missing day. The message gives the whole run seen so far."""
+    raised on the third missing day. The message gives the whole run seen so far. Resolves
+    on the day logging resumes (the next logged day after the run)."""
     last = min(LOGGING_LAST_DAY, elapsed - 1)
     if next_visit_day is not None:
         last = min(last, next_visit_day - 1)
     if last < NOT_LOGGING_RUN - 1:
-        return None
+        return []
+    logged = daily["day"].to_numpy()
     days = np.arange(0, last + 1)
-    missing = ~np.isin(days, daily["day"].to_numpy())
-    # Length of the run of missing days ending at each day (0 on logged days).
-    run = np.zeros(len(days), dtype=int)
-    for i, is_missing in enumerate(missing):  # at most 15 days: a loop is clearest here
-        run[i] = run[i - 1] + 1 if is_missing and i > 0 else int(is_missing)
-    hits = np.nonzero(run >= NOT_LOGGING_RUN)[0]
-    if hits.size == 0:
-        return None
-    third = int(days[hits[0]])
-    start = third - NOT_LOGGING_RUN + 1
-    end = third
-    while end + 1 <= last and missing[end + 1]:
-        end += 1
-    return _flag(
-        "not_logging",
-        third,
-        f"No entries for {end - start + 1} days in a row (days {start} to {end}) in the first "
-        "two weeks after the injection. Consider reminding the patient to log how they feel.",
-    )
+    missing = ~np.isin(days, logged)
+    episodes = []
+    start = None
+    # At most 15 days: a loop over the runs of missing days is clearest here.
+    for day in [*days.tolist(), last + 1]:
+        if day <= last and missing[day]:
+            start = day if start is None else start
+            continue
+        if start is not None and day - start >= NOT_LOGGING_RUN:
+            end = day - 1
+            after = logged[logged > end]
+            resolved = int(after.min()) if after.size else None
+            flag = _flag(
+                "not_logging",
+                start + NOT_LOGGING_RUN - 1,
+                f"No entries for {end - start + 1} days in a row (days {start} to {end}) in the "
+                "first two weeks after the injection. Consider reminding the patient to log "
+                "how they feel.",
+            )
+            resolution = (
+                None if resolved is None else f"Resolved: logging resumed on day {resolved}."
+            )
+            episodes.append(_Episode(flag, resolved, resolution))
+        start = None
+    return episodes
 
 
 def visit_flags(
@@ -650,34 +744,62 @@ def visit_flags(
     today: date,
     next_visit_day: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Flags for the physician (guidance, not diagnosis): ``{code, message, day}`` dicts, at
-    most one per code (its first occurrence), sorted by day then in :data:`FLAG_CODES` order.
+    """Flags for the physician (guidance, not diagnosis), as episodes: each time a flag's
+    condition is met it is raised, and it resolves when the condition no longer holds; a
+    new occurrence after that is a new episode of the same code. Sorted by the day raised,
+    then in :data:`FLAG_CODES` order.
+
+    Each is a dict: ``code``, ``day`` (= ``raised_day``, the day it was raised),
+    ``raised_on`` (that day's date), ``message``, ``resolved_day``/``resolved_on`` (None
+    while it holds) and ``resolution`` (why it resolved, or None). "Two logged days in a
+    row" means two consecutive logged days (days without entries in between do not count).
 
     - ``soreness_rising``: daily soreness on a day >= 3 higher than on the previous logged
-      day and >= 5.
-    - ``soreness_severe``: daily soreness >= 7 on a day >= 3.
-    - ``large_bruise``: any entry with large bruising.
+      day and >= 5; resolves once soreness is below 5 on two logged days in a row.
+    - ``soreness_severe``: daily soreness >= 7 on a day >= 3; resolves once soreness is below
+      7 on two logged days in a row.
+    - ``large_bruise``: any entry with large bruising; resolves after two logged days in a
+      row without large bruising.
     - ``worse_than_baseline``: daily pain >= baseline + 2 on two or more logged days >= 3
-      (raised on the second such day).
+      (raised on the second such day); resolves after two logged days in a row with pain
+      below baseline + 2 (a new episode needs two such days again).
     - ``no_response``: no relief >= 30 % on any logged day 3-7 (including nothing logged),
       raised with day 7 once day 7 has passed; only with a usable baseline and when the
-      window reaches past day 7.
+      window reaches past day 7. Resolves on the first logged day 8-14 with relief >= 30 %.
     - ``not_logging``: 3 or more consecutive days without an entry within days 0-14, counting
-      only ended days before the next visit; day = the third missing day.
+      only ended days before the next visit; day = the third missing day. Resolves on the
+      next logged day; each such gap is its own episode.
 
     "Day d has ended" means ``d < (today - visit_date).days``.
     """
     daily = with_relief(daily, baseline.value)
-    elapsed = (today - as_date(visit["visit_date"])).days
+    visit_date = as_date(visit["visit_date"])
+    elapsed = (today - visit_date).days
     found = [
-        _flag_soreness_rising(daily),
-        _flag_soreness_severe(daily),
-        _flag_large_bruise(daily),
-        _flag_worse_than_baseline(daily, baseline.value),
-        _flag_no_response(daily, baseline.for_percent, elapsed, next_visit_day),
-        _flag_not_logging(daily, elapsed, next_visit_day),
+        *_flag_soreness_rising(daily),
+        *_flag_soreness_severe(daily),
+        *_flag_large_bruise(daily),
+        *_flag_worse_than_baseline(daily, baseline.value),
+        *_flag_no_response(daily, baseline.for_percent, elapsed, next_visit_day),
+        *_flag_not_logging(daily, elapsed, next_visit_day),
     ]
-    return sorted((flag for flag in found if flag is not None), key=lambda flag: flag["day"])
+    order = {code: position for position, code in enumerate(FLAG_CODES)}
+    found.sort(key=lambda episode: (episode.flag["day"], order[episode.flag["code"]]))
+    return [
+        {
+            **episode.flag,
+            "raised_day": episode.flag["day"],
+            "raised_on": visit_date + timedelta(days=episode.flag["day"]),
+            "resolved_day": episode.resolved_day,
+            "resolved_on": (
+                None
+                if episode.resolved_day is None
+                else visit_date + timedelta(days=episode.resolved_day)
+            ),
+            "resolution": episode.resolution,
+        }
+        for episode in found
+    ]
 
 
 def visit_report(

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,12 +22,16 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysician, reject_empty_params
-from recovery import analytics, charts, cohort, reports
+from core.exceptions import ApiError
+from core.schema import ErrorSerializer
+from recovery import analytics, charts, cohort, reports, services
 from recovery.serializers import (
     CohortFilterSerializer,
     CohortSerializer,
     CourseSerializer,
     FigureSerializer,
+    FlagAcknowledgeRequestSerializer,
+    FlagSerializer,
     VisitRecoverySerializer,
 )
 from treatments.models import BodyRegion, Condition, Injectate
@@ -63,6 +69,53 @@ class VisitRecoveryChartApi(_VisitRecoveryBase):
     @extend_schema(responses={200: FigureSerializer})
     def get(self, request: SignedInRequest, pk: Any) -> Response:
         return Response(reports.visit_chart(self._visit(request, pk)))
+
+
+@extend_schema(tags=["recovery"])
+class FlagAcknowledgeApi(AuditedApiMixin, APIView):
+    """Acknowledge the visit's open flag of this code (your own patients' visits): it stays
+    in the history, marked acknowledged by you with your note, and no longer counts in the
+    attention order. A later new occurrence of the same flag is open again."""
+
+    permission_classes = (IsPhysician,)
+    audit_resource = "flag"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "code", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(analytics.FLAG_CODES)
+            )
+        ],
+        request=FlagAcknowledgeRequestSerializer,
+        responses={
+            201: FlagSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                "`no_open_flag`: the visit has no open flag of this code (none raised, "
+                "resolved, or acknowledged already).",
+            ),
+        },
+    )
+    def post(self, request: SignedInRequest, pk: Any, code: str) -> Response:
+        visits = visits_visible_to(request.user).prefetch_related(None)
+        visit = self.scoped_get(visits, pk, owner=visit_owner)
+        if code not in analytics.FLAG_CODES:
+            raise ValidationError(
+                {"code": [f"Unknown flag code; one of {', '.join(analytics.FLAG_CODES)}."]}
+            )
+        body = FlagAcknowledgeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            flag = services.flag_acknowledge(
+                physician=request.user,
+                visit=visit,
+                code=code,
+                note=body.validated_data["note"],
+                audit=AuditContext.from_request(request),
+            )
+        except services.NoOpenFlag as exc:
+            raise ApiError(409, "no_open_flag", exc.detail) from exc
+        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
 class _CourseBase(AuditedApiMixin, APIView):

@@ -79,7 +79,11 @@ class PatientSerializer(serializers.Serializer):
 
 class PatientListRowSerializer(PatientSerializer):
     latest = LatestSerializer(allow_null=True, help_text="The latest visit's recovery.")
-    flags = FlagSerializer(many=True, help_text="Open flags of the latest visit.")
+    flags = FlagSerializer(
+        many=True,
+        help_text="The latest visit's flags, each with its state (open, acknowledged or "
+        "resolved) and history.",
+    )
 
 
 @extend_schema(tags=["care team"])

@@ -11,6 +11,7 @@ import pandas as pd
 
 from accounts.models import User
 from recovery import analytics, charts
+from recovery.models import FlagAcknowledgement
 from recovery.selectors import (
     course_frames,
     entry_fingerprints,
@@ -125,10 +126,51 @@ def _kept(key: tuple[Any, ...], compute: Any) -> dict[str, Any]:
     return answer
 
 
+# --------------------------------------------------------------------------- flag states
+#
+# The episodes are pure (kept in ``_KEPT`` with the rest); whether a physician acknowledged
+# one is not among the inputs of that key, so it is read afresh on every answer, with one
+# small query, and applied to a copy: an acknowledgement shows at once.
+
+
+def _acknowledgements(visit_ids: list[Any]) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """Acknowledgements of these visits' flag episodes, by (visit id, code, raised day)."""
+    rows = FlagAcknowledgement.objects.filter(visit_id__in=visit_ids).values_list(
+        "visit_id", "code", "raised_day", "physician__display_name", "acknowledged_at", "note"
+    )
+    return {
+        (str(visit_id), code, raised_day): {"by": by, "at": at, "note": note}
+        for visit_id, code, raised_day, by, at, note in rows
+    }
+
+
+def flag_state(flag: dict[str, Any], acknowledged: dict[str, Any] | None) -> str:
+    """``resolved`` if its condition no longer holds, else ``acknowledged`` if a physician
+    acknowledged it, else ``open``."""
+    if flag.get("resolved_day") is not None:
+        return "resolved"
+    return "acknowledged" if acknowledged is not None else "open"
+
+
+def with_states(
+    flags: list[dict[str, Any]],
+    visit_id: Any,
+    acknowledgements: dict[tuple[str, str, int], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The visit's flag episodes, each with ``state`` and ``acknowledged`` (or None)."""
+    dressed = []
+    for flag in flags:
+        found = acknowledgements.get((str(visit_id), flag["code"], flag["raised_day"]))
+        dressed.append({**flag, "state": flag_state(flag, found), "acknowledged": found})
+    return dressed
+
+
 def visit_recovery(visit: Visit) -> dict[str, Any]:
     rows = patient_visit_rows(visit.patient_id)
     key = _inputs_key("visit_recovery", visit.pk, visit.patient, rows)
-    return _kept(key, lambda: _visit_recovery(visit, rows))
+    answer = _kept(key, lambda: _visit_recovery(visit, rows))
+    answer["flags"] = with_states(answer["flags"], visit.pk, _acknowledgements([visit.pk]))
+    return answer
 
 
 def _visit_recovery(visit: Visit, visit_rows: tuple[Any, ...]) -> dict[str, Any]:
@@ -158,7 +200,12 @@ def _course_reports(patient: User, visit_rows: Any = None) -> list[analytics.Vis
 def patient_course(patient: User) -> dict[str, Any]:
     rows = patient_visit_rows(patient.pk)
     key = _inputs_key("patient_course", patient.pk, patient, rows)
-    return _kept(key, lambda: _patient_course(patient, rows))
+    answer = _kept(key, lambda: _patient_course(patient, rows))
+    if answer["visits"]:
+        acknowledgements = _acknowledgements([visit["visit_id"] for visit in answer["visits"]])
+        for visit in answer["visits"]:
+            visit["flags"] = with_states(visit["flags"], visit["visit_id"], acknowledgements)
+    return answer
 
 
 def _patient_course(patient: User, visit_rows: tuple[Any, ...]) -> dict[str, Any]:
@@ -181,9 +228,10 @@ def course_chart(patient: User) -> dict[str, Any]:
 
 
 def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
-    """Each patient's latest visit summary and flags, for the physician's list (two
-    queries when every summary is kept, three otherwise). The key is the one of ``_KEPT``
-    with only the latest visit's row: the summary reads no other visit. Keys are built from
+    """Each patient's latest visit summary and flags with their states, for the physician's
+    list (three queries when every summary is kept, four otherwise: the acknowledgements are
+    read afresh each time). The key is the one of ``_KEPT`` with only the latest visit's
+    row: the summary reads no other visit. Keys are built from
     the plain rows; frames are made only for the patients whose summary must be computed."""
     ids = [p.pk for p in patients]
     latest_row: dict[str, tuple[Any, ...]] = {}
@@ -202,8 +250,21 @@ def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
             result[patient_id] = kept
         else:
             missing[patient_id] = key
-    if not missing:
-        return result
+    if missing:
+        _latest_summaries_compute(latest_row, missing, result)
+    acknowledgements = _acknowledgements([row[0] for row in latest_row.values()])
+    for summary in result.values():
+        summary["flags"] = with_states(
+            summary["flags"], summary["latest"]["visit_id"], acknowledgements
+        )
+    return result
+
+
+def _latest_summaries_compute(
+    latest_row: dict[str, tuple[Any, ...]],
+    missing: dict[str, tuple[Any, ...]],
+    result: dict[str, dict[str, Any]],
+) -> None:
     latest = visit_rows_frame(latest_row[patient_id] for patient_id in missing)
     entries = latest_visit_entries(latest)
     entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
@@ -214,7 +275,6 @@ def latest_summaries(patients: list[User]) -> dict[str, dict[str, Any]]:
         )
         result[patient_id] = summary
         _keep(key, summary)
-    return result
 
 
 def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> dict[str, Any]:
@@ -226,6 +286,7 @@ def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> di
                 "visit_id": s["visit_id"],
                 "visit_date": s["visit_date"],
                 "days_since_visit": s["days_since_visit"],
+                "latest_day": s["latest_day"],
                 "latest_pain": s["latest_pain"],
                 "latest_relief": s["latest_relief"],
                 "responder": s["responder"],
@@ -237,10 +298,12 @@ def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> di
 
 
 def attention_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    """Sort key: the most serious flags first, then non-responders, then least relief."""
+    """Sort key: the most serious open flags first, then non-responders, then least relief.
+    Acknowledged and resolved flags weigh nothing: a physician has dealt with them, or their
+    condition no longer holds."""
     flags = row.get("flags") or []
     latest = row.get("latest") or {}
-    severity = sum(FLAG_WEIGHT.get(f["code"], 0) for f in flags)
+    severity = sum(FLAG_WEIGHT.get(f["code"], 0) for f in flags if f.get("state") == "open")
     responder = latest.get("responder")
     relief = latest.get("latest_relief")
     return (

@@ -6,7 +6,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api import StrictSerializer
 from recovery.analytics import BASELINE_SOURCES, FLAG_CODES
+from recovery.models import NOTE_MAX_LENGTH
 from treatments.models import BodyRegion, Condition, Injectate
 
 
@@ -21,12 +23,48 @@ def baseline_source_field() -> serializers.ChoiceField:
     )
 
 
+FLAG_STATES = ("open", "acknowledged", "resolved")
+
+
+class FlagAcknowledgedSerializer(serializers.Serializer):
+    by = serializers.CharField(help_text="The physician who acknowledged it (display name).")
+    at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True)
+
+
 class FlagSerializer(serializers.Serializer):
+    """One flag episode: raised on ``raised_day`` when its condition was met; resolved when
+    it no longer holds (a later occurrence is a new episode); acknowledged by a physician."""
+
     code = serializers.ChoiceField(
         choices=FLAG_CODES, help_text="What is flagged; `message` says it for the physician."
     )
     message = serializers.CharField()
-    day = serializers.IntegerField()
+    day = serializers.IntegerField(help_text="The day it was raised (= `raised_day`).")
+    state = serializers.ChoiceField(
+        choices=FLAG_STATES,
+        help_text="`resolved` once its condition no longer holds, else `acknowledged` once "
+        "a physician acknowledged it, else `open`. Only open flags count in the attention "
+        "order.",
+    )
+    raised_day = serializers.IntegerField(help_text="Days since the visit when it was raised.")
+    raised_on = serializers.DateField()
+    resolved_day = serializers.IntegerField(allow_null=True)
+    resolved_on = serializers.DateField(allow_null=True)
+    resolution = serializers.CharField(
+        allow_null=True, help_text="Why and when it resolved, for the physician; null if not."
+    )
+    acknowledged = FlagAcknowledgedSerializer(allow_null=True)
+
+
+class FlagAcknowledgeRequestSerializer(StrictSerializer):
+    note = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='Optional: what was done (e.g. "called, soreness easing").',
+    )
 
 
 class DayRowSerializer(serializers.Serializer):
@@ -132,6 +170,11 @@ class LatestSerializer(serializers.Serializer):
     visit_id = serializers.UUIDField()
     visit_date = serializers.DateField()
     days_since_visit = serializers.IntegerField()
+    latest_day = serializers.IntegerField(
+        allow_null=True,
+        help_text="The latest logged day, which `latest_pain` and "
+        "`latest_relief` are of (null without check-ins).",
+    )
     latest_pain = serializers.FloatField(allow_null=True)
     latest_relief = serializers.FloatField(allow_null=True)
     responder = serializers.BooleanField(allow_null=True)

@@ -13,6 +13,11 @@ urlpatterns = [
         apis.VisitRecoveryChartApi.as_view(),
         name="visit-recovery-chart",
     ),
+    path(
+        "visits/<uuid:pk>/flags/<str:code>/acknowledge/",
+        apis.FlagAcknowledgeApi.as_view(),
+        name="visit-flag-acknowledge",
+    ),
     path("patients/<uuid:pk>/course/", apis.PatientCourseApi.as_view(), name="patient-course"),
     path(
         "patients/<uuid:pk>/course/chart/",

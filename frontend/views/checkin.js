@@ -67,6 +67,8 @@ function aftercareSection({ aftercare }, day, flags, clinic) {
   const { CONTACT_CLINIC, URGENT, aftercareFor, telHref } = aftercare;
   const advice = aftercareFor(day);
   const personal = flags
+    // A resolved flag no longer holds: no advice about it (issue #17).
+    .filter((f) => f.state !== "resolved")
     .map((f) => FLAG_ADVICE[f.code])
     .filter(Boolean)
     .filter((text, i, all) => all.indexOf(text) === i);

@@ -15,6 +15,7 @@ import {
   physicianSummary,
 } from "../format.js";
 import { entryList } from "./entries.js";
+import { flagsSection } from "./flags.js";
 import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
 
@@ -57,15 +58,7 @@ function visitCard(visit, { open, onEdit }) {
     .then((report) => {
       summarySlot.textContent = physicianSummary(report.summary);
       chart.box.querySelector("figcaption").textContent = physicianSummary(report.summary);
-      if (report.flags?.length) {
-        flagsSlot.replaceChildren(
-          h(
-            "ul",
-            { class: "flags" },
-            report.flags.map((f) => h("li", { class: "flag", "data-flag": f.code, text: f.message })),
-          ),
-        );
-      }
+      if (report.flags?.length) flagsSlot.replaceChildren(flagsSection(visit, report.flags));
     })
     .catch(() => {
       summarySlot.textContent = "Summary unavailable.";

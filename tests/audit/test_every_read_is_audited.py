@@ -155,6 +155,15 @@ def _report_page(w: World) -> Any:
     return Client().get(link_response.json()["url"])
 
 
+def _acknowledge_large_bruise(w: World) -> Any:
+    make_entry(w.patient, timezone.now() - timedelta(minutes=5), bruising="large")
+    return w.client("physician").post(
+        f"/api/v1/visits/{w.visit.pk}/flags/large_bruise/acknowledge/",
+        {"note": "Seen."},
+        format="json",
+    )
+
+
 ENTRY = "/api/v1/entries/{id}/"
 CASES = {
     # --- care team --------------------------------------------------------------------
@@ -352,6 +361,12 @@ CASES = {
         _read("entry", lambda w: w.entry.pk),
     ),
     # --- recovery -----------------------------------------------------------------------
+    "flag acknowledge": Case(
+        ("/api/v1/visits/{id}/flags/{code}/acknowledge/", "post"),
+        _acknowledge_large_bruise,
+        201,
+        lambda w: {("create", "flag", w.patient.pk, str(w.visit.pk))},
+    ),
     "visit recovery": Case(
         ("/api/v1/visits/{id}/recovery/", "get"),
         lambda w: w.client("physician").get(f"/api/v1/visits/{w.visit.pk}/recovery/"),

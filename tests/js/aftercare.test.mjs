@@ -84,8 +84,8 @@ test("the physician's summary says where the baseline came from, in the API's te
     responder: true, substantial_responder: true, days_since_visit: 5 };
   assert.equal(
     physicianSummary({ ...base, baseline: 6, baseline_source: "recorded" }),
-    "Baseline 6 (recorded at the visit) · day 5: pain 3, relief 50 % · ≥ 30 % from day 3 · " +
-      "Substantial relief (≥ 50 %).",
+    "Baseline 6 (recorded at the visit) · Latest (day 5): pain 3, 50 % relief · " +
+      "≥ 30 % from day 3 · Days 3–14: substantial relief (≥ 50 %).",
   );
   assert.match(
     physicianSummary({ ...base, baseline: 5.43, baseline_source: "prior_entries" }),
@@ -93,7 +93,7 @@ test("the physician's summary says where the baseline came from, in the API's te
   );
   assert.match(
     physicianSummary({ ...base, baseline: null, baseline_source: null, latest_relief: null }),
-    /^No baseline: absolute change only · day 5: pain 3 · /,
+    /^No baseline: absolute change only · Latest \(day 5\): pain 3 · /,
   );
   assert.equal(physicianSummary(null), "No recovery data yet.");
 });

@@ -13,6 +13,8 @@ import {
   BRUISING,
   CONDITIONS,
   FLAG_ADVICE,
+  FLAG_STATES,
+  FLAG_TITLES,
   INJECTATES,
   SIDES,
 } from "../../frontend/format.js";
@@ -104,6 +106,8 @@ const MAPS = {
   ],
   BRUISING: [BRUISING, [field("Entry", "bruising")]],
   FLAG_ADVICE: [FLAG_ADVICE, [field("Flag", "code")]],
+  FLAG_TITLES: [FLAG_TITLES, [field("Flag", "code")]],
+  FLAG_STATES: [FLAG_STATES, [field("Flag", "state")]],
   SYNC_RESULT_OUTCOMES: [SYNC_RESULT_OUTCOMES, [field("EntrySyncResult", "status")]],
   ACTORS: [ACTORS, [field("AuditEvent", "actor_kind")]],
   REFUSED: [REFUSED, [field("AuditEvent", "resource_kind")]],

@@ -802,12 +802,16 @@ def test_not_logging_counts_only_days_0_to_14() -> None:
 def test_not_logging_message_gives_the_whole_gap() -> None:
     _, flags = summarise([(0, 5, 0), (6, 5, 0)], today=date(2024, 3, 20))
 
-    raised = flag(flags, "not_logging")
+    raised, again = [item for item in flags if item["code"] == "not_logging"]
     assert raised["day"] == 3  # days 1, 2, 3: the third missing day
     assert raised["message"].startswith("No entries for 5 days in a row (days 1 to 5)")
+    assert raised["resolved_day"] == 6  # logging resumed on day 6
+    assert again["day"] == 9  # days 7, 8, 9 of the second gap (days 7 to 14)
+    assert again["message"].startswith("No entries for 8 days in a row (days 7 to 14)")
+    assert again["resolved_day"] is None
 
 
-def test_flags_are_sorted_by_day_and_carry_code_message_day() -> None:
+def test_flags_are_sorted_by_day_and_carry_the_episode_shape() -> None:
     rows = [(0, 5, 1, "large"), (4, 9, 8), (5, 9, 8)]  # baseline 6: 9 >= 8 on days 4 and 5
 
     _, flags = summarise(rows, today=date(2024, 3, 20))
@@ -819,8 +823,22 @@ def test_flags_are_sorted_by_day_and_carry_code_message_day() -> None:
         ("soreness_severe", 4),
         ("worse_than_baseline", 5),
         ("no_response", 7),
+        ("not_logging", 8),  # a second gap: days 6 to 14
     ]
-    assert all(set(item) == {"code", "message", "day"} for item in flags)
+    assert all(
+        set(item)
+        == {
+            "code",
+            "message",
+            "day",
+            "raised_day",
+            "raised_on",
+            "resolved_day",
+            "resolved_on",
+            "resolution",
+        }
+        for item in flags
+    )
 
 
 # --------------------------------------------------------------------------- course

@@ -47,6 +47,7 @@ def test_physician_lists_only_their_patients_with_activity(
                     "visit_id": str(latest.id),
                     "visit_date": "2026-03-09",
                     "days_since_visit": (today_berlin - date(2026, 3, 9)).days,
+                    "latest_day": 1,
                     "latest_pain": 4.0,
                     "latest_relief": 0.0,
                     "responder": False,
@@ -59,6 +60,13 @@ def test_physician_lists_only_their_patients_with_activity(
                         "first two weeks after the injection. Consider reminding the patient "
                         "to log how they feel.",
                         "day": 4,
+                        "state": "open",
+                        "raised_day": 4,
+                        "raised_on": "2026-03-13",
+                        "resolved_day": None,
+                        "resolved_on": None,
+                        "resolution": None,
+                        "acknowledged": None,
                     },
                     {
                         "code": "no_response",
@@ -66,6 +74,13 @@ def test_physician_lists_only_their_patients_with_activity(
                         "or more was recorded by day 7. Consider asking the patient how the "
                         "injection worked.",
                         "day": 7,
+                        "state": "open",
+                        "raised_day": 7,
+                        "raised_on": "2026-03-16",
+                        "resolved_day": None,
+                        "resolved_on": None,
+                        "resolution": None,
+                        "acknowledged": None,
                     },
                 ],
             }
@@ -114,11 +129,12 @@ def test_patient_list_uses_a_constant_number_of_queries(
 
     client = client_for(physician)
     add_patients(2)
-    # at most 7 (summaries computed), and the same number for 2 patients as for 22
-    with django_assert_max_num_queries(7) as few:
+    # at most 8 (summaries computed; one of them the flags' acknowledgements), and the same
+    # number for 2 patients as for 22
+    with django_assert_max_num_queries(8) as few:
         assert client.get("/api/v1/patients/").json()["count"] == 2
     add_patients(20)
-    with django_assert_max_num_queries(7) as many:
+    with django_assert_max_num_queries(8) as many:
         assert client.get("/api/v1/patients/").json()["count"] == 22
     assert len(many.captured_queries) == len(few.captured_queries)
 
