@@ -239,3 +239,20 @@ def cohort(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str,
 
 def curve_rows(curve: pd.DataFrame) -> list[dict[str, Any]]:
     return analytics.jsonable(curve.to_dict("records"))
+
+
+def visit_relief_days(visits: Any, *, last_day: int = READ_LAST) -> list[tuple[Any, ...]]:
+    """Per visit of ``visits`` (a ``values("id")`` queryset): ``(visit_id, baseline,
+    has_next, timezone, day, relief)`` for each logged day 0..``last_day`` with a usable
+    baseline, or one row with day and relief None. The cohort's own SQL, so a per-visit
+    export shows exactly the numbers the cohort aggregates. One query."""
+    ctes, params = _ctes(visits)
+    return _fetch(
+        ctes
+        + f"""
+        SELECT c.visit_id, c.baseline, c.has_next, c.timezone, r.day, r.relief
+          FROM cohort_visits c
+          LEFT JOIN relief r ON r.visit_id = c.visit_id AND r.day BETWEEN 0 AND {int(last_day)}
+        """,
+        params,
+    )
