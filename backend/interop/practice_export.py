@@ -74,7 +74,7 @@ BATCH_VISITS = 500
 INJECTATE_NAMES = ("lidocaine", "saline", "magnesium")
 
 
-def practice_visits(practice: Practice) -> QuerySet[Visit]:
+def practice_visits(practice: Practice) -> QuerySet[Any]:
     """Every visit of the practice's patients, in date order, as named rows with the visit's
     number in the patient's course (counted over all of the patient's visits)."""
     return (
