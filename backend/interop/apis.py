@@ -13,6 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +28,6 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysicianOrPracticeAdmin
-from core.exceptions import ApiError
 from interop import csv_export, fhir, practice_export, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
@@ -153,7 +153,8 @@ class PracticeOutcomesExportApi(_ExportApi):
     def get(self, request: SignedInRequest) -> StreamingHttpResponse:
         practice = request.user.practice
         if practice is None:
-            raise ApiError(403, "no_practice", "You belong to no practice.")
+            # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
+            raise PermissionDenied("You belong to no practice.", code="no_practice")
         # One row for the whole file: it names no patient (each is a pseudonym in it), so
         # the row names the practice; the patients' own logs do not list it.
         audit_record(

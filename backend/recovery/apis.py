@@ -11,6 +11,7 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -116,10 +117,9 @@ class _CohortBase(AuditedApiMixin, APIView):
         scope = chosen.pop("scope")
         user = request.user
         if scope == cohort.MINE and not user.is_physician:
-            raise ApiError(
-                403,
-                "permission_denied",
-                "A practice administrator has no patients of their own: ask for scope=practice.",
+            # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
+            raise PermissionDenied(
+                "A practice administrator has no patients of their own: ask for scope=practice."
             )
         if scope == cohort.PRACTICE and user.practice_id is None:
             # 400, not 403: the role may read a practice's numbers; this account has no

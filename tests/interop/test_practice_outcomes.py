@@ -203,7 +203,7 @@ def test_outcomes_refusals(world, physician, client_for):
         "actor", "outcome", "patient"
     )
     assert sorted(outcomes, key=str) == sorted(
-        [(world["a"].pk, "denied", None), (staff.pk, "denied", None)], key=str
+        [(user.pk, "denied", None) for user in (world["a"], staff, loner)], key=str
     )
 
 

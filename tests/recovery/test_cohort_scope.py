@@ -175,8 +175,13 @@ def test_practice_admin_reads_the_practice_scope_only(practice_world, physician,
     for query in ("", "?scope=mine"):
         response = client_for(admin).get(f"/api/v1/cohort/{query}")
         assert response.status_code == 403
-        assert response.json()["code"] == "permission_denied"
-        assert "days" not in response.json()
+        assert response.json() == {
+            "code": "permission_denied",
+            "detail": "A practice administrator has no patients of their own: ask for "
+            "scope=practice.",
+        }
+    denied = AuditEvent.objects.filter(actor=admin, outcome="denied", resource="cohort")
+    assert denied.count() == 2
 
 
 def test_staff_and_patients_may_not_read_the_cohort(practice_world, physician, client_for):
