@@ -176,18 +176,18 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def stream_outcomes(practice: Practice) -> Iterator[str]:
+def stream_outcomes(practice: Practice, *, batch: int = BATCH_VISITS) -> Iterator[str]:
     """The file in chunks of about ``CHUNK_CHARS`` characters (RFC 4180, a BOM first, as the
-    patient's CSV). Visits are read in batches of :data:`BATCH_VISITS`; each row is built
-    once and written once."""
+    patient's CSV). Visits are read in batches of ``batch`` (:data:`BATCH_VISITS`); each
+    row is built once and written once."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(COLUMNS)
     today: dict[str, date] = {}
-    visits = practice_visits(practice).iterator(chunk_size=BATCH_VISITS)
-    for batch in _batches(visits, BATCH_VISITS):
-        for row in _batch_rows(practice, batch, today):
+    visits = practice_visits(practice).iterator(chunk_size=batch)
+    for visits_batch in _batches(visits, batch):
+        for row in _batch_rows(practice, visits_batch, today):
             writer.writerow(row)
             if buffer.tell() >= CHUNK_CHARS:
                 yield buffer.getvalue()

@@ -229,3 +229,12 @@ def test_outcomes_read_a_constant_number_of_queries(
         make_visit(physician, patient, local_morning(10 + n), baseline_pain=5)
     with django_assert_max_num_queries(len(few.captured_queries)):
         _body(client.get(URL))
+
+
+def test_batches_of_any_size_write_the_same_file(world, physician):
+    """Visits are read a batch at a time: one visit per batch (three batches here) gives
+    the file the default batch (one batch) gives."""
+    whole = "".join(practice_export.stream_outcomes(physician.practice))
+    assert "".join(practice_export.stream_outcomes(physician.practice, batch=1)) == whole
+    assert "".join(practice_export.stream_outcomes(physician.practice, batch=2)) == whole
+    assert len(whole.split("\r\n")) == 5
