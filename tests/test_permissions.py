@@ -53,6 +53,7 @@ AUDITED = {
     "/flags/": "flag",
     "/fhir/": "export_fhir",
     "/entries.csv": "export_csv",
+    "/api/v1/practice/outcomes.csv": "practice_export",
     "/report-link/": "report",
     "/recovery/": "recovery",
     "/course/": "course",
@@ -183,6 +184,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
     ("/api/v1/patients/{id}/entries.csv", "get"):
         {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+    # The practice's outcomes (pseudonymous): its physicians (other_physician: their own
+    # practice, which holds none of `patient`'s data) and its administrator.
+    ("/api/v1/practice/outcomes.csv", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
     ("/api/v1/visits/{id}/report-link/", "post"):
         {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "anonymous": 401},
     # --- push: the key for anyone signed in; patients (un)subscribe their own phone ------
@@ -502,6 +507,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/cohort/chart/", "get"): _no_body,
     ("/api/v1/patients/{id}/fhir/", "get"): _patient_detail,
     ("/api/v1/patients/{id}/entries.csv", "get"): _patient_detail,
+    ("/api/v1/practice/outcomes.csv", "get"): _no_body,
     ("/api/v1/visits/{id}/report-link/", "post"): _visit_detail,
     ("/api/v1/push/key/", "get"): _no_body,
     ("/api/v1/push/subscriptions/", "post"): _push_subscribe,

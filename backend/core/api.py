@@ -163,6 +163,18 @@ class IsPatient(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and request.user.is_patient)
 
 
+class IsPhysicianOrPracticeAdmin(permissions.BasePermission):
+    """Only physicians and practice administrators may do this (the practice's numbers)."""
+
+    message = "Only physicians and practice administrators may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(
+            user and user.is_authenticated and (user.is_physician or user.is_practice_admin)
+        )
+
+
 class _SignedInMayRead(permissions.BasePermission):
     """Before a role's permission: anyone signed in may read (the view scopes what they
     see); only that role may write."""

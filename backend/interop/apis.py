@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +24,11 @@ from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to
 from accounts.tokens import SESSION_CLAIM
 from audit.api_support import AuditedApiMixin
-from interop import csv_export, fhir, selectors, services
+from audit.context import AuditContext
+from audit.models import AuditEvent
+from audit.services import audit_record
+from core.api import IsPhysicianOrPracticeAdmin
+from interop import csv_export, fhir, practice_export, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
 
@@ -119,6 +125,50 @@ class PatientCsvExportApi(_ExportApi):
             content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
         )
         self._attachment(response, f"relief-checkins-{patient_today(patient)}.csv")
+        return response
+
+
+@extend_schema(tags=["exports"])
+class PracticeOutcomesExportApi(_ExportApi):
+    """The practice's outcomes for quality review as CSV, streamed: one row per visit of a
+    patient of any of the practice's physicians, oldest first, pseudonymous (no name,
+    e-mail, timezone, note or contact detail; a per-practice patient key instead of the id).
+
+    Columns: patient_key, visit_number, visit_date, condition, sites, muscles, body_regions,
+    injectates, cpt_code, baseline, baseline_source, relief_day_0 … relief_day_14,
+    response_window_closed, responder, substantial_responder. Physicians of the practice
+    and its administrator; one audit row names the practice."""
+
+    permission_classes = (IsPhysicianOrPracticeAdmin,)
+    audit_resource = "practice_export"
+
+    @extend_schema(
+        operation_id="v1_practice_outcomes_csv_retrieve",
+        responses={
+            (200, CSV_MEDIA_TYPE): OpenApiResponse(
+                OpenApiTypes.STR, description="UTF-8 CSV with a header row."
+            )
+        },
+    )
+    def get(self, request: SignedInRequest) -> StreamingHttpResponse:
+        practice = request.user.practice
+        if practice is None:
+            # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
+            raise PermissionDenied("You belong to no practice.", code="no_practice")
+        # One row for the whole file: it names no patient (each is a pseudonym in it), so
+        # the row names the practice; the patients' own logs do not list it.
+        audit_record(
+            audit=AuditContext.from_request(request),
+            action=AuditEvent.Action.READ,
+            resource=self.audit_resource,
+            object_id=practice.pk,
+        )
+        response = StreamingHttpResponse(
+            practice_export.stream_outcomes(practice),
+            content_type=f"{CSV_MEDIA_TYPE}; charset=utf-8; header=present",
+        )
+        today = timezone.now().astimezone(ZoneInfo(request.user.timezone)).date()
+        self._attachment(response, f"relief-practice-outcomes-{today}.csv")
         return response
 
 

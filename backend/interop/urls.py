@@ -12,6 +12,11 @@ urlpatterns = [
         name="patient-entries-csv",
     ),
     path(
+        "practice/outcomes.csv",
+        apis.PracticeOutcomesExportApi.as_view(),
+        name="practice-outcomes-csv",
+    ),
+    path(
         "visits/<uuid:pk>/report-link/",
         apis.VisitReportLinkApi.as_view(),
         name="visit-report-link",

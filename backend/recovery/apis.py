@@ -1,7 +1,8 @@
 """Recovery API: per visit, per patient course, and the physician's cohort; JSON and charts.
 
 Same permissions as the records underneath (patient: own; physician: own patients; cohort:
-physicians, own practice) and audited as reads.
+a physician's own patients, or their practice's as aggregates for its physicians and its
+administrator) and audited as reads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ from audit.api_support import AuditedApiMixin
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
-from core.api import IsPhysician, reject_empty_params
+from core.api import IsPhysician, IsPhysicianOrPracticeAdmin, reject_empty_params
 from core.exceptions import ApiError
 from core.schema import ErrorSerializer
 from recovery import analytics, charts, cohort, reports, services
@@ -38,6 +39,15 @@ from treatments.models import BodyRegion, Condition, Injectate
 from treatments.selectors import visit_owner, visits_visible_to
 
 COHORT_PARAMETERS = [
+    OpenApiParameter(
+        "scope",
+        OpenApiTypes.STR,
+        enum=cohort.SCOPES,
+        required=False,
+        description="mine (default): your patients. practice: the patients of every "
+        "physician of your practice, as aggregates only (physicians of the practice and its "
+        "administrator; 400 naming scope without a practice).",
+    ),
     OpenApiParameter("condition", OpenApiTypes.STR, enum=Condition.values, required=False),
     OpenApiParameter("injectate", OpenApiTypes.STR, enum=Injectate.values, required=False),
     OpenApiParameter("body_region", OpenApiTypes.STR, enum=BodyRegion.values, required=False),
@@ -144,35 +154,54 @@ class PatientCourseChartApi(_CourseBase):
 
 
 class _CohortBase(AuditedApiMixin, APIView):
-    """Physicians only: their own practice. Aggregates, so no patient is named."""
+    """Physicians: their own patients, or their practice's. A practice administrator: the
+    practice's. Aggregates either way, so no patient is named."""
 
-    permission_classes = (IsPhysician,)
+    permission_classes = (IsPhysicianOrPracticeAdmin,)
     audit_resource = "cohort"
 
     def _cohort(self, request: SignedInRequest) -> tuple[dict[str, Any], dict[str, Any]]:
-        reject_empty_params(request, ("condition", "injectate", "body_region"))
+        reject_empty_params(request, ("scope", "condition", "injectate", "body_region"))
         filters = CohortFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         chosen = {str(name): filters.validated_data.get(name) for name in filters.fields}
-        result = cohort.cohort(request.user, **chosen)
+        scope = chosen.pop("scope")
+        user = request.user
+        if scope == cohort.MINE and not user.is_physician:
+            # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
+            raise PermissionDenied(
+                "A practice administrator has no patients of their own: ask for scope=practice."
+            )
+        if scope == cohort.PRACTICE and user.practice_id is None:
+            # 400, not 403: the role may read a practice's numbers; this account has no
+            # practice to read, and the same request with scope=mine answers.
+            raise ApiError(
+                400, "no_practice", "You belong to no practice: ask for scope=mine.", field="scope"
+            )
+        result = cohort.cohort(user, scope=scope, **chosen)
         audit_record(
             audit=AuditContext.from_request(request),
             action=AuditEvent.Action.READ,
             resource="cohort",
+            # The practice scope names the practice read; no patient is named either way.
+            object_id=user.practice_id if scope == cohort.PRACTICE else "",
         )
-        return chosen, result
+        return {"scope": scope, "filters": chosen}, result
 
 
 @extend_schema(tags=["recovery"])
 class CohortApi(_CohortBase):
-    """Median relief and IQR per day 0-28 across the practice's visits, with n; rates."""
+    """Median relief and IQR per day 0-28 across the visits in scope, with n; rates.
+
+    Aggregates only in both scopes: per day the median, quartiles and n, and counts of
+    responders; nothing that names or counts a single patient or visit."""
 
     @extend_schema(parameters=COHORT_PARAMETERS, responses={200: CohortSerializer})
     def get(self, request: SignedInRequest) -> Response:
         chosen, result = self._cohort(request)
         return Response(
             {
-                "filters": chosen,
+                **chosen,
                 "days": cohort.curve_rows(result["curve"]),
                 "rates": analytics.jsonable(result["rates"]),
             }

@@ -1,4 +1,10 @@
-"""Cohort curves for one physician's practice, aggregated where the rows live.
+"""Cohort curves for one physician's patients or their whole practice, aggregated where
+the rows live.
+
+Two scopes: ``mine`` (the patients on the asking physician's care team) and ``practice``
+(the patients on the care team of any physician of the asker's practice). The practice
+scope crosses care teams, so what leaves this module is aggregates only: the curve (median,
+quartiles and n per day) and counts. No patient or visit id, date or name is in either.
 
 A cohort of a million check-ins cannot be loaded into pandas per request, so the per
 (visit, day) relief is computed in SQL on every database. On PostgreSQL the median and
@@ -23,6 +29,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import practice_patients
 from recovery import analytics
 from treatments.models import Visit
 
@@ -31,16 +38,25 @@ READ_FIRST, READ_LAST = analytics.THERAPEUTIC_READ_DAY, analytics.RESPONSE_LAST_
 MODERATE, SUBSTANTIAL = analytics.MODERATE_RELIEF, analytics.SUBSTANTIAL_RELIEF
 EPS = analytics.EPS
 
+MINE, PRACTICE = "mine", "practice"
+SCOPES = (MINE, PRACTICE)
+
 
 def cohort_visits(
-    physician: User,
+    user: User,
     *,
+    scope: str = MINE,
     condition: str | None = None,
     injectate: str | None = None,
     body_region: str | None = None,
 ) -> Any:
-    """The practice's visits matching the filters (scoped to the physician's patients)."""
-    visits = Visit.objects.filter(patient__physician_links__physician=physician)
+    """The visits matching the filters: of the user's own patients (``mine``) or of every
+    patient on the care team of a physician of the user's practice (``practice``; none
+    without a practice). The caller decides who may ask for which scope."""
+    if scope == PRACTICE:
+        visits = Visit.objects.filter(patient__in=practice_patients(user.practice))
+    else:
+        visits = Visit.objects.filter(patient__physician_links__physician=user)
     if condition:
         visits = visits.filter(condition=condition)
     if injectate:
@@ -211,8 +227,9 @@ def cohort_portable(visits: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     return curve_pandas(visits), rates(visits)
 
 
-def cohort(physician: User, **filters: str | None) -> dict[str, Any]:
-    visits = cohort_visits(physician, **filters)
+def cohort(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str, Any]:
+    """Curve and rates of :func:`cohort_visits`: aggregates only, whatever the scope."""
+    visits = cohort_visits(user, scope=scope, **filters)
     if connection.vendor == "postgresql":
         curve, rates_ = cohort_sql(visits)
     else:
@@ -222,3 +239,20 @@ def cohort(physician: User, **filters: str | None) -> dict[str, Any]:
 
 def curve_rows(curve: pd.DataFrame) -> list[dict[str, Any]]:
     return analytics.jsonable(curve.to_dict("records"))
+
+
+def visit_relief_days(visits: Any, *, last_day: int = READ_LAST) -> list[tuple[Any, ...]]:
+    """Per visit of ``visits`` (a ``values("id")`` queryset): ``(visit_id, baseline,
+    has_next, timezone, day, relief)`` for each logged day 0..``last_day`` with a usable
+    baseline, or one row with day and relief None. The cohort's own SQL, so a per-visit
+    export shows exactly the numbers the cohort aggregates. One query."""
+    ctes, params = _ctes(visits)
+    return _fetch(
+        ctes
+        + f"""
+        SELECT c.visit_id, c.baseline, c.has_next, c.timezone, r.day, r.relief
+          FROM cohort_visits c
+          LEFT JOIN relief r ON r.visit_id = c.visit_id AND r.day BETWEEN 0 AND {int(last_day)}
+        """,
+        params,
+    )

@@ -143,6 +143,10 @@ class RatesSerializer(serializers.Serializer):
 
 
 class CohortSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(
+        choices=("mine", "practice"),
+        help_text="mine: your patients; practice: every patient of your practice's physicians.",
+    )
     filters = serializers.DictField(child=serializers.CharField(allow_null=True))
     days = CohortDaySerializer(many=True)
     rates = RatesSerializer()
@@ -155,6 +159,8 @@ class FigureSerializer(serializers.Serializer):
 
 
 class CohortFilterSerializer(serializers.Serializer):
+    # Whose patients: the asker's own (default) or the whole practice's (aggregates only).
+    scope = serializers.ChoiceField(choices=("mine", "practice"), default="mine")
     condition = serializers.ChoiceField(choices=Condition.choices, required=False)
     injectate = serializers.ChoiceField(choices=Injectate.choices, required=False)
     body_region = serializers.ChoiceField(choices=BodyRegion.choices, required=False)

@@ -134,7 +134,7 @@ export function downloadErrorText(error) {
 }
 
 /** A download button: fetches `path` with the token, then shares or saves the file. */
-function downloadButton({ path, text, description, fallbackName, kind }) {
+export function downloadButton({ path, text, description, fallbackName, kind }) {
   const descriptionId = uid("download-hint");
   const status = h("div", { class: "form-status", role: "status" });
   const button = h("button", {

@@ -417,6 +417,13 @@ CASES = {
         200,
         _read("export_csv", lambda w: w.patient.pk),
     ),
+    # The practice's outcomes name no patient (pseudonyms): one row names the practice.
+    "practice outcomes export": Case(
+        ("/api/v1/practice/outcomes.csv", "get"),
+        lambda w: w.client("physician").get("/api/v1/practice/outcomes.csv"),
+        200,
+        lambda w: {("read", "practice_export", None, str(w.physician.practice_id))},
+    ),
     "printable report page": Case(
         ("/reports/visits/{id}/", "get"),
         _report_page,
