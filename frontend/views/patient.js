@@ -402,8 +402,7 @@ export async function patientView(ctx, id) {
     ),
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
     h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
-    remindBox(patient),
-    exportsBox(patient),
+    h("div", { class: "patient-actions stack" }, remindBox(patient), exportsBox(patient)),
     columns,
     h(
       "section",
