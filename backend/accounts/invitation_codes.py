@@ -47,7 +47,8 @@ def qr_svg_data_uri(text: str) -> str | None:
     """A QR code of ``text`` as an SVG ``data:`` URI (drawn by segno, offline), for an
     ``<img>``; None while segno is not installed (the screen then shows the link alone)."""
     try:
-        import segno  # optional until the deployment installs it (pyproject lists it)
+        # Optional until the deployment installs it (pyproject lists it).
+        import segno  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
     qr = segno.make(text, error="m", micro=False)

@@ -54,11 +54,11 @@ def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
     )
 
 
-def with_latest_condition(patients: QuerySet[User]) -> QuerySet[User]:
-    """Annotate the condition of each patient's latest visit (the one the list summarises:
-    latest ``performed_at``, then id)."""
+def latest_condition() -> Subquery:
+    """The condition of a patient's latest visit (the one the list summarises: latest
+    ``performed_at``, then id), for ``annotate`` on patients."""
     latest = Visit.objects.filter(patient=OuterRef("pk")).order_by("-performed_at", "-id")
-    return patients.annotate(latest_condition=Subquery(latest.values("condition")[:1]))
+    return Subquery(latest.values("condition")[:1])
 
 
 def open_flags(row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -191,7 +191,9 @@ class PatientListApi(AuditedApiMixin, APIView):
         if search := params.get("search"):
             visible = visible.filter(display_name__icontains=search)
         if condition := params.get("condition"):
-            visible = with_latest_condition(visible).filter(latest_condition=condition)
+            visible = visible.annotate(latest_condition=latest_condition()).filter(
+                latest_condition=condition
+            )
         patients = list(visible.order_by("display_name", "id"))
         recovery = latest_summaries(patients)
         rows = [
