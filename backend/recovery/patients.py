@@ -204,7 +204,7 @@ class PatientListApi(AuditedApiMixin, APIView):
             for p in patients
         ]
         if (wanted := params.get("open_flags")) is not None:
-            rows = [row for row in rows if bool(open_flags(row)) is wanted]
+            rows = [row for row in rows if bool(open_flags(row)) is (wanted == "true")]
         rows = sort_rows(rows, params.get("ordering", "attention"))
         paginator = self.pagination_class()
         with transaction.atomic():
@@ -221,8 +221,9 @@ class PatientListApi(AuditedApiMixin, APIView):
 class PatientQuerySerializer(serializers.Serializer):
     search = serializers.CharField(max_length=150, required=False, allow_blank=True)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False)
-    # default None: a BooleanField missing from a query string would otherwise be False.
-    open_flags = serializers.BooleanField(required=False, allow_null=True, default=None)
+    # Exactly "true" or "false" (the schema's boolean): DRF's BooleanField also takes
+    # "null", "yes", "1"..., values the schema calls invalid.
+    open_flags = serializers.ChoiceField(choices=["true", "false"], required=False)
     condition = serializers.ChoiceField(choices=Condition.values, required=False)
     page = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)

@@ -172,6 +172,8 @@ def test_filters_see_only_the_physicians_own_patients(
         ("ordering=--name", "ordering"),
         ("ordering=", "ordering"),
         ("open_flags=maybe", "open_flags"),
+        ("open_flags=null", "open_flags"),
+        ("open_flags=1", "open_flags"),
         ("open_flags=", "open_flags"),
         ("condition=gout", "condition"),
         ("condition=", "condition"),
