@@ -141,7 +141,8 @@ async function route() {
   performance.mark(`relief:view:${path}`);
   const heading = main.querySelector("h1");
   document.title = heading ? `${heading.textContent} · Relief` : "Relief";
-  if (moveFocus) heading?.focus({ preventScroll: false });
+  // A view may ask for focus elsewhere: the patients table's row one came back from.
+  if (moveFocus) (main.querySelector("[data-return-focus]") ?? heading)?.focus({ preventScroll: false });
   moveFocus = true;
 }
 let moveFocus = false; // not on the first render: the page just loaded

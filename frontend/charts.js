@@ -104,15 +104,18 @@ export function chartBox(label) {
 }
 
 /**
- * Phone-width adjustments to the server's figure: fewer x ticks (no rotated labels) and the
- * legend pushed below the axis title instead of over it.
+ * Phone-width adjustments to the server's figure: fewer x ticks (no rotated labels), and a
+ * legend placed in plot fractions pushed below the axis title instead of over it (one at
+ * the figure's bottom edge, yref "container", is already clear of it).
  */
 export function fitToWidth(layout, width) {
   if (!width || width >= 520) return layout;
   const xaxis = { ...(layout.xaxis ?? {}), tickangle: 0 };
   if ((xaxis.dtick ?? 1) < 2) xaxis.dtick = 2;
   const legend = { ...(layout.legend ?? {}) };
-  if (legend.orientation === "h") legend.y = Math.min(legend.y ?? -0.18, -0.32);
+  if (legend.orientation === "h" && legend.yref !== "container") {
+    legend.y = Math.min(legend.y ?? -0.18, -0.32);
+  }
   return { ...layout, xaxis, legend, height: Math.max(layout.height ?? 380, 440) };
 }
 

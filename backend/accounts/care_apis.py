@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import invitations
+from accounts.invitation_codes import accept_url, qr_svg_data_uri
 from accounts.models import OutboundMail
 from accounts.requests import SignedInRequest
 from accounts.serializers import TimezoneField, UserSerializer
@@ -51,7 +53,18 @@ class InvitationSerializer(InvitationMailFields):
     email = serializers.EmailField()
     display_name = serializers.CharField()
     expires_at = serializers.DateTimeField()
-    code = serializers.CharField(help_text="The one-time code. Shown only in this response.")
+    code = serializers.CharField(
+        help_text="The one-time code, grouped for reading (`K7QX-M2PD-R9TB-W4HZ`); accepted "
+        "in any case, with or without dashes or spaces. Shown only in this response."
+    )
+    accept_url = serializers.URLField(
+        help_text="The sign-up link with the code filled in (also in the mail)."
+    )
+    qr_svg = serializers.CharField(
+        allow_null=True,
+        help_text="A QR code of `accept_url` as an SVG `data:` URI for an <img>; null when "
+        "the server cannot draw one (the QR library is not installed).",
+    )
 
 
 class InvitationListSerializer(InvitationMailFields):
@@ -96,7 +109,11 @@ class InvitationCreateApi(APIView):
         code in this answer works either way."""
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = invitations.invitation_create(physician=request.user, **serializer.validated_data)
+        # The app's origin for the sign-up link: PUBLIC_URL, or the one this request came to.
+        site = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+        issued = invitations.invitation_create(
+            physician=request.user, site=site, **serializer.validated_data
+        )
         inv = issued.invitation
         # The mail was tried after the commit: read what became of it.
         assert inv.mail is not None  # stored with the invitation
@@ -107,6 +124,8 @@ class InvitationCreateApi(APIView):
             "display_name": inv.display_name,
             "expires_at": inv.expires_at,
             "code": issued.code,
+            "accept_url": (link := accept_url(site, issued.code)),
+            "qr_svg": qr_svg_data_uri(link),
             "mail": inv.mail,
         }
         return Response(InvitationSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.invitation_codes import accept_url, code_canonical, code_new
 from accounts.mail import mail_send
 from accounts.models import CareLink, Invitation, Role, User
 from core.secrets import secret_digest
@@ -33,35 +33,54 @@ def _hash(code: str) -> str:
     return secret_digest(code.strip())  # a code pasted with spaces around it still works
 
 
-def invitation_create(*, physician: User, email: str, display_name: str) -> IssuedInvitation:
+def _hashes(code: str) -> list[str]:
+    """The hashes a typed code may be stored under: a new-style code's canonical form
+    (whatever its case, dashes or spaces), and the text as typed (older codes)."""
+    canonical = code_canonical(code)
+    return [_hash(code)] if canonical is None else [secret_digest(canonical), _hash(code)]
+
+
+def _mail_body(invitation: Invitation, physician: User, code: str, site: str) -> str:
+    link = (
+        f"Open this link to set your password:\n\n    {accept_url(site, code)}\n\n"
+        "or open the Relief app, choose 'I have an invitation' and enter this code:"
+        if site
+        else "Open the Relief app, choose 'I have an invitation' and enter this code:"
+    )
+    return (
+        f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
+        f"follow how you feel after your trigger point injections. {link}\n\n    {code}\n\n"
+        "The code works once and expires on "
+        f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+def invitation_create(
+    *, physician: User, email: str, display_name: str, site: str = ""
+) -> IssuedInvitation:
     """Store only the code's hash; the code goes to the physician once, and by mail.
 
     The mail is sent after the invitation commits (``accounts.mail``): a mail server that
     is down or slow never loses the code, which the physician has in the answer and can
     hand over in person, and never makes the request fail. ``invitation.mail.status``
-    says what became of the mail.
+    says what became of the mail. ``site`` (the app's origin) puts the sign-up link in the
+    mail.
     """
-    code = secrets.token_urlsafe(18)
+    code = code_new()
     now = timezone.now()
     with transaction.atomic():
         invitation = Invitation(
             physician=physician,
             email=email.strip().lower(),
             display_name=display_name.strip(),
-            code_hash=_hash(code),
+            code_hash=secret_digest(code_canonical(code) or code),
             created_at=now,
             expires_at=now + INVITATION_LIFETIME,
         )
         invitation.mail = mail_send(
             to=invitation.email,
             subject=f"{physician.display_name} invites you to Relief",
-            body=(
-                f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
-                "follow how you feel after your trigger point injections. Open the Relief app, "
-                f"choose 'I have an invitation' and enter this code:\n\n    {code}\n\n"
-                "The code works once and expires on "
-                f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC."
-            ),
+            body=_mail_body(invitation, physician, code, site),
             # A code that has expired is not worth sending.
             discard_after=invitation.expires_at,
         )
@@ -85,7 +104,7 @@ def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:
         invitation = (
             Invitation.objects.select_for_update()
             .select_related("physician")
-            .filter(code_hash=_hash(code), accepted_at__isnull=True, expires_at__gt=now)
+            .filter(code_hash__in=_hashes(code), accepted_at__isnull=True, expires_at__gt=now)
             .first()
         )
         if invitation is None:

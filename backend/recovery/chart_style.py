@@ -47,9 +47,30 @@ FLAG_COLOUR = OKABE_ITO["reddish_purple"]
 
 MIN_X_DAYS = 14  # always show the first two weeks so the shaded periods keep their meaning
 REST_LAST_DAY = 4  # "avoid strenuous activity for 3-4 days": shade through day 4
-BRUISE_ROW = 10.7  # marker rows above the 0-10 scale, so they never hide a pain point
-FLAG_ROW = 11.4
-NRS_RANGE = [-0.3, 11.9]
+NRS_RANGE = [-0.3, 10.4]
+# Bruising and flag markers sit in a strip of their own above the 0-10 plot (a second y
+# axis, "y2"), inside that strip's range: above the 10 line on the pain axis they read as
+# values off the scale, and on the scale they would hide a pain point.
+MARKER_AXIS = "y2"
+MARKER_RANGE = [0.4, 2.6]
+BRUISE_ROW = 1
+FLAG_ROW = 2
+COHORT_PLOT_DOMAIN = [0.2, 1]  # the cohort's relief curve; its n-per-day strip below it
+COHORT_N_DOMAIN = [0, 0.14]
+PLOT_DOMAIN = [0, 0.84]  # the 0-10 plot; the marker strip above it
+MARKER_DOMAIN = [0.88, 1]
+# The horizontal legend sits at the very bottom of the figure (container coordinates),
+# under the x axis title, whatever the plot's height: a legend placed in plot fractions
+# (y = -0.18) lands on the axis title once the plot is short or the legend wraps.
+LEGEND = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "font": {"size": 11},
+}
 
 
 def plot_values(values: Sequence[Any] | pd.Series) -> list[float | None]:
@@ -177,16 +198,10 @@ def chart_layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, A
         "plot_bgcolor": "#FFFFFF",
         "hovermode": "x unified",
         "dragmode": False,
-        "legend": {
-            "orientation": "h",
-            "x": 0,
-            "xanchor": "left",
-            "y": -0.18,
-            "yanchor": "top",
-            "font": {"size": 11},
-        },
+        "legend": dict(LEGEND),
         "xaxis": {
-            "title": {"text": "Days since injection"},
+            "title": {"text": "Days since injection", "standoff": 8},
+            "automargin": True,
             "range": [-0.5, x_max + 0.5],
             "tickmode": "linear",
             "tick0": 0,
@@ -195,10 +210,25 @@ def chart_layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, A
             "zeroline": False,
             "fixedrange": True,  # no accidental zoom while scrolling on a phone
         },
-        "yaxis": {"gridcolor": "#EEEEEE", "fixedrange": True, **yaxis},
+        # automargin: the margin grows to hold the tick labels and the title beside them.
+        "yaxis": {"gridcolor": "#EEEEEE", "fixedrange": True, "automargin": True, **yaxis},
         "shapes": _period_shapes(),
         "annotations": _period_annotations(),
     }
+
+
+def marker_strip(layout: dict[str, Any]) -> dict[str, Any]:
+    """The layout with the marker strip (bruising, flags) above the 0-10 plot."""
+    layout["yaxis"] = {**layout["yaxis"], "domain": PLOT_DOMAIN}
+    layout["yaxis2"] = {
+        "domain": MARKER_DOMAIN,
+        "range": MARKER_RANGE,
+        "showticklabels": False,  # the legend names the markers
+        "showgrid": False,
+        "zeroline": False,
+        "fixedrange": True,
+    }
+    return layout
 
 
 def nrs_axis() -> dict[str, Any]:

@@ -9,7 +9,8 @@ Clinician-facing choices: x is always days since injection (day 0 = the visit's 
 date); pain and soreness are separate traces on the 0-10 NRS; the first 72 hours (days 0-2)
 and the 3-4 day rest period are shaded and labelled, because the therapeutic read starts on
 day 3; the Okabe-Ito palette stays distinguishable with colour-vision deficiency; the legend
-sits horizontally below the plot and margins are small so the chart reads on a 360 px phone.
+sits horizontally at the bottom of the figure, under the x axis title, and margins are small
+so the chart reads on a 360 px phone.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ from recovery.analytics import (
 from recovery.chart_style import (
     BRUISE_COLOUR,
     BRUISE_ROW,
+    COHORT_N_DOMAIN,
+    COHORT_PLOT_DOMAIN,
     FLAG_COLOUR,
     FLAG_ROW,
+    MARKER_AXIS,
     OKABE_ITO,
     PAIN_COLOUR,
     REFERENCE_COLOUR,
@@ -39,6 +43,7 @@ from recovery.chart_style import (
     VISIT_COLOURS,
     chart_layout,
     entries_text,
+    marker_strip,
     nrs_axis,
     on_day_grid,
     pain_point_text,
@@ -146,6 +151,7 @@ def visit_chart(
                 "name": "Large bruising",
                 "x": [int(day) for day in bruised],
                 "y": [BRUISE_ROW] * len(bruised),
+                "yaxis": MARKER_AXIS,
                 "text": ["Large bruising reported"] * len(bruised),
                 "marker": {"color": BRUISE_COLOUR, "size": 10, "symbol": "triangle-down"},
                 "hovertemplate": "Large bruising reported<extra></extra>",
@@ -160,6 +166,7 @@ def visit_chart(
                 "name": "Flag",
                 "x": [int(flag["day"]) for flag in shown],
                 "y": [FLAG_ROW] * len(shown),
+                "yaxis": MARKER_AXIS,
                 "text": [flag["message"] for flag in shown],
                 "customdata": [flag["code"] for flag in shown],
                 "marker": {"color": FLAG_COLOUR, "size": 10, "symbol": "diamond"},
@@ -170,7 +177,10 @@ def visit_chart(
     title = f"Injection on {visit_date}" if visit_date else "Recovery after injection"
     if baseline is not None:
         title += f" · baseline {round1(baseline):g}/10"
-    return {"data": data, "layout": chart_layout(title, x_max, nrs_axis())}
+    layout = chart_layout(title, x_max, nrs_axis())
+    if bruised or shown:
+        layout = marker_strip(layout)
+    return {"data": data, "layout": layout}
 
 
 # --------------------------------------------------------------------------- course
@@ -269,22 +279,28 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
     x = [int(day) for day in curve["day"]]
     x_max = x_max_of([max(x, default=0)])
     n = [int(count) for count in curve["n"]]
+    # A day nobody logged has no quartiles: None, whatever the frame holds there.
     q1, median, q3 = (
-        plot_values(curve["q1"]),
-        plot_values(curve["median"]),
-        plot_values(curve["q3"]),
+        [
+            None if count == 0 else value
+            for value, count in zip(plot_values(curve[c]), n, strict=True)
+        ]
+        for c in ("q1", "median", "q3")
     )
-    band = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0}, "hoverinfo": "skip"}
     data: list[dict[str, Any]] = [
-        # Plotly fills "tonexty" from the previous trace: lower edge first, then upper.
-        {**band, "name": "Q1", "y": q1, "showlegend": False, "legendgroup": "iqr"},
         {
-            **band,
+            "type": "scatter",
+            "mode": "lines",
             "name": "Middle half of visits (IQR)",
-            "y": q3,
-            "fill": "tonexty",
-            "fillcolor": "rgba(0, 114, 178, 0.2)",
             "legendgroup": "iqr",
+            **iqr_band(x, q1, q3),
+            # "toself" closes each run of logged days on its own: a "tonexty" fill between
+            # two traces with gaps joins the runs across the gap, the wedge over days
+            # nobody logged.
+            "fill": "toself",
+            "fillcolor": "rgba(0, 114, 178, 0.2)",
+            "line": {"width": 0},
+            "hoverinfo": "skip",
         },
         {
             "type": "scatter",
@@ -309,11 +325,68 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
     ]
     for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
         data.append(reference_line(f"{percent:g} % relief", percent, x_max, dash, show_level=False))
+    # n per day without hovering: a bar strip under the curve, each bar labelled.
+    data.append(
+        {
+            "type": "bar",
+            "name": "Visits logged that day (n)",
+            "x": x,
+            "y": n,
+            "yaxis": "y2",
+            # texttemplate, not text: a tap shows the traces' text, and "3" says nothing
+            "texttemplate": "%{y}",
+            "textposition": "outside",
+            "cliponaxis": False,
+            "textfont": {"size": 9},
+            "marker": {"color": REFERENCE_COLOUR},
+            "hovertemplate": "n = %{y} visits<extra></extra>",
+        }
+    )
     title = "Relief after injection across visits"
     if rates and rates.get("n"):
         title += (
             f" · responders {rates['responders']}/{rates['n']}"
             f" ({percent_text(rates['responder_rate'])})"
         )
-    yaxis = {"title": {"text": "Relief (%)"}, "ticksuffix": " %", "zeroline": True}
-    return {"data": data, "layout": chart_layout(title, x_max, yaxis)}
+    # standoff: the title keeps clear of the " %" tick labels (automargin makes the room).
+    yaxis = {
+        "title": {"text": "Relief (%)", "standoff": 10},
+        "ticksuffix": " %",
+        "zeroline": True,
+        "domain": COHORT_PLOT_DOMAIN,
+    }
+    layout = chart_layout(title, x_max, yaxis)
+    # The day axis under the n strip, so the strip sits between the curve and the days.
+    layout["xaxis"]["anchor"] = "y2"
+    layout["yaxis2"] = {
+        "domain": COHORT_N_DOMAIN,
+        "range": [0, max(n, default=0) * 1.5 or 1],
+        "showticklabels": False,
+        "showgrid": False,
+        "zeroline": False,
+        "fixedrange": True,
+    }
+    return {"data": data, "layout": layout}
+
+
+def iqr_band(
+    x: Sequence[int], q1: Sequence[float | None], q3: Sequence[float | None]
+) -> dict[str, list[Any]]:
+    """The interquartile band as closed outlines, one per run of days with quartiles: along
+    q3 forwards, back along q1, then None before the next run. Days without quartiles
+    (nobody logged) appear in no outline."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    run: list[int] = []
+    for position in [*range(len(x)), None]:
+        if position is not None and q1[position] is not None and q3[position] is not None:
+            run.append(position)
+            continue
+        if run:
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs += [x[i] for i in run] + [x[i] for i in reversed(run)]
+            ys += [q3[i] for i in run] + [q1[i] for i in reversed(run)]
+            run = []
+    return {"x": xs, "y": ys}

@@ -24,11 +24,11 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import INT_MAX, IsPhysician, Pagination, reject_empty_params
 from diary.models import Entry
-from recovery.reports import attention_key, latest_summaries
+from recovery.reports import FLAG_WEIGHT, attention_key, latest_summaries
 from recovery.serializers import FlagSerializer, LatestSerializer
 from reminders.selectors import with_last_reminder
 from reminders.serializers import LastReminderSerializer
-from treatments.models import Visit
+from treatments.models import Condition, Visit
 
 
 def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
@@ -52,6 +52,64 @@ def with_activity(patients: QuerySet[User]) -> QuerySet[User]:
             visit_count=Coalesce(Subquery(visit_count, output_field=IntegerField()), Value(0)),
         )
     )
+
+
+def latest_condition() -> Subquery:
+    """The condition of a patient's latest visit (the one the list summarises: latest
+    ``performed_at``, then id), for ``annotate`` on patients."""
+    latest = Visit.objects.filter(patient=OuterRef("pk")).order_by("-performed_at", "-id")
+    return Subquery(latest.values("condition")[:1])
+
+
+def open_flags(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """A row's open flags. A flag without a ``state`` predates flag states: it is open."""
+    return [f for f in row.get("flags") or [] if f.get("state", "open") == "open"]
+
+
+def _name_key(row: dict[str, Any]) -> tuple[str, str]:
+    return ((row["display_name"] or row["email"]).casefold(), str(row["id"]))
+
+
+def _responder_rank(row: dict[str, Any]) -> int | None:
+    latest = row.get("latest") or {}
+    if latest.get("responder") is None:
+        return None
+    return 2 if latest.get("substantial_responder") else 1 if latest["responder"] else 0
+
+
+def _open_flags_rank(row: dict[str, Any]) -> tuple[int, int]:
+    flags = open_flags(row)
+    return (len(flags), max((FLAG_WEIGHT.get(f["code"], 0) for f in flags), default=0))
+
+
+def _latest(field: str) -> Any:
+    return lambda row: (row.get("latest") or {}).get(field)
+
+
+# Each sortable column and the value it sorts by (None: no value, sorted last).
+SORT_KEYS: dict[str, Any] = {
+    "name": _name_key,
+    "days_since_visit": _latest("days_since_visit"),
+    "last_checkin": lambda row: row.get("last_checkin_at"),  # ISO-8601 UTC text sorts in time
+    "latest_relief": _latest("latest_relief"),
+    "responder": _responder_rank,
+    "open_flags": _open_flags_rank,
+}
+ORDERINGS = ["attention", *(f"{sign}{name}" for name in SORT_KEYS for sign in ("", "-"))]
+
+
+def sort_rows(rows: list[dict[str, Any]], ordering: str) -> list[dict[str, Any]]:
+    """Rows in the requested order: by attention, or by one column ascending (``-``:
+    descending) with rows lacking a value last either way, ties by name then id."""
+    if ordering == "attention":
+        return sorted(rows, key=attention_key)
+    descending = ordering.startswith("-")
+    key = SORT_KEYS[ordering.removeprefix("-")]
+    by_name = sorted(rows, key=_name_key)
+    valued = [row for row in by_name if key(row) is not None]
+    missing = [row for row in by_name if key(row) is None]
+    # Python's sort is stable, also with reverse=True: equal values keep the name order.
+    return sorted(valued, key=key, reverse=descending) + missing
 
 
 class PatientSerializer(serializers.Serializer):
@@ -101,18 +159,45 @@ class PatientListApi(AuditedApiMixin, APIView):
                 "search", {"type": "string", "maxLength": 150}, required=False, description="Name"
             ),
             OpenApiParameter(
-                "ordering", OpenApiTypes.STR, enum=["attention", "name"], required=False
+                "ordering",
+                OpenApiTypes.STR,
+                enum=ORDERINGS,
+                required=False,
+                description="`attention` (the default) or a column, `-` for descending. "
+                "Patients without a value (no visit, no check-in) come last either way; "
+                "ties by name, then id. `responder`: not responding, responding (>= 30 %), "
+                "substantial (>= 50 %); `open_flags`: the number of open flags, then the "
+                "worst one.",
+            ),
+            OpenApiParameter(
+                "open_flags",
+                OpenApiTypes.BOOL,
+                required=False,
+                description="`true`: only patients with at least one open flag; `false`: "
+                "only those without.",
+            ),
+            OpenApiParameter(
+                "condition",
+                OpenApiTypes.STR,
+                enum=Condition.values,
+                required=False,
+                description="Only patients whose latest visit treated this condition.",
             ),
         ],
         responses={200: PatientListRowSerializer(many=True)},
     )
     def get(self, request: SignedInRequest) -> Response:
-        reject_empty_params(request, ("ordering", "page", "page_size"))
+        reject_empty_params(request, ("ordering", "page", "page_size", "open_flags", "condition"))
         query = PatientQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        params = query.validated_data
         visible = with_activity(patients_visible_to(request.user))
-        if search := query.validated_data.get("search"):
+        if search := params.get("search"):
             visible = visible.filter(display_name__icontains=search)
+        if condition := params.get("condition"):
+            visible = visible.annotate(latest_condition=latest_condition()).filter(
+                latest_condition=condition
+            )
         patients = list(visible.order_by("display_name", "id"))
         recovery = latest_summaries(patients)
         rows = [
@@ -122,8 +207,9 @@ class PatientListApi(AuditedApiMixin, APIView):
             }
             for p in patients
         ]
-        if query.validated_data.get("ordering", "attention") == "attention":
-            rows.sort(key=attention_key)
+        if (wanted := params.get("open_flags")) is not None:
+            rows = [row for row in rows if bool(open_flags(row)) is (wanted == "true")]
+        rows = sort_rows(rows, params.get("ordering", "attention"))
         paginator = self.pagination_class()
         with transaction.atomic():
             page = paginator.paginate_queryset(rows, request, view=self)
@@ -138,7 +224,11 @@ class PatientListApi(AuditedApiMixin, APIView):
 
 class PatientQuerySerializer(serializers.Serializer):
     search = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    ordering = serializers.ChoiceField(choices=["attention", "name"], required=False)
+    ordering = serializers.ChoiceField(choices=ORDERINGS, required=False)
+    # Exactly "true" or "false" (the schema's boolean): DRF's BooleanField also takes
+    # "null", "yes", "1"..., values the schema calls invalid.
+    open_flags = serializers.ChoiceField(choices=["true", "false"], required=False)
+    condition = serializers.ChoiceField(choices=Condition.values, required=False)
     page = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
     page_size = serializers.IntegerField(min_value=1, max_value=INT_MAX, required=False)
 

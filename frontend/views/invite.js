@@ -42,6 +42,76 @@ async function followMail(inv, note) {
   }
 }
 
+// Copy text to the clipboard and say so next to the button (a page served over plain
+// http, or a refusal, has no clipboard: then the text stays on screen to read out).
+async function copyText(text, status) {
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = "Copied.";
+  } catch {
+    status.textContent = "Could not copy: select the text instead.";
+  }
+}
+
+// The code in big monospace groups (read out over the phone), copy buttons, the sign-up
+// link and its QR code (an SVG data: URI drawn by the server, shown as an image).
+function invitationCard(inv, note) {
+  const link = inv.accept_url ?? `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
+  const copied = h("span", { class: "hint", role: "status", "data-copied": "" });
+  return h(
+    "div",
+    { class: "card invitation stack" },
+    h("p", { text: `Invitation for ${inv.display_name} (${inv.email}).` }),
+    h("p", { class: "invitation-label", text: "One-time code" }),
+    // The code as the patient types it (groups joined by dashes), large and monospaced.
+    h("p", { class: "code invitation-code", "data-code": "", text: inv.code }),
+    h(
+      "div",
+      { class: "button-row" },
+      h("button", {
+        type: "button",
+        class: "button",
+        "data-copy": "code",
+        text: "Copy code",
+        onclick: () => copyText(inv.code, copied),
+      }),
+      h("button", {
+        type: "button",
+        class: "button",
+        "data-copy": "link",
+        text: "Copy link",
+        onclick: () => copyText(link, copied),
+      }),
+      copied,
+    ),
+    h(
+      "p",
+      { class: "hint invitation-link" },
+      "Sign-up link: ",
+      h("a", { href: link, "data-link": "", text: link }),
+    ),
+    inv.qr_svg
+      ? h(
+          "figure",
+          { class: "invitation-qr" },
+          h("img", {
+            src: inv.qr_svg,
+            alt: "QR code of the sign-up link",
+            width: "192",
+            height: "192",
+            "data-qr": "",
+          }),
+          h("figcaption", { class: "hint", text: "The patient can scan this with their phone." }),
+        )
+      : null,
+    h("p", {
+      class: "hint",
+      text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
+    }),
+    note,
+  );
+}
+
 export function inviteView() {
   const nameId = uid("name");
   const emailId = uid("email");
@@ -76,22 +146,8 @@ export function inviteView() {
           email: form.elements.email.value.trim(),
         },
       });
-      const link = `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
       const note = mailNote(inv);
-      result.replaceChildren(
-        h(
-          "div",
-          { class: "card invitation" },
-          h("p", { text: `Invitation for ${inv.display_name} (${inv.email}).` }),
-          h("p", {}, "One-time code: ", h("strong", { class: "code", "data-code": "", text: inv.code })),
-          h("p", { class: "hint", text: `Link: ${link}` }),
-          h("p", {
-            class: "hint",
-            text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
-          }),
-          note,
-        ),
-      );
+      result.replaceChildren(invitationCard(inv, note));
       if (inv.mail_status === "pending") followMail(inv, note);
       form.elements.display_name.value = "";
       form.elements.email.value = "";

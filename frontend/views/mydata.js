@@ -133,7 +133,8 @@ export function downloadErrorText(error) {
   return "The file could not be made. Please try again.";
 }
 
-/** A download button: fetches `path` with the token, then shares or saves the file. */
+/** A download button: fetches `path` with the token, then shares or saves the file. Also
+ * the physician's export buttons on a patient's page (views/patient.js). */
 export function downloadButton({ path, text, description, fallbackName, kind }) {
   const descriptionId = uid("download-hint");
   const status = h("div", { class: "form-status", role: "status" });

@@ -16,6 +16,8 @@ import {
 } from "../format.js";
 import { entryList } from "./entries.js";
 import { flagsSection } from "./flags.js";
+import { downloadButton } from "./mydata.js";
+import { rememberRow } from "./patients.js";
 import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
 
@@ -247,6 +249,55 @@ function remindBox(patient) {
   );
 }
 
+/** The patient's files for the physician: check-ins (CSV), the record (FHIR); each
+ * visit's report is printed from its card. The same download button as "My data". */
+function exportsBox(patient) {
+  const name = patient.display_name || patient.email;
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "patient";
+  return h(
+    "section",
+    { class: "card stack", "aria-labelledby": "exports-title", "data-exports": "" },
+    h("h2", { id: "exports-title", text: "Export" }),
+    h(
+      "ul",
+      { class: "visit-report-list" },
+      downloadButton({
+        path: `/api/v1/patients/${patient.id}/entries.csv`,
+        text: "Check-ins (CSV)",
+        description: `${name}'s check-ins, one per line: opens in a spreadsheet.`,
+        fallbackName: `relief-${slug}-checkins.csv`,
+        kind: "csv",
+      }),
+      downloadButton({
+        path: `/api/v1/patients/${patient.id}/fhir/`,
+        text: "Record (FHIR)",
+        description: "Visits and check-ins for another clinic's system (FHIR R4).",
+        fallbackName: `relief-${slug}.fhir.json`,
+        kind: "fhir",
+      }),
+    ),
+    h("p", { class: "hint", text: "Each visit's report: “Print report” on the visit." }),
+  );
+}
+
+// Escape on the patient's page goes back to the list (focus returns to this patient's
+// row), except from a form field, where Escape belongs to the field.
+function escapeBack(section, id) {
+  const onKey = (event) => {
+    if (!section.isConnected) {
+      document.removeEventListener("keydown", onKey);
+      return;
+    }
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    if (event.target.closest?.("input, textarea, select, [contenteditable], dialog, form")) return;
+    event.preventDefault();
+    document.removeEventListener("keydown", onKey);
+    rememberRow(id);
+    location.hash = "#/";
+  };
+  document.addEventListener("keydown", onKey);
+}
+
 export async function patientView(ctx, id) {
   loadPlotly().catch(() => {}); // overlaps the download with the API calls
   const [patient, visits, entries] = await Promise.all([
@@ -255,7 +306,10 @@ export async function patientView(ctx, id) {
     json(`/api/v1/entries/${qs({ patient: id, page_size: 50 })}`),
   ]);
   const visitsSlot = h("div", { class: "stack" });
-  const courseSlot = h("div");
+  const courseSlot = h("div", { class: "patient-chart-column stack" });
+  // From 1024 px: the course chart beside the visits and check-ins (styles.css).
+  const records = h("div", { class: "patient-records stack" });
+  const columns = h("div", { class: "patient-columns" }, courseSlot, records);
 
   const visitsPath = `/api/v1/visits/${qs({ patient: id, page_size: 50 })}`;
   async function edited(saved) {
@@ -290,6 +344,7 @@ export async function patientView(ctx, id) {
     );
     if (list.length > 1) {
       const chart = chartBox(`Pain after each of ${list.length} visits`);
+      columns.classList.add("with-chart");
       courseSlot.replaceChildren(
         h(
           "section",
@@ -304,7 +359,10 @@ export async function patientView(ctx, id) {
           chart.box.dataset.chart = "failed";
           chart.box.replaceChildren(message("error", "Chart unavailable."));
         });
-    } else courseSlot.replaceChildren();
+    } else {
+      columns.classList.remove("with-chart");
+      courseSlot.replaceChildren();
+    }
   }
   renderVisits(visits.results);
 
@@ -317,14 +375,7 @@ export async function patientView(ctx, id) {
     },
   });
 
-  return h(
-    "section",
-    { class: "stack" },
-    h("p", {}, h("a", { href: "#/", text: "← All patients" })),
-    h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
-    h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
-    remindBox(patient),
-    courseSlot,
+  records.append(
     h(
       "section",
       { class: "stack", "aria-labelledby": "visits-title" },
@@ -332,6 +383,20 @@ export async function patientView(ctx, id) {
       visitsSlot,
     ),
     checkinsSection(entries, patient.timezone),
+  );
+  rememberRow(id);
+  const section = h(
+    "section",
+    { class: "stack patient-page" },
+    h(
+      "p",
+      {},
+      h("a", { href: "#/", text: "← All patients", "aria-keyshortcuts": "Escape" }),
+    ),
+    h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
+    h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
+    h("div", { class: "patient-actions stack" }, remindBox(patient), exportsBox(patient)),
+    columns,
     h(
       "section",
       { class: "card stack", "aria-labelledby": "record-title" },
@@ -339,4 +404,6 @@ export async function patientView(ctx, id) {
       form,
     ),
   );
+  escapeBack(section, id);
+  return section;
 }

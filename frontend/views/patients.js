@@ -1,14 +1,56 @@
 // The physician's patients, those needing attention first (server ordering), searchable.
+// From 1024 px wide a table: sortable by each column (server ordering), filterable to open
+// flags and by condition, and usable from the keyboard (arrows or j/k, Enter, Escape back
+// on the patient page).
 
 import { json, qs } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, uid } from "../dom.js";
-import { reliefLabel, responderLabel } from "../format.js";
+import { CONDITIONS, openFlags, reliefLabel, responderLabel } from "../format.js";
+
+export const DESK = "(min-width: 1024px)";
+
+// Worst first, as the server's attention order weighs them (recovery.reports.FLAG_WEIGHT).
+export const FLAG_ORDER = [
+  "soreness_severe",
+  "worse_than_baseline",
+  "large_bruise",
+  "soreness_rising",
+  "no_response",
+  "not_logging",
+];
+const FLAG_SHORT = {
+  soreness_severe: "Severe soreness",
+  worse_than_baseline: "Worse than baseline",
+  large_bruise: "Large bruise",
+  soreness_rising: "Soreness rising",
+  no_response: "No response by day 7",
+  not_logging: "Not logging",
+};
+
+/** "2 · Severe soreness": how many flags are open and the worst one; "" for none. */
+export function flagsCell(row) {
+  const open = openFlags(row.flags);
+  if (!open.length) return "";
+  const rank = (f) => {
+    const i = FLAG_ORDER.indexOf(f.code);
+    return i === -1 ? FLAG_ORDER.length : i;
+  };
+  const worst = [...open].sort((a, b) => rank(a) - rank(b))[0];
+  return `${open.length} · ${FLAG_SHORT[worst.code] ?? worst.code}`;
+}
+
+// The patient whose row the physician left from: focus goes back to it on return.
+let cameFrom = null;
+export function rememberRow(id) {
+  cameFrom = id;
+}
 
 function patientRow(p) {
   const latest = p.latest ?? null;
   const responder = responderLabel(latest);
-  const flags = p.flags ?? [];
+  // Acknowledged and resolved flags are on the patient's page; the list shows open ones.
+  const flags = openFlags(p.flags);
   return h(
     "li",
     { class: `patient card${flags.length ? " flagged" : ""}`, "data-patient": p.id },
@@ -37,7 +79,10 @@ function patientRow(p) {
     flags.length
       ? h(
           "ul",
-          { class: "flags", "aria-label": `${flags.length} flag${flags.length === 1 ? "" : "s"}` },
+          {
+            class: "flags",
+            "aria-label": `${flags.length} open flag${flags.length === 1 ? "" : "s"}`,
+          },
           flags.map((f) =>
             h("li", { class: "flag", "data-flag": f.code }, h("span", { text: f.message })),
           ),
@@ -46,7 +91,271 @@ function patientRow(p) {
   );
 }
 
+// The desk table's columns: the server's ordering name and the header's words.
+const COLUMNS = [
+  ["name", "Name"],
+  ["days_since_visit", "Days since visit"],
+  ["last_checkin", "Last check-in"],
+  ["latest_relief", "Latest relief"],
+  ["responder", "Responder status"],
+  ["open_flags", "Open flags"],
+];
+
+function deskRow(p, { onOpen }) {
+  const latest = p.latest ?? null;
+  const responder = responderLabel(latest);
+  const flags = flagsCell(p);
+  const name = p.display_name || p.email;
+  const cell = (column, content) => h("td", { "data-column": column }, content);
+  return h(
+    "tr",
+    {
+      class: flags ? "flagged" : null,
+      tabindex: "-1",
+      "data-patient": p.id,
+      "aria-label": name,
+      onclick: (event) => {
+        if (!event.target.closest("a")) onOpen(p.id);
+      },
+    },
+    h(
+      "th",
+      { scope: "row", "data-column": "name" },
+      // One tab stop for the whole table (the rows rove): the link is for the mouse.
+      h("a", { href: `#/patients/${p.id}`, tabindex: "-1", text: name, onclick: () => rememberRow(p.id) }),
+    ),
+    cell("days_since_visit", latest ? String(latest.days_since_visit) : "—"),
+    cell(
+      "last_checkin",
+      p.last_checkin_at ? formatDateTime(p.last_checkin_at, p.timezone) : "No check-ins yet",
+    ),
+    cell("latest_relief", reliefLabel(latest)),
+    cell("responder", h("span", { class: `badge ${responder.tone}`, text: responder.text })),
+    cell("open_flags", flags ? h("span", { class: "flag-count", text: flags }) : "None"),
+  );
+}
+
+/**
+ * Keyboard use of the table's rows (roving tabindex): ArrowDown/j and ArrowUp/k move,
+ * Home/End jump, Enter opens the patient. Exactly one row is in the tab order.
+ */
+export function roveRows(tbody, { onOpen }) {
+  const rows = () => [...tbody.querySelectorAll("tr[data-patient]")];
+  const activate = (row, focus = true) => {
+    for (const other of rows()) other.setAttribute("tabindex", other === row ? "0" : "-1");
+    if (focus) row.focus();
+  };
+  tbody.addEventListener("keydown", (event) => {
+    const row = event.target.closest?.("tr[data-patient]");
+    if (!row || event.altKey || event.ctrlKey || event.metaKey) return;
+    const all = rows();
+    const at = all.indexOf(row);
+    const go = {
+      ArrowDown: at + 1,
+      j: at + 1,
+      ArrowUp: at - 1,
+      k: at - 1,
+      Home: 0,
+      End: all.length - 1,
+    }[event.key];
+    if (go !== undefined) {
+      event.preventDefault();
+      activate(all[Math.max(0, Math.min(all.length - 1, go))]);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      onOpen(row.dataset.patient);
+    }
+  });
+  tbody.addEventListener("focusin", (event) => {
+    const row = event.target.closest?.("tr[data-patient]");
+    if (row) activate(row, false);
+  });
+  const first = rows().find((r) => r.dataset.patient === cameFrom) ?? rows()[0];
+  if (first) activate(first, false);
+  return first;
+}
+
+function deskTable(results, { ordering, onSort, onOpen }) {
+  const current = ordering.replace(/^-/, "");
+  const descending = ordering.startsWith("-");
+  const header = COLUMNS.map(([key, text]) => {
+    const sorted = key === current;
+    const next = sorted && !descending ? `-${key}` : key;
+    return h(
+      "th",
+      {
+        scope: "col",
+        "aria-sort": sorted ? (descending ? "descending" : "ascending") : null,
+        "data-column": key,
+      },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "sort",
+          "data-sort": key,
+          onclick: () => onSort(next),
+        },
+        text,
+        h("span", { class: "sort-mark", "aria-hidden": "true", text: sorted ? (descending ? " ▼" : " ▲") : "" }),
+      ),
+    );
+  });
+  const tbody = h("tbody", {}, results.map((p) => deskRow(p, { onOpen })));
+  const table = h(
+    "table",
+    { class: "patients-table", "aria-describedby": "patients-keys" },
+    h("thead", {}, h("tr", {}, header)),
+    tbody,
+  );
+  const returnTo = roveRows(tbody, { onOpen });
+  if (returnTo && returnTo.dataset.patient === cameFrom) returnTo.setAttribute("data-return-focus", "");
+  return table;
+}
+
 export async function patientsView() {
+  const desk = globalThis.matchMedia?.(DESK);
+  return desk?.matches ? deskView(desk) : phoneView(desk);
+}
+
+// Re-render when the window crosses 1024 px (a rotated tablet, a resized window).
+function onWidthChange(desk, section) {
+  if (!desk?.addEventListener) return;
+  const changed = async () => {
+    desk.removeEventListener("change", changed);
+    if (!section.isConnected) return;
+    section.replaceWith(await patientsView());
+  };
+  desk.addEventListener("change", changed);
+}
+
+const conditionOptions = () => [
+  h("option", { value: "", text: "Any condition" }),
+  ...Object.entries(CONDITIONS).map(([value, text]) => h("option", { value, text })),
+];
+
+async function deskView(desk) {
+  const searchId = uid("search");
+  const conditionId = uid("condition");
+  const flaggedId = uid("flagged");
+  const slot = h("div", { class: "patients-slot" });
+  const count = h("p", { class: "muted", role: "status" });
+  const state = { ordering: "attention", search: "", condition: "", openFlags: false };
+  let seq = 0;
+  const open = (id) => {
+    rememberRow(id);
+    location.hash = `#/patients/${id}`;
+  };
+
+  async function load({ focusHeader = null } = {}) {
+    const mine = ++seq;
+    const page = await json(
+      `/api/v1/patients/${qs({
+        ordering: state.ordering,
+        search: state.search,
+        condition: state.condition || undefined,
+        open_flags: state.openFlags ? "true" : undefined,
+        page_size: 100,
+      })}`,
+    );
+    if (mine !== seq) return;
+    const n = page.count ?? page.results.length;
+    const filtered = state.search || state.condition || state.openFlags;
+    count.textContent = `${n} patient${n === 1 ? "" : "s"}${filtered ? " shown" : ""}${
+      state.ordering === "attention" ? ", those needing attention first" : ""
+    }`;
+    slot.replaceChildren(
+      page.results.length
+        ? deskTable(page.results, {
+            ordering: state.ordering,
+            onOpen: open,
+            onSort: (ordering) => {
+              state.ordering = ordering;
+              load({ focusHeader: ordering.replace(/^-/, "") }).catch(() => {});
+            },
+          })
+        : h("p", { text: filtered ? "No patient matches." : "No patients yet. Invite one." }),
+    );
+    if (focusHeader) slot.querySelector(`button[data-sort="${focusHeader}"]`)?.focus();
+  }
+
+  let timer = null;
+  const search = h("input", {
+    id: searchId,
+    type: "search",
+    name: "search",
+    autocomplete: "off",
+    oninput: (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        state.search = event.target.value.trim();
+        load().catch(() => {});
+      }, 250);
+    },
+  });
+  const condition = h(
+    "select",
+    {
+      id: conditionId,
+      name: "condition",
+      onchange: (event) => {
+        state.condition = event.target.value;
+        load().catch(() => {});
+      },
+    },
+    conditionOptions(),
+  );
+  const flagged = h("input", {
+    id: flaggedId,
+    type: "checkbox",
+    name: "open_flags",
+    onchange: (event) => {
+      state.openFlags = event.target.checked;
+      load().catch(() => {});
+    },
+  });
+  await load();
+  const section = h(
+    "section",
+    { class: "stack desk", "data-layout": "desk" },
+    h("h1", { tabindex: "-1", text: "Patients" }),
+    h(
+      "form",
+      { class: "desk-filters", role: "search", onsubmit: (e) => e.preventDefault() },
+      h(
+        "div",
+        { class: "field search" },
+        h("label", { for: searchId, text: "Search by name" }),
+        search,
+      ),
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: conditionId, text: "Condition (latest visit)" }),
+        condition,
+      ),
+      h(
+        "div",
+        { class: "field checkbox" },
+        flagged,
+        h("label", { for: flaggedId, text: "Open flags only" }),
+      ),
+    ),
+    count,
+    h("p", {
+      id: "patients-keys",
+      class: "hint",
+      text:
+        "Keys: ↑ ↓ or j k move between patients, Enter opens one, Escape on a patient's page comes back. " +
+        "Relief thresholds (30 %, 50 %) are group-level guides from IMMPACT, not a diagnosis.",
+    }),
+    slot,
+  );
+  onWidthChange(desk, section);
+  return section;
+}
+
+async function phoneView(desk) {
   const searchId = uid("search");
   const list = h("div", { class: "patients-slot" });
   const count = h("p", { class: "muted", role: "status" });
@@ -81,7 +390,7 @@ export async function patientsView() {
     },
   });
   await load("");
-  return h(
+  const section = h(
     "section",
     { class: "stack" },
     h("h1", { tabindex: "-1", text: "Patients" }),
@@ -98,4 +407,6 @@ export async function patientsView() {
     }),
     list,
   );
+  onWidthChange(desk, section);
+  return section;
 }

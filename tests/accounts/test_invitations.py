@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.invitation_codes import qr_svg_data_uri
 from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.accounts.helpers import sign_in
 from tests.worker import run_worker_once
@@ -46,17 +47,22 @@ def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
         "display_name": "Nia New",
         "expires_at": invitation.expires_at.isoformat().replace("+00:00", "Z"),
         "code": body["code"],
+        "accept_url": f"http://testserver/#/accept?code={body['code']}",
+        "qr_svg": qr_svg_data_uri(body["accept_url"]),  # checked in test_invitation_codes
         "mail_status": "pending",
         "mail_next_attempt_at": queued.next_attempt_at.isoformat().replace("+00:00", "Z"),
     }
     assert OutboundMail.objects.get().status == "sent"
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
-    assert invitation.code_hash == hashlib.sha256(body["code"].encode()).hexdigest()
+    # stored: the hash of the code's 16 symbols, without the dashes
+    canonical = body["code"].replace("-", "")
+    assert invitation.code_hash == hashlib.sha256(canonical.encode()).hexdigest()
     assert body["code"] not in str(Invitation.objects.values().get())
     assert body["code"] not in str(OutboundMail.objects.values().get())
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.patient@example.org"]
     assert body["code"] in mail.outbox[0].body
+    assert body["accept_url"] in mail.outbox[0].body  # the mail carries the link
 
 
 def test_the_mail_waits_for_the_commit(physician_client: APIClient):

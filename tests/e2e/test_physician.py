@@ -223,7 +223,7 @@ def test_save_again_after_a_lost_answer_records_the_visit_once(live_server, brow
     try:
         page = context.new_page()
         sign_in(page, live_server.url, physician.email, PASSWORD)
-        page.wait_for_selector(".patients")
+        page.wait_for_selector(".patients-table")  # 1280 px wide: the desk table
         page.click("text=Zed Zulu")
         page.wait_for_selector("h1:text('Zed Zulu')")
         before = Visit.objects.filter(patient=flagged).count()

@@ -180,7 +180,8 @@ def test_visit_chart_is_readable_on_a_phone_and_colour_blind_safe() -> None:
     layout = visit_chart(visit.daily, visit.summary, visit.flags)["layout"]
 
     assert layout["legend"]["orientation"] == "h"
-    assert layout["legend"]["y"] < 0  # below the plot
+    # at the bottom of the figure, under the x axis title (see test_legend_...)
+    assert (layout["legend"]["yref"], layout["legend"]["y"]) == ("container", 0)
     assert max(layout["margin"][side] for side in ("l", "r", "b")) <= 40
     assert "width" not in layout  # fills the phone's width
     assert layout["xaxis"]["title"]["text"] == "Days since injection"
@@ -366,11 +367,11 @@ def test_cohort_chart_median_with_iqr_band_and_n_in_hover() -> None:
     figure = valid(cohort_chart(curve))
 
     assert [item["name"] for item in figure["data"]] == [
-        "Q1",
         "Middle half of visits (IQR)",
         "Median relief",
         "30 % relief",
         "50 % relief",
+        "Visits logged that day (n)",
     ]
     median = trace(figure, "Median relief")
     assert median["x"] == list(range(29))
@@ -380,10 +381,12 @@ def test_cohort_chart_median_with_iqr_band_and_n_in_hover() -> None:
     assert "n = %{customdata[0]}" in median["hovertemplate"]
     assert median["text"][3] == "Median relief 30 % (middle half 17.5 to 50 %, 4 visits)"
     assert median["text"][1] is None
-    lower, upper = trace(figure, "Q1"), trace(figure, "Middle half of visits (IQR)")
-    assert lower["y"][3] == 17.5
-    assert upper["y"][3] == 50.0
-    assert upper["fill"] == "tonexty"  # the band between Q1 and Q3
+    band = trace(figure, "Middle half of visits (IQR)")
+    # Two runs of logged days (day 0; day 3), each a closed outline along q3 and back
+    # along q1; days 1-2 and 4-28 (nobody logged) are in neither.
+    assert band["x"] == [0, 0, None, 3, 3]
+    assert band["y"] == [50.0, 50.0, None, 50.0, 17.5]
+    assert band["fill"] == "toself"
     assert trace(figure, "30 % relief")["y"] == [30.0, 30.0]
     assert trace(figure, "50 % relief")["y"] == [50.0, 50.0]
     assert figure["layout"]["xaxis"]["range"] == [-0.5, 28.5]
@@ -408,3 +411,104 @@ def test_cohort_chart_is_json_safe_with_empty_days(rows: pd.DataFrame) -> None:
     figure = valid(cohort_chart(cohort_curve(rows)))
 
     assert "NaN" not in json.dumps(figure)
+
+
+# --------------------------------------------------------------------------- layout fixes
+
+
+def all_figures() -> dict[str, dict[str, Any]]:
+    visit = report()
+    return {
+        "visit": visit_chart(visit.daily, visit.summary, visit.flags),
+        "course": course_chart([visit]),
+        "cohort": cohort_chart(cohort_curve(cohort_rows())),
+    }
+
+
+@pytest.mark.parametrize("name", ["visit", "course", "cohort"])
+def test_legend_sits_under_the_x_axis_title_whatever_the_width(name: str) -> None:
+    """The legend was placed at y = -0.18 of the plot's height, under the tick labels, where
+    the axis title (a fixed number of pixels under the axis) is whenever the plot is short
+    or the legend wraps. Now it is anchored at the bottom edge of the whole figure, and the
+    axis title is in the margin above it (automargin), so the two cannot meet: a browser
+    test (tests/e2e/test_desk.py) measures the drawn boxes."""
+    layout = valid(all_figures()[name])["layout"]
+
+    legend = layout["legend"]
+    assert legend["orientation"] == "h"
+    assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom")
+    assert layout["xaxis"]["automargin"] is True
+    assert layout["xaxis"]["title"]["text"] == "Days since injection"
+
+
+def test_cohort_y_title_stands_off_its_tick_labels() -> None:
+    yaxis = valid(all_figures()["cohort"])["layout"]["yaxis"]
+
+    assert yaxis["title"] == {"text": "Relief (%)", "standoff": 10}
+    assert yaxis["automargin"] is True  # the left margin grows to hold ticks + title
+
+
+def test_cohort_draws_no_band_and_no_line_where_nobody_logged_and_shows_n() -> None:
+    """The demo's gap: visits logged days 0-21 and 26-28, nobody on days 22-25. A band
+    filled "tonexty" across the gap drew a wedge there."""
+    rows = [
+        {"visit_id": v, "day": day, "relief": 10.0 * (i + 1) + day}
+        for day in [*range(0, 22), 26, 27, 28]
+        for i, v in enumerate("abc")
+    ]
+    curve = cohort_curve(pd.DataFrame(rows))
+    figure = valid(cohort_chart(curve))
+    n = dict(zip(curve["day"], curve["n"], strict=True))
+    assert [day for day, count in n.items() if count == 0] == [22, 23, 24, 25]
+
+    band = trace(figure, "Middle half of visits (IQR)")
+    median = trace(figure, "Median relief")
+    for item in (band, median):
+        drawn = [x for x, y in zip(item["x"], item["y"], strict=True) if y is not None]
+        assert drawn, item["name"]
+        assert not [x for x in drawn if n[x] == 0], item["name"]
+    assert "tonexty" not in [item.get("fill") for item in figure["data"]]
+    assert band["fill"] == "toself"
+    # two outlines, split by one None: days 0-21 and 26-28
+    split = band["x"].index(None)
+    assert band["x"][:split] == [*range(22), *reversed(range(22))]
+    assert band["x"][split + 1 :] == [26, 27, 28, 28, 27, 26]
+    assert median["connectgaps"] is False
+    # n for every day, drawn as labelled bars in a strip under the curve
+    bars = trace(figure, "Visits logged that day (n)")
+    assert bars["type"] == "bar"
+    assert bars["x"] == list(range(29))
+    assert bars["y"] == [n[day] for day in range(29)]
+    assert bars["texttemplate"] == "%{y}"
+    assert bars["yaxis"] == "y2"
+    layout = figure["layout"]
+    assert layout["yaxis2"]["domain"][1] < layout["yaxis"]["domain"][0]  # under the curve
+    assert layout["xaxis"]["anchor"] == "y2"  # the days under the strip
+
+
+def test_flag_and_bruise_markers_are_inside_their_own_strips_range() -> None:
+    """Flags were drawn at 11.4 on the 0-10 axis: above the 10 line, like a value off the
+    scale. They now sit in a strip above the plot, inside that strip's axis range, and the
+    pain axis ends just above 10."""
+    figure = valid(all_figures()["visit"])
+    layout = figure["layout"]
+
+    pain_low, pain_high = layout["yaxis"]["range"]
+    assert pain_low < 0 and 10 < pain_high < 10.5
+    strip_low, strip_high = layout["yaxis2"]["range"]
+    for name in ("Flag", "Large bruising"):
+        markers = trace(figure, name)
+        assert markers["yaxis"] == "y2"
+        assert all(strip_low < y < strip_high for y in markers["y"]), name
+    assert layout["yaxis2"]["domain"][0] > layout["yaxis"]["domain"][1]  # above the plot
+    for item in figure["data"]:
+        if item.get("yaxis", "y") == "y" and item.get("y"):
+            assert all(y is None or pain_low <= y <= pain_high for y in item["y"]), item["name"]
+
+
+def test_visit_chart_without_markers_has_no_marker_strip() -> None:
+    visit = report()
+    figure = valid(visit_chart(visit.daily.assign(large_bruise=False), visit.summary, ()))
+
+    assert "yaxis2" not in figure["layout"]
+    assert "domain" not in figure["layout"]["yaxis"]

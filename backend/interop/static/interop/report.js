@@ -28,10 +28,13 @@ function writeDates() {
 }
 
 function layoutFor(figure, width) {
-  // On paper the legend goes clear below the axis title, which it overlaps at this width.
+  // On paper the legend goes clear below the axis title, which it overlaps at this width
+  // when placed in plot fractions; one at the figure's bottom edge (yref container) is clear.
   const layout = fitToWidth({ ...figure.layout }, width);
   const legend = { ...(layout.legend ?? {}) };
-  if (legend.orientation === "h") legend.y = Math.min(legend.y ?? -0.18, -0.3);
+  if (legend.orientation === "h" && legend.yref !== "container") {
+    legend.y = Math.min(legend.y ?? -0.18, -0.3);
+  }
   const height = Math.max(layout.height ?? 380, 440);
   return { ...layout, legend, width, height, autosize: false };
 }
