@@ -61,9 +61,7 @@ class InvitationSerializer(InvitationMailFields):
         help_text="The sign-up link with the code filled in (also in the mail)."
     )
     qr_svg = serializers.CharField(
-        allow_null=True,
-        help_text="A QR code of `accept_url` as an SVG `data:` URI for an <img>; null when "
-        "the server cannot draw one (the QR library is not installed).",
+        help_text="A QR code of `accept_url` as an SVG `data:` URI for an <img>."
     )
 
 

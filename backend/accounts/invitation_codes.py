@@ -11,8 +11,11 @@ working: whatever does not read as a new code is hashed exactly as before.
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 from urllib.parse import quote
+
+import segno
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 16  # 16 x 5 bits = 80 bits
@@ -43,14 +46,11 @@ def accept_url(site: str, code: str) -> str:
     return f"{site.rstrip('/')}{ACCEPT_ROUTE}{quote(code, safe='')}"
 
 
-def qr_svg_data_uri(text: str) -> str | None:
+def qr_svg_data_uri(text: str) -> str:
     """A QR code of ``text`` as an SVG ``data:`` URI (drawn by segno, offline), for an
-    ``<img>``; None while segno is not installed (the screen then shows the link alone)."""
-    try:
-        # Optional until the deployment installs it (pyproject lists it).
-        import segno  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
+    ``<img>``."""
     qr = segno.make(text, error="m", micro=False)
-    svg = qr.svg_inline(scale=4, border=4, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    # A standalone SVG document (with its namespace): an <img> cannot draw the inline form.
+    svg = io.BytesIO()
+    qr.save(svg, kind="svg", scale=4, border=4, dark="#000", light="#fff", xmldecl=False)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode("ascii")

@@ -12,6 +12,7 @@ from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+import segno
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -131,8 +132,7 @@ def test_the_link_uses_public_url_when_set(physician_client: APIClient):
 def test_the_qr_code_is_an_svg_of_the_link(physician_client: APIClient):
     """No QR decoder is installed: this checks that the data URI is an SVG, and that its
     size is the one segno gives the QR symbol of ``accept_url`` (version, border, scale),
-    not that a phone reads it. Skipped while segno is not installed."""
-    segno = pytest.importorskip("segno")
+    not that a phone reads it."""
     body = invite(physician_client)
 
     prefix = "data:image/svg+xml;base64,"

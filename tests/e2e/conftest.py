@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+JSQR = ROOT / "node_modules" / "jsqr" / "dist" / "jsQR.js"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -113,6 +114,36 @@ def check_a11y(page: Any, screen: str) -> None:
     bad = [v for v in result if v["impact"] in ("serious", "critical")]
     shot(page, screen)
     assert bad == [], f"axe on {screen}: {json.dumps(bad, indent=1)}"
+
+
+def qr_text(page: Any, selector: str) -> str | None:
+    """What a QR reader finds in the image at ``selector``: the image as the browser drew
+    it, scanned by jsQR (from npm, a decoder independent of the server's encoder); None
+    when it finds no code."""
+    if not JSQR.exists():
+        pytest.fail(f"{JSQR} is missing: run `make node` (npm install).")
+    body = JSQR.read_bytes()
+    page.context.route(
+        "**/__jsqr__/jsQR.js",
+        lambda route: route.fulfill(body=body, content_type="text/javascript"),
+    )
+    if not page.evaluate("typeof window.jsQR === 'function'"):
+        page.add_script_tag(url="/__jsqr__/jsQR.js")
+    return page.locator(selector).evaluate(
+        """async (img) => {
+            await img.decode();
+            const canvas = document.createElement("canvas");
+            canvas.width = img.naturalWidth;
+            canvas.height = img.naturalHeight;
+            const g = canvas.getContext("2d");
+            g.fillStyle = "#fff";
+            g.fillRect(0, 0, canvas.width, canvas.height);
+            g.drawImage(img, 0, 0);
+            const pixels = g.getImageData(0, 0, canvas.width, canvas.height);
+            const found = jsQR(pixels.data, canvas.width, canvas.height);
+            return found ? found.data : null;
+        }"""
+    )
 
 
 @pytest.fixture
