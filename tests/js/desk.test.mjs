@@ -29,7 +29,12 @@ test("the worst flag follows the server's weights, worst first", () => {
     "no_response",
     "not_logging",
   ]);
-  const row = { flags: [{ code: "not_logging" }, { code: "large_bruise" }] };
+  const row = {
+    flags: [
+      { code: "not_logging", state: "open" },
+      { code: "large_bruise", state: "open" },
+    ],
+  };
   assert.equal(flagsCell(row), "2 · Large bruise");
 });
 
