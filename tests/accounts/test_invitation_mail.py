@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.invitation_codes import qr_svg_data_uri
 from accounts.mail import RETRY_DELAYS
 from accounts.models import CareLink, Invitation, OutboundMail, User
 from tests.net import free_port
@@ -62,6 +63,8 @@ def _expected_body(body: dict[str, Any], invitation: Invitation) -> dict[str, An
         "display_name": "Nia New",
         "expires_at": invitation.expires_at.isoformat().replace("+00:00", "Z"),
         "code": body["code"],
+        "accept_url": f"http://testserver/#/accept?code={body['code']}",
+        "qr_svg": qr_svg_data_uri(body["accept_url"]),  # checked in test_invitation_codes
         "mail_status": mail.status,
         "mail_next_attempt_at": mail.next_attempt_at.isoformat().replace("+00:00", "Z")
         if mail.next_attempt_at
@@ -93,6 +96,7 @@ def test_the_mail_goes_out_after_the_commit_and_its_body_is_not_kept(
     [message] = inbox.messages
     assert message.rcpt_tos == ["new.patient@example.org"]
     assert f"\r\n    {body['code']}\r\n" in message.content.decode()
+    assert body["accept_url"] in message.content.decode()
     mail = invitation.mail
     assert (mail.status, mail.attempts, mail.body, mail.last_error) == ("sent", 1, "", "")
     assert mail.sent_at is not None
