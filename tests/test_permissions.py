@@ -61,7 +61,12 @@ METHODS = ("get", "post", "put", "patch", "delete")
 DENIED = (401, 403, 404)
 # Actors who must never see anything of `patient`, whatever the status.
 OUTSIDERS = (
-    "other_patient", "other_physician", "foreign_physician", "staff", "practice_admin", "anonymous"
+    "other_patient",
+    "other_physician",
+    "foreign_physician",
+    "staff",
+    "practice_admin",
+    "anonymous",
 )
 # Health-data endpoints: refusals there are audited. Path prefix → AuditEvent.resource.
 AUDITED = {
