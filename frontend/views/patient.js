@@ -14,6 +14,7 @@ import {
   label,
   physicianSummary,
 } from "../format.js";
+import { careTeamBox } from "./careteam.js";
 import { entryList } from "./entries.js";
 import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
@@ -331,6 +332,7 @@ export async function patientView(ctx, id) {
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
     h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
     remindBox(patient),
+    careTeamBox(ctx, patient),
     courseSlot,
     h(
       "section",
