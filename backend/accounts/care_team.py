@@ -10,6 +10,8 @@ bring in two practices.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -64,7 +66,7 @@ def _care_link(*, physician: User, patient: User) -> tuple[CareLink, bool]:
 
 
 def care_team_add(
-    *, patient: User, colleague_id: object, audit: AuditContext
+    *, patient: User, colleague_id: uuid.UUID, audit: AuditContext
 ) -> tuple[CareLink, bool]:
     """A physician on the team (``audit.actor``) adds a colleague of the same practice.
 
@@ -94,7 +96,7 @@ class LastPhysician(Exception):
     """The care team would be left without a physician."""
 
 
-def care_team_remove(*, patient: User, physician_id: object, audit: AuditContext) -> None:
+def care_team_remove(*, patient: User, physician_id: uuid.UUID, audit: AuditContext) -> None:
     """Take a physician off the care team (never the last one); audited with the patient.
     The removed physician loses access to the patient at once."""
     with transaction.atomic():
@@ -102,7 +104,7 @@ def care_team_remove(*, patient: User, physician_id: object, audit: AuditContext
         links = list(
             CareLink.objects.filter(patient=patient).values_list("physician_id", flat=True)
         )
-        if not any(str(pk) == str(physician_id) for pk in links):
+        if physician_id not in links:
             raise NotOnCareTeam
         if len(links) == 1:
             raise LastPhysician

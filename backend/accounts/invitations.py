@@ -116,6 +116,7 @@ def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:
                 {"code": ["This invitation's email already has an account."]}
             ) from exc
         if invitation.role == Role.PATIENT:
+            assert invitation.physician is not None  # a patient invitation has its physician
             CareLink.objects.create(physician=invitation.physician, patient=user)
         invitation.accepted_at, invitation.patient = now, user
         invitation.save(update_fields=["accepted_at", "patient"])
