@@ -51,7 +51,7 @@ def care_link(*, physician: User, patient: User) -> CareLink:
 
 
 def _care_link(*, physician: User, patient: User) -> tuple[CareLink, bool]:
-    if physician.role != Role.PHYSICIAN or physician.practice_id is None:
+    if physician.role != Role.PHYSICIAN:
         raise _not_a_colleague()
     with transaction.atomic():
         lock_patient(patient)

@@ -216,3 +216,29 @@ def test_the_service_keeps_a_team_to_one_practice(physician: User, team: User) -
     newcomer = PatientFactory()
     care_link(physician=foreign, patient=newcomer)
     assert CareLink.objects.filter(physician=foreign, patient=newcomer).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_practices_racing_onto_one_team_leave_one_practice(patient: User) -> None:
+    """Each physician of two practices links the same new patient at the same moment: the
+    patient lock makes one wait for the other, which then sees the team's practice."""
+    from tests.concurrency import run_concurrently
+
+    first, second = PhysicianFactory(), PhysicianFactory()
+    assert first.practice_id != second.practice_id
+
+    def join(i: int) -> str:
+        try:
+            care_link(physician=(first, second)[i], patient=patient)
+        except ValidationError:
+            return "refused"
+        return "linked"
+
+    for _ in range(5):
+        CareLink.objects.filter(patient=patient).delete()
+        assert sorted(run_concurrently(2, join)) == ["linked", "refused"]
+        practices = set(
+            CareLink.objects.filter(patient=patient).values_list("physician__practice", flat=True)
+        )
+        assert len(practices) == 1
