@@ -29,6 +29,7 @@ const practiceView = lazy("./views/practice.js", "practiceView");
 const inviteView = lazy("./views/invite.js", "inviteView");
 const settingsView = lazy("./views/settings.js", "settingsView");
 const myDataView = lazy("./views/mydata.js", "myDataView");
+const peopleView = lazy("./views/people.js", "peopleView");
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -86,6 +87,12 @@ const PHYSICIAN_ROUTES = [
   [/^\/settings$/, () => settingsView()],
   [/^\/reset$/, () => resetView()],
 ];
+// A practice's administrator and staff: its people, and their own settings (no patients).
+const PRACTICE_ROUTES = [
+  [/^\/$/, () => peopleView()],
+  [/^\/settings$/, () => settingsView()],
+  [/^\/reset$/, () => resetView()],
+];
 const PUBLIC_ROUTES = [
   [/^\/accept$/, () => acceptView()],
   [/^\/reset$/, () => resetView()],
@@ -104,6 +111,19 @@ const NAV = {
     ["/invite", "Invite"],
     ["/settings", "Settings"],
   ],
+  practice_admin: [
+    ["/", "Practice"],
+    ["/settings", "Settings"],
+  ],
+  staff: [
+    ["/", "Practice"],
+    ["/settings", "Settings"],
+  ],
+};
+const ROUTES_BY_ROLE = {
+  physician: PHYSICIAN_ROUTES,
+  practice_admin: PRACTICE_ROUTES,
+  staff: PRACTICE_ROUTES,
 };
 
 function currentPath() {
@@ -115,11 +135,7 @@ let renderToken = 0;
 
 async function route() {
   const path = currentPath();
-  const routes = ctx.user
-    ? ctx.user.role === "physician"
-      ? PHYSICIAN_ROUTES
-      : PATIENT_ROUTES
-    : PUBLIC_ROUTES;
+  const routes = ctx.user ? ROUTES_BY_ROLE[ctx.user.role] ?? PATIENT_ROUTES : PUBLIC_ROUTES;
   const match = routes.map(([re, view]) => [path.match(re), view]).find(([m]) => m);
   renderNav(path);
   const token = ++renderToken;

@@ -2,14 +2,19 @@
 
 The world: ``patient`` (treated by ``physician``) owns one visit and one check-in, both with
 ``SECRET`` in their notes; ``other_patient`` is treated by ``other_physician`` only.
+``other_physician`` is ``physician``'s colleague (the same practice) but not on ``patient``'s
+care team; ``staff`` and ``practice_admin`` work in that practice too and see no patient's
+health data; ``foreign_physician`` is a physician of another practice.
 Detail routes are always called with ``patient``'s record.
 
 Rules the table encodes:
 - no token → 401;
 - the wrong role → 403 (role checks run before any lookup, so a physician writing a
   check-in gets 403 whether or not the check-in is their patient's);
-- someone else's record (another patient's, or a patient another physician treats) → 404
-  that says nothing of the record;
+- someone else's record (another patient's, or a patient another physician treats, even a
+  colleague's in the same practice) → 404 that says nothing of the record;
+- staff and practice administrators have no patients: 403 on the physicians' and the
+  patients' endpoints, empty lists and 404 on the records everyone signed in may read;
 - every 403/404 an authenticated user gets on a health-data endpoint (patients, visits,
   entries) leaves one ``AuditEvent`` with outcome "denied" naming that user.
 
@@ -30,23 +35,39 @@ from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts import invitations
-from accounts.models import CareLink, User
+from accounts.models import CareLink, Role, User
 from accounts.password_reset import password_reset_send, reset_token_new
 from audit.models import AuditEvent
 from diary.actions.save import entry_save
 from diary.models import Entry
-from tests.factories import PASSWORD, PatientFactory
+from tests.factories import PASSWORD, PatientFactory, PhysicianFactory, UserFactory
 from treatments.models import Visit
 from treatments.services import visit_create
 
 pytestmark = pytest.mark.django_db
 
 SECRET = "zq-SECRET-3f9c-never-in-a-refusal"
-ACTORS = ("patient", "other_patient", "physician", "other_physician", "anonymous")
+ACTORS = (
+    "patient",
+    "other_patient",
+    "physician",
+    "other_physician",
+    "foreign_physician",
+    "staff",
+    "practice_admin",
+    "anonymous",
+)
 METHODS = ("get", "post", "put", "patch", "delete")
 DENIED = (401, 403, 404)
 # Actors who must never see anything of `patient`, whatever the status.
-OUTSIDERS = ("other_patient", "other_physician", "anonymous")
+OUTSIDERS = (
+    "other_patient",
+    "other_physician",
+    "foreign_physician",
+    "staff",
+    "practice_admin",
+    "anonymous",
+)
 # Health-data endpoints: refusals there are audited. Path prefix → AuditEvent.resource.
 AUDITED = {
     # Most specific first: the first matching prefix or fragment names the resource.
@@ -58,6 +79,7 @@ AUDITED = {
     "/recovery/": "recovery",
     "/course/": "course",
     "/api/v1/cohort/": "cohort",
+    "/care-team/": "care_team",
     "/remind/": "reminder",
     "/api/v1/patients/": "patient",
     "/api/v1/visits/": "visit",
@@ -76,128 +98,147 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     # --- auth: public by design (no authentication runs), so the actor never matters ----
     # Sign-in with `patient`'s email and a wrong password: one generic 401 for everyone.
     ("/api/v1/auth/token/", "post"):
-        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "anonymous": 401},
+        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "foreign_physician": 401, "staff": 401, "practice_admin": 401, "anonymous": 401},
     # Refresh with a string that is not a refresh token: 401 "session_expired" for everyone.
     ("/api/v1/auth/token/refresh/", "post"):
-        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "anonymous": 401},
+        {"patient": 401, "other_patient": 401, "physician": 401, "other_physician": 401, "foreign_physician": 401, "staff": 401, "practice_admin": 401, "anonymous": 401},
     # Logout with an empty body: idempotent, always 204.
     ("/api/v1/auth/logout/", "post"):
-        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 204},
+        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "foreign_physician": 204, "staff": 204, "practice_admin": 204, "anonymous": 204},
     ("/api/v1/auth/me/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     # Each signed-in user renames themselves.
     ("/api/v1/auth/me/", "patch"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     ("/api/v1/auth/timezones/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     # Each signed-in user changes their own password (with the right current one).
     ("/api/v1/auth/password/", "post"):
-        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "anonymous": 401},
+        {"patient": 204, "other_patient": 204, "physician": 204, "other_physician": 204, "foreign_physician": 204, "staff": 204, "practice_admin": 204, "anonymous": 401},
     # Asking for a reset link for `patient`: the same 202 for everyone, signed in or not.
     ("/api/v1/auth/password/reset/", "post"):
-        {"patient": 202, "other_patient": 202, "physician": 202, "other_physician": 202, "anonymous": 202},
+        {"patient": 202, "other_patient": 202, "physician": 202, "other_physician": 202, "foreign_physician": 202, "staff": 202, "practice_admin": 202, "anonymous": 202},
     # A fresh, valid link (of an account made for it): the token is the credential.
     ("/api/v1/auth/password/reset/confirm/", "post"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 200},
     # The clinic's name and phone: a deployment setting, public like the sign-in screen.
     ("/api/v1/clinic/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 200},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 200},
     # --- care team ---------------------------------------------------------------------
     # A physician's own invitations (with what became of each mail).
     ("/api/v1/invitations/", "get"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/invitations/", "post"):
-        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 201, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 201, "foreign_physician": 201, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # Accept a fresh, valid invitation (issued by `physician` in each test): the code is
     # the credential, so every caller, signed in or not, gets 201.
     ("/api/v1/invitations/accept/", "post"):
-        {"patient": 201, "other_patient": 201, "physician": 201, "other_physician": 201, "anonymous": 201},
+        {"patient": 201, "other_patient": 201, "physician": 201, "other_physician": 201, "foreign_physician": 201, "staff": 201, "practice_admin": 201, "anonymous": 201},
+    # --- a practice's people: its members see it; its administrator invites ----------------
+    ("/api/v1/practice/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
+    ("/api/v1/practice/invitations/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 200, "anonymous": 401},
+    # A physician invitation to the administrator's practice.
+    ("/api/v1/practice/invitations/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 201, "anonymous": 401},
+    # --- a patient's care team: physicians on it; the patient reads their own --------------
+    ("/api/v1/patients/{id}/care-team/", "get"):
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
+    # Add `other_physician` (a colleague): only a physician on the team may.
+    ("/api/v1/patients/{id}/care-team/", "post"):
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
+    # Remove a covering colleague put on the team for the test (never the last physician).
+    ("/api/v1/patients/{id}/care-team/{physician_id}/", "delete"):
+        {"patient": 403, "other_patient": 403, "physician": 204, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
+    ("/api/v1/me/care-team/", "get"):
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/patients/", "get"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/patients/{id}/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     # Remind: physicians, their own patients only; once a day (the 429 is tested in
     # tests/reminders).
     ("/api/v1/patients/{id}/remind/", "post"):
-        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # --- reminders: each patient's own settings; physicians have none --------------------
     ("/api/v1/reminders/settings/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/reminders/settings/", "patch"):
-        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # --- visits: physicians write for their own patients; everyone signed in reads (scoped)
     ("/api/v1/visits/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     # A new visit for `patient`. other_physician: 400 {"patient": ["Not one of your
     # patients."]}, the same answer as for an id that exists nowhere (nothing leaks).
     ("/api/v1/visits/", "post"):
-        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 400, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 400, "foreign_physician": 400, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/visits/{id}/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     ("/api/v1/visits/{id}/", "put"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/visits/{id}/", "patch"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # --- check-ins: patients write their own; everyone signed in reads (scoped) ----------
     ("/api/v1/entries/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     # A new check-in with a fresh id: each patient creates their own (201).
     ("/api/v1/entries/", "post"):
-        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # A batch of one new check-in with a fresh id: each patient syncs their own (200, with
     # per-entry results; another patient's id inside a batch is tested in tests/diary).
     ("/api/v1/entries/sync/", "post"):
-        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/entries/{id}/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     # PUT of `patient`'s entry id with its identical content and no version: a replay (200).
     ("/api/v1/entries/{id}/", "put"):
-        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # PATCH {"pain": 4, "version": 1}: an edit of the current version (200).
     ("/api/v1/entries/{id}/", "patch"):
-        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # DELETE without a version: allowed (204).
     ("/api/v1/entries/{id}/", "delete"):
-        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # --- audit log: patients see access to their data, physicians their own actions ------
     ("/api/v1/audit/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     # --- recovery: same permissions as the records; cohort for physicians (own practice) -
     ("/api/v1/visits/{id}/recovery/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     ("/api/v1/visits/{id}/recovery/chart/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     # Acknowledge the open large-bruise flag (raised by a check-in the request makes):
     # physicians, their own patients' visits only (states and 400/409 in tests/recovery).
     ("/api/v1/visits/{id}/flags/{code}/acknowledge/", "post"):
-        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 201, "other_physician": 404, "foreign_physician": 404, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/patients/{id}/course/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     ("/api/v1/patients/{id}/course/chart/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     ("/api/v1/cohort/", "get"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 403, "practice_admin": 403, "anonymous": 401},
     ("/api/v1/cohort/chart/", "get"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # --- exports: same permissions as the records; the report opens with a one-time link -
     ("/api/v1/patients/{id}/fhir/", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     ("/api/v1/patients/{id}/entries.csv", "get"):
-        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "anonymous": 401},
-    # The practice's outcomes (pseudonymous): its physicians (other_physician: their own
-    # practice, which holds none of `patient`'s data) and its administrator.
+        {"patient": 200, "other_patient": 404, "physician": 200, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
+    # The practice's outcomes (pseudonymous): its physicians and its administrator;
+    # foreign_physician gets their own practice's file, which holds none of `patient`'s data.
     ("/api/v1/practice/outcomes.csv", "get"):
-        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 403, "other_patient": 403, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 403, "practice_admin": 200, "anonymous": 401},
     ("/api/v1/visits/{id}/report-link/", "post"):
-        {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "anonymous": 401},
+        {"patient": 201, "other_patient": 404, "physician": 201, "other_physician": 404, "foreign_physician": 404, "staff": 404, "practice_admin": 404, "anonymous": 401},
     # --- push: the key for anyone signed in; patients (un)subscribe their own phone ------
     ("/api/v1/push/key/", "get"):
-        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "anonymous": 401},
+        {"patient": 200, "other_patient": 200, "physician": 200, "other_physician": 200, "foreign_physician": 200, "staff": 200, "practice_admin": 200, "anonymous": 401},
     ("/api/v1/push/subscriptions/", "post"):
-        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 201, "other_patient": 201, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
     # `patient`'s phone's endpoint: only `patient` removes it (404 for another patient).
     ("/api/v1/push/subscriptions/", "delete"):
-        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "anonymous": 401},
+        {"patient": 204, "other_patient": 404, "physician": 403, "other_physician": 403, "foreign_physician": 403, "staff": 403, "practice_admin": 403, "anonymous": 401},
 }
 # fmt: on
 
@@ -221,7 +262,8 @@ class Call:
     data: dict[str, Any] | None = None
     record_id: uuid.UUID | None = None
     query: str = ""
-    path: dict[str, str] | None = None
+    # Other path parameters than {id}.
+    path_params: dict[str, Any] | None = None
 
 
 SITE = {
@@ -238,6 +280,14 @@ SITE_JSON = {**SITE, "volume_ml": 1.0}
 def _fast_password_hasher(settings: Any) -> None:
     # Every test builds four users; PBKDF2 would make the table take minutes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def other_physician(physician: User) -> User:
+    """``physician``'s colleague: the same practice, not on ``patient``'s care team."""
+    return PhysicianFactory(
+        email="dr.other@example.org", display_name="Dr. Other", practice=physician.practice
+    )
 
 
 @pytest.fixture
@@ -282,8 +332,19 @@ def actors(
         "other_patient": other_patient,
         "physician": physician,
         "other_physician": other_physician,
+        "foreign_physician": PhysicianFactory(
+            email="dr.far@example.org", display_name="Dr. Far"
+        ),
+        "staff": UserFactory(
+            email="desk@example.org", display_name="Dee Desk", role=Role.STAFF,
+            practice=physician.practice,
+        ),
+        "practice_admin": UserFactory(
+            email="ada@example.org", display_name="Ada Admin", role=Role.PRACTICE_ADMIN,
+            practice=physician.practice,
+        ),
         "anonymous": None,
-    }
+    }  # fmt: skip
 
 
 # --- one valid request per operation --------------------------------------------------------
@@ -354,6 +415,24 @@ def _accept(w: World) -> Call:
 
 def _patient_detail(w: World) -> Call:
     return Call(record_id=w.patient.pk)
+
+
+def _practice_invite(w: World) -> Call:
+    return Call({"email": "new.dr@example.org", "display_name": "Dr. New", "role": "physician"})
+
+
+def _colleague(w: World) -> User:
+    return User.objects.get(email="dr.other@example.org")
+
+
+def _care_team_add(w: World) -> Call:
+    return Call({"physician": str(_colleague(w).pk)}, record_id=w.patient.pk)
+
+
+def _care_team_remove(w: World) -> Call:
+    cover = PhysicianFactory(display_name="Dr. Cover", practice=w.physician.practice)
+    CareLink.objects.create(physician=cover, patient=w.patient)
+    return Call(record_id=w.patient.pk, path_params={"physician_id": cover.pk})
 
 
 def _visit_new(w: World) -> Call:
@@ -444,7 +523,9 @@ def _flag_acknowledge(w: World) -> Call:
         expected_version=None,
     )
     return Call(
-        {"note": "Called: bruise fading."}, record_id=w.visit.pk, path={"code": "large_bruise"}
+        {"note": "Called: bruise fading."},
+        record_id=w.visit.pk,
+        path_params={"code": "large_bruise"},
     )
 
 
@@ -480,6 +561,13 @@ REQUESTS: dict[tuple[str, str], Callable[[World], Call]] = {
     ("/api/v1/invitations/", "get"): _no_body,
     ("/api/v1/invitations/", "post"): _invite,
     ("/api/v1/invitations/accept/", "post"): _accept,
+    ("/api/v1/practice/", "get"): _no_body,
+    ("/api/v1/practice/invitations/", "get"): _no_body,
+    ("/api/v1/practice/invitations/", "post"): _practice_invite,
+    ("/api/v1/patients/{id}/care-team/", "get"): _patient_detail,
+    ("/api/v1/patients/{id}/care-team/", "post"): _care_team_add,
+    ("/api/v1/patients/{id}/care-team/{physician_id}/", "delete"): _care_team_remove,
+    ("/api/v1/me/care-team/", "get"): _no_body,
     ("/api/v1/patients/", "get"): _no_body,
     ("/api/v1/patients/{id}/", "get"): _patient_detail,
     ("/api/v1/patients/{id}/remind/", "post"): _patient_detail,
@@ -591,7 +679,7 @@ def test_permission(
     user = actors[actor]
     call = REQUESTS[operation](world)
     assert ("{id}" in path) == (call.record_id is not None), "fill every path parameter"
-    url = path.format(id=call.record_id, **(call.path or {})) + call.query
+    url = path.format(id=call.record_id, **(call.path_params or {})) + call.query
     denied_before = set(
         AuditEvent.objects.filter(actor=user, outcome="denied").values_list("pk", flat=True)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
@@ -65,6 +67,31 @@ class InvitationSerializer(InvitationMailFields):
     )
 
 
+def app_origin(request: Any) -> str:
+    """The app's origin for sign-up links: PUBLIC_URL, or the one this request came to."""
+    return str(settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/"))
+
+
+def issued_answer(issued: invitations.IssuedInvitation, site: str) -> dict[str, Any]:
+    """The answer to a new invitation (``InvitationSerializer``'s fields): its code, link
+    and QR, and what became of its mail so far (tried after the commit)."""
+    inv = issued.invitation
+    assert inv.mail is not None  # stored with the invitation
+    inv.mail.refresh_from_db()
+    link = accept_url(site, issued.code)
+    return {
+        "id": inv.id,
+        "email": inv.email,
+        "display_name": inv.display_name,
+        "role": inv.role,
+        "expires_at": inv.expires_at,
+        "code": issued.code,
+        "accept_url": link,
+        "qr_svg": qr_svg_data_uri(link),
+        "mail": inv.mail,
+    }
+
+
 class InvitationListSerializer(InvitationMailFields):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -107,25 +134,11 @@ class InvitationCreateApi(APIView):
         code in this answer works either way."""
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        # The app's origin for the sign-up link: PUBLIC_URL, or the one this request came to.
-        site = settings.PUBLIC_URL or request.build_absolute_uri("/").rstrip("/")
+        site = app_origin(request)
         issued = invitations.invitation_create(
             physician=request.user, site=site, **serializer.validated_data
         )
-        inv = issued.invitation
-        # The mail was tried after the commit: read what became of it.
-        assert inv.mail is not None  # stored with the invitation
-        inv.mail.refresh_from_db()
-        body = {
-            "id": inv.id,
-            "email": inv.email,
-            "display_name": inv.display_name,
-            "expires_at": inv.expires_at,
-            "code": issued.code,
-            "accept_url": (link := accept_url(site, issued.code)),
-            "qr_svg": qr_svg_data_uri(link),
-            "mail": inv.mail,
-        }
+        body = issued_answer(issued, site)
         return Response(InvitationSerializer(body).data, status=status.HTTP_201_CREATED)
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.invitation_codes import accept_url, code_canonical, code_new
 from accounts.mail import mail_send
-from accounts.models import CareLink, Invitation, Role, User
+from accounts.models import PRACTICE_ROLES, CareLink, Invitation, Practice, Role, User
 from core.secrets import secret_digest
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -40,7 +40,9 @@ def _hashes(code: str) -> list[str]:
     return [_hash(code)] if canonical is None else [secret_digest(canonical), _hash(code)]
 
 
-def _mail_body(invitation: Invitation, physician: User, code: str, site: str) -> str:
+def _how_to_accept(invitation: Invitation, code: str, site: str) -> str:
+    """The mail's instructions: the sign-up link when the app's origin is known, the code
+    always, and when it expires."""
     link = (
         f"Open this link to set your password:\n\n    {accept_url(site, code)}\n\n"
         "or open the Relief app, choose 'I have an invitation' and enter this code:"
@@ -48,10 +50,16 @@ def _mail_body(invitation: Invitation, physician: User, code: str, site: str) ->
         else "Open the Relief app, choose 'I have an invitation' and enter this code:"
     )
     return (
-        f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
-        f"follow how you feel after your trigger point injections. {link}\n\n    {code}\n\n"
-        "The code works once and expires on "
+        f"{link}\n\n    {code}\n\nThe code works once and expires on "
         f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC."
+    )
+
+
+def _mail_body(invitation: Invitation, physician: User, code: str, site: str) -> str:
+    return (
+        f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
+        "follow how you feel after your trigger point injections. "
+        + _how_to_accept(invitation, code, site)
     )
 
 
@@ -98,12 +106,14 @@ def invitations_of(*, physician: User) -> QuerySet[Invitation]:
 
 
 def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:
-    """Create the patient account and the care link; the code is spent atomically."""
+    """Create the invitation's account: a patient with their care link, or a physician,
+    staff member or administrator of the invitation's practice (no care link). The code
+    is spent atomically."""
     now = timezone.now()
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
-            .select_related("physician")
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("physician", "practice")
             .filter(code_hash__in=_hashes(code), accepted_at__isnull=True, expires_at__gt=now)
             .first()
         )
@@ -115,7 +125,8 @@ def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:
         user = User(
             email=invitation.email,
             display_name=invitation.display_name,
-            role=Role.PATIENT,
+            role=invitation.role,
+            practice=invitation.practice if invitation.role != Role.PATIENT else None,
             timezone=timezone_name,
         )
         try:
@@ -131,12 +142,91 @@ def invitation_accept(*, code: str, password: str, timezone_name: str) -> User:
             raise ValidationError(
                 {"code": ["This invitation's email already has an account."]}
             ) from exc
-        CareLink.objects.create(physician=invitation.physician, patient=user)
+        if invitation.role == Role.PATIENT:
+            assert invitation.physician is not None  # a patient invitation has its physician
+            CareLink.objects.create(physician=invitation.physician, patient=user)
         invitation.accepted_at, invitation.patient = now, user
         invitation.save(update_fields=["accepted_at", "patient"])
     return user
 
 
 def care_link(*, physician: User, patient: User) -> CareLink:
-    link, _ = CareLink.objects.get_or_create(physician=physician, patient=patient)
-    return link
+    """Put a physician on a patient's care team (``accounts.care_team.care_link``)."""
+    from accounts.care_team import care_link as link
+
+    return link(physician=physician, patient=patient)
+
+
+# --- practice invitations: a physician, staff member or administrator of a practice -------
+
+PRACTICE_ROLE_WORDS = {
+    Role.PHYSICIAN: "a physician",
+    Role.STAFF: "a member of staff",
+    Role.PRACTICE_ADMIN: "the practice administrator",
+}
+
+
+def practice_invitation_create(
+    *,
+    practice: Practice,
+    role: str,
+    email: str,
+    display_name: str,
+    invited_by: User | None,
+    site: str = "",
+) -> IssuedInvitation:
+    """Invite someone to work in ``practice`` as ``role`` (physician, staff, practice admin).
+
+    Like a patient's invitation, only the code's hash is stored and the mail goes after the
+    commit; the mail says what the invitation is for. Refused with a ValidationError naming
+    the field for a role that is not a practice role, an empty name, or an email that
+    already has an account (who would then have two)."""
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if role not in PRACTICE_ROLES:
+        errors["role"] = ["Choose physician, staff or practice_admin."]
+    if not display_name.strip():
+        errors["display_name"] = ["This field may not be blank."]
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["This email address already has an account."]
+    if errors:
+        raise ValidationError(errors)
+    # The same code format as a patient's invitation (``invitation_create``).
+    code = code_new()
+    now = timezone.now()
+    inviter = invited_by.display_name if invited_by is not None else "Relief"
+    with transaction.atomic():
+        invitation = Invitation(
+            role=role,
+            practice=practice,
+            invited_by=invited_by,
+            email=email,
+            display_name=display_name.strip(),
+            code_hash=secret_digest(code_canonical(code) or code),
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        invitation.full_clean(exclude=["code_hash", "mail"])
+        invitation.mail = mail_send(
+            to=invitation.email,
+            subject=f"Join {practice.name} on Relief",
+            body=(
+                f"Hello {invitation.display_name},\n\n{inviter} invites you to join "
+                f"{practice.name} on Relief as {PRACTICE_ROLE_WORDS[Role(role)]}. "
+                + _how_to_accept(invitation, code, site)
+            ),
+            discard_after=invitation.expires_at,
+        )
+        invitation.save(force_insert=True)
+    return IssuedInvitation(invitation=invitation, code=code)
+
+
+def practice_invitations_open(*, practice: Practice) -> QuerySet[Invitation]:
+    """A practice's invitations not yet accepted and not expired, newest first."""
+    return (
+        Invitation.objects.filter(
+            practice=practice, accepted_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("mail", "invited_by")
+        .order_by("-created_at", "id")
+    )

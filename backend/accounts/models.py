@@ -323,16 +323,34 @@ class OutboundMail(models.Model):
 
 
 class Invitation(models.Model):
-    """A one-time code a physician hands to a new patient. Only its SHA-256 is stored."""
+    """A one-time code for a new account. Only its SHA-256 is stored.
+
+    ``role`` says what the account will be: a patient invitation (made by a physician, who
+    becomes the patient's care team) or a practice invitation (a physician, staff member or
+    administrator of ``practice``, made by its administrator or by ``relief practice
+    create``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    physician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    # The physician whose care a patient joins; null for a practice invitation.
+    physician = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)
+    # The practice a physician, staff member or administrator joins; null for a patient's.
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Who made a practice invitation (null: the `relief practice create` command).
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     email = models.EmailField(max_length=254)
     display_name = models.CharField(max_length=150)
     code_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=dj_tz.now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The account the invitation created (a patient's, or a practice member's).
     patient = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -340,6 +358,20 @@ class Invitation(models.Model):
     mail = models.OneToOneField(
         OutboundMail, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
     )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    role=Role.PATIENT, physician__isnull=False, practice__isnull=True
+                )
+                | (
+                    models.Q(role__in=PRACTICE_ROLES)
+                    & models.Q(physician__isnull=True, practice__isnull=False)
+                ),
+                name="invitation_patient_or_practice",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"invitation for {self.email}"

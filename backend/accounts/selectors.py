@@ -41,3 +41,12 @@ def practice_patients(practice: Practice | None) -> QuerySet[User]:
         physician_links__physician__practice=practice,
         physician_links__physician__role=Role.PHYSICIAN,
     ).distinct()
+
+
+def practice_members(practice: Practice | None) -> QuerySet[User]:
+    """The active physicians, staff and administrators of a practice, by role then name."""
+    if practice is None:
+        return User.objects.none()
+    return User.objects.filter(practice=practice, is_active=True).order_by(
+        "role", "display_name", "id"
+    )

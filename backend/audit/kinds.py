@@ -32,6 +32,7 @@ class ResourceKind(models.TextChoices):
     RECORD_FILE = "record_file", "The record as a FHIR file"
     VISIT_REPORT = "visit_report", "A visit's printable report"
     REMINDER = "reminder", "A reminder to check in"
+    CARE_TEAM = "care_team", "The care team: a physician added or removed"
     OTHER = "other", "Other data"
 
 
@@ -47,6 +48,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
     "export_fhir": ResourceKind.RECORD_FILE,
     "report": ResourceKind.VISIT_REPORT,
     "reminder": ResourceKind.REMINDER,
+    "care_team": ResourceKind.CARE_TEAM,
 }
 
 

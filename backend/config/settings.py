@@ -317,6 +317,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every role (a user's), and the roles of a practice (its members, its invitations).
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.models.Role",
+        "PracticeRoleEnum": "accounts.practice_apis.PRACTICE_ROLE_CHOICES",
+    },
 }
 
 # --- Request bodies -------------------------------------------------------------------------

@@ -175,6 +175,31 @@ class IsPhysicianOrPracticeAdmin(permissions.BasePermission):
         )
 
 
+class IsPracticeMember(permissions.BasePermission):
+    """Only a practice's physicians, staff and administrators may do this."""
+
+    message = "Only members of a practice may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and (user.is_physician or user.is_staff_member or user.is_practice_admin)
+        )
+
+
+class IsPracticeAdmin(permissions.BasePermission):
+    """Only a practice administrator may do this."""
+
+    message = "Only a practice administrator may do this."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(
+            request.user and request.user.is_authenticated and request.user.is_practice_admin
+        )
+
+
 class _SignedInMayRead(permissions.BasePermission):
     """Before a role's permission: anyone signed in may read (the view scopes what they
     see); only that role may write."""

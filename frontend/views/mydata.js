@@ -40,6 +40,10 @@ const DONE = {
   record_file: { read: "downloaded your record (FHIR file)" },
   visit_report: { read: "opened the report of a visit" },
   reminder: { create: "sent you a reminder to check in" },
+  care_team: {
+    create: "added a physician to your care team",
+    delete: "took a physician off your care team",
+  },
 };
 
 /** What someone was refused, by the kind of data (every value of the API's resource_kind). */
@@ -52,6 +56,7 @@ export const REFUSED = {
   record_file: "your record",
   visit_report: "a report of your visit",
   reminder: "your reminders",
+  care_team: "your care team",
   other: "your data",
 };
 

@@ -14,6 +14,7 @@ import {
   label,
   physicianSummary,
 } from "../format.js";
+import { careTeamBox } from "./careteam.js";
 import { entryList } from "./entries.js";
 import { flagsSection } from "./flags.js";
 import { downloadButton } from "./mydata.js";
@@ -395,7 +396,13 @@ export async function patientView(ctx, id) {
     ),
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
     h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
-    h("div", { class: "patient-actions stack" }, remindBox(patient), exportsBox(patient)),
+    h(
+      "div",
+      { class: "patient-actions stack" },
+      remindBox(patient),
+      exportsBox(patient),
+      careTeamBox(ctx, patient),
+    ),
     columns,
     h(
       "section",

@@ -9,6 +9,7 @@ const SECTIONS = [
   "./settings-password.js",
   "./settings-reminders.js",
   "./settings-notifications.js",
+  "./settings-careteam.js",
 ];
 
 export async function settingsView(ctx) {

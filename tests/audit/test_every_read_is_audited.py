@@ -49,6 +49,19 @@ NO_HEALTH_DATA = {
     ("/api/v1/reminders/settings/", "get"): "the patient's own reminder times",
     ("/api/v1/reminders/settings/", "patch"): "the patient's own reminder times",
     ("/api/v1/clinic/", "get"): "the clinic's name and phone number, a deployment setting",
+    ("/api/v1/practice/", "get"): "the caller's practice and its members (no patients)",
+    ("/api/v1/practice/invitations/", "get"): "a practice's invitations to its staff",
+    ("/api/v1/practice/invitations/", "post"): "the new invitation and its code",
+    ("/api/v1/patients/{id}/care-team/", "get"): (
+        "which physicians treat the patient: names, no health data (changes are audited)"
+    ),
+    ("/api/v1/patients/{id}/care-team/", "post"): (
+        "the care team after the change; the change itself is audited with the patient"
+    ),
+    ("/api/v1/patients/{id}/care-team/{physician_id}/", "delete"): (
+        "no body; the change is audited with the patient"
+    ),
+    ("/api/v1/me/care-team/", "get"): "the patient's own physicians' names and practice",
     ("/api/v1/visits/{id}/report-link/", "post"): (
         "a one-time URL and its expiry; opening it (/reports/visits/{id}/) is the read"
     ),

@@ -169,7 +169,7 @@ def test_a_remind_refused_for_today_says_when_the_next_is_allowed(
     page.goto(f"{live_server.url}/#/patients/{patient.pk}")
     page.wait_for_selector("h1:text('Remi Reminded')")
     # Another physician of the practice reminded the patient after this page was opened.
-    colleague = PhysicianFactory(display_name="Dr Other")
+    colleague = PhysicianFactory(display_name="Dr Other", practice=physician.practice)
     link(colleague, patient)
     client = APIClient()
     client.force_authenticate(colleague)

@@ -122,8 +122,15 @@ def test_a_second_remind_the_same_local_day_is_a_429(
 
 
 def test_another_physician_may_not_remind_the_same_day_either(
-    own: User, other_physician: User, client_for: Any, physician_client: APIClient
+    own: User,
+    physician: User,
+    other_physician: User,
+    client_for: Any,
+    physician_client: APIClient,
 ) -> None:
+    # A colleague of the practice (a care team is of one practice).
+    other_physician.practice = physician.practice
+    other_physician.save()
     link(other_physician, own)
     physician_client.post(_url(own))
 

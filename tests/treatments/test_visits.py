@@ -215,6 +215,9 @@ def test_an_id_of_another_visit_is_a_409_naming_id(
     treating, patient, other_patient, other_physician, physician_client, whose: str
 ):
     if whose == "other_physician":
+        # A colleague of the practice (a care team is of one practice).
+        other_physician.practice = treating.practice
+        other_physician.save()
         link(other_physician, patient)
         taken = make_visit(other_physician, patient, datetime(2026, 3, 1, 10, tzinfo=UTC))
     else:
