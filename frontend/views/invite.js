@@ -54,14 +54,16 @@ async function copyText(text, status) {
 }
 
 // The code in big monospace groups (read out over the phone), copy buttons, the sign-up
-// link and its QR code (an SVG data: URI drawn by the server, shown as an image).
-function invitationCard(inv, note) {
+// link and its QR code (an SVG data: URI drawn by the server, shown as an image). Also the
+// practice administrator's invitations of physicians and staff (views/people.js): `who`
+// says whom the invitation is for.
+export function invitationCard(inv, note, who = `${inv.display_name} (${inv.email})`) {
   const link = inv.accept_url ?? `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
   const copied = h("span", { class: "hint", role: "status", "data-copied": "" });
   return h(
     "div",
     { class: "card invitation stack" },
-    h("p", { text: `Invitation for ${inv.display_name} (${inv.email}).` }),
+    h("p", { text: `Invitation for ${who}.` }),
     h("p", { class: "invitation-label", text: "One-time code" }),
     // The code as the patient types it (groups joined by dashes), large and monospaced.
     h("p", { class: "code invitation-code", "data-code": "", text: inv.code }),
@@ -101,7 +103,7 @@ function invitationCard(inv, note) {
             height: "192",
             "data-qr": "",
           }),
-          h("figcaption", { class: "hint", text: "The patient can scan this with their phone." }),
+          h("figcaption", { class: "hint", text: "They can scan this with their phone." }),
         )
       : null,
     h("p", {

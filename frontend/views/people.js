@@ -5,7 +5,7 @@
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
-import { mailNote } from "./invite.js";
+import { invitationCard, mailNote } from "./invite.js";
 
 export const ROLE_NAMES = {
   physician: "Physician",
@@ -93,22 +93,9 @@ function inviteForm(refresh) {
           role: form.elements.role.value,
         },
       });
-      const link = `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
+      const role = (ROLE_NAMES[inv.role] ?? inv.role).toLowerCase();
       result.replaceChildren(
-        h(
-          "div",
-          { class: "card invitation" },
-          h("p", {
-            text: `Invitation for ${inv.display_name} (${inv.email}) as ${(ROLE_NAMES[inv.role] ?? inv.role).toLowerCase()}.`,
-          }),
-          h("p", {}, "One-time code: ", h("strong", { class: "code", "data-code": "", text: inv.code })),
-          h("p", { class: "hint", text: `Link: ${link}` }),
-          h("p", {
-            class: "hint",
-            text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
-          }),
-          mailNote(inv),
-        ),
+        invitationCard(inv, mailNote(inv), `${inv.display_name} (${inv.email}) as ${role}`),
       );
       form.elements.display_name.value = "";
       form.elements.email.value = "";

@@ -4,12 +4,14 @@ members list the practice."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
+from accounts.invitation_codes import qr_svg_data_uri
 from accounts.models import CareLink, Invitation, OutboundMail, Practice, Role, User
 from tests.accounts.helpers import sign_in
 from tests.factories import PhysicianFactory, UserFactory
@@ -72,6 +74,8 @@ def test_the_admin_invites_a_physician_who_accepts_and_joins_the_practice(
         "role": "physician",
         "expires_at": _z(invitation.expires_at),
         "code": body["code"],
+        "accept_url": f"http://testserver/#/accept?code={body['code']}",
+        "qr_svg": qr_svg_data_uri(body["accept_url"]),  # checked in test_invitation_codes
         "mail_status": "pending",
         "mail_next_attempt_at": _z(queued.next_attempt_at),
     }
@@ -79,7 +83,9 @@ def test_the_admin_invites_a_physician_who_accepts_and_joins_the_practice(
         "physician", practice, admin,
     )  # fmt: skip
     assert invitation.physician is None
-    assert invitation.code_hash == hashlib.sha256(body["code"].encode()).hexdigest()
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}", body["code"])
+    canonical = body["code"].replace("-", "")
+    assert invitation.code_hash == hashlib.sha256(canonical.encode()).hexdigest()
 
     run_worker_once()
     assert len(mail.outbox) == 1
@@ -92,6 +98,7 @@ def test_the_admin_invites_a_physician_who_accepts_and_joins_the_practice(
         sent.body
     )
     assert body["code"] in sent.body
+    assert body["accept_url"] in sent.body
 
     accepted = _accept(body["code"])
     assert accepted.status_code == 201, accepted.content
