@@ -49,7 +49,7 @@ def test_physician_acknowledges_a_flag_with_a_note(live_server, page, serve_axe,
     physician, _patient, visit = bruised
     page.set_viewport_size({"width": size[0], "height": size[1]})
     sign_in(page, live_server.url, physician.email, PASSWORD)
-    page.wait_for_selector(".patients")
+    page.wait_for_selector(".patients, .patients-table")
     page.click("text=Bea Bruise")
     page.wait_for_selector("h1:text('Bea Bruise')")
     card = page.locator(f"article.visit[data-visit='{visit.pk}']")

@@ -38,7 +38,8 @@ def practice():  # type: ignore[no-untyped-def]
     make_visit(physician, well, visit, baseline_pain=8, condition="neck_pain")
     for day in range(1, 7):
         make_entry(well, visit + timedelta(days=day), pain=3, soreness=1)
-    # Zed: two visits (a course); a large bruise after the latest one.
+    # Zed: two visits (a course); a large bruise after the latest one, on day 4: with only
+    # day 5 logged after it, the flag is still open (it resolves after two days without).
     make_visit(physician, flagged, now - timedelta(days=40), baseline_pain=7)
     visit = now - timedelta(days=5)
     make_visit(physician, flagged, visit, baseline_pain=7, condition="low_back_pain")
@@ -48,8 +49,8 @@ def practice():  # type: ignore[no-untyped-def]
             visit + timedelta(days=day),
             pain=6,
             soreness=4,
-            bruising="large" if day == 2 else "none",
-            notes="Bruise on the left side" if day == 2 else "",
+            bruising="large" if day == 4 else "none",
+            notes="Bruise on the left side" if day == 4 else "",
         )
     return physician, well, flagged
 
