@@ -17,6 +17,8 @@ DEMO_PASSWORD = "relief-demo"
 DEMO_PHYSICIAN = "doctor@relief.example"
 DEMO_PATIENT = "patient@relief.example"
 DEMO_PRACTICE = "Relief Demo Clinic"
+# The demo practice's administrator (invites physicians and staff; sees no patient data).
+DEMO_ADMIN = ("admin@relief.example", "Alex Admin", "America/New_York")
 SEED = 20261129
 WINDOW_DAYS = 21  # check-ins are generated for days 0..21 after each visit
 

@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from accounts.invitations import care_link
 from accounts.models import Practice, Role, User
 from demo.cast import (
+    DEMO_ADMIN,
     DEMO_PASSWORD,
     DEMO_PRACTICE,
     INJECTATE_MIXES,
@@ -315,6 +316,8 @@ class Seeder:
 
     def run(self) -> None:
         practice = Practice.objects.create(name=DEMO_PRACTICE)
+        admin_email, admin_name, admin_tz = DEMO_ADMIN
+        self.user(admin_email, admin_name, Role.PRACTICE_ADMIN, admin_tz, practice)
         physicians = [
             self.user(email, name, Role.PHYSICIAN, tz, practice) for email, name, tz in PHYSICIANS
         ]

@@ -12,6 +12,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Invitation, OutboundMail, Practice, User
@@ -144,3 +145,14 @@ def test_the_command_as_an_operator_runs_it_on_an_empty_database() -> None:
         "CommandError: --admin: This email address already has an account. Nothing was created."
     )
     assert Practice.objects.count() == 1
+
+
+@pytest.mark.django_db
+@override_settings(PUBLIC_URL="https://relief.northside.example")
+def test_with_a_public_url_the_command_prints_and_mails_the_sign_up_link() -> None:
+    out = StringIO()
+    call_command("practice", "create", "Clinic", "--admin", "boss@clinic.example", stdout=out)
+    code = re.search(r"\n    (\S+)\n", out.getvalue()).group(1)  # type: ignore[union-attr]
+    link = f"https://relief.northside.example/#/accept?code={code}"
+    assert out.getvalue().endswith(f"\n    {code}\nSign-up link: {link}\n")
+    assert link in OutboundMail.objects.get().body

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.invitation_codes import accept_url
 from accounts.practices import practice_create
 
 
@@ -67,3 +69,5 @@ class Command(BaseCommand):
             f"Invitation code (works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC; "
             f"enter it in the app under 'I have an invitation'):\n    {issued.code}"
         )
+        if settings.PUBLIC_URL:
+            self.stdout.write(f"Sign-up link: {accept_url(settings.PUBLIC_URL, issued.code)}")
