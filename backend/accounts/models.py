@@ -122,6 +122,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=~models.Q(role=Role.PATIENT) | models.Q(practice__isnull=True),
                 name="user_patient_has_no_practice",
             ),
+            # Staff and administrators exist only as members of a practice.
+            models.CheckConstraint(
+                condition=~models.Q(role__in=[Role.STAFF, Role.PRACTICE_ADMIN])
+                | models.Q(practice__isnull=False),
+                name="user_practice_role_has_practice",
+            ),
         ]
 
     def __str__(self) -> str:

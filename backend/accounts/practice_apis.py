@@ -19,7 +19,7 @@ from accounts.care_apis import (
     app_origin,
     issued_answer,
 )
-from accounts.models import PRACTICE_ROLES, User
+from accounts.models import PRACTICE_ROLES, Practice, User
 from accounts.requests import SignedInRequest
 from accounts.selectors import patient_owner, patients_visible_to, practice_members
 from audit.api_support import AuditedApiMixin
@@ -54,6 +54,14 @@ class PracticeSerializer(serializers.Serializer):
     members = MemberSerializer(many=True)
 
 
+def own_practice(user: User) -> Practice:
+    """The signed-in member's practice; 404 for an account that has none (a physician made
+    by `createsuperuser`; staff and administrators always have one, a database constraint)."""
+    if user.practice is None:
+        raise NotFound("You are not in a practice.")
+    return user.practice
+
+
 @extend_schema(tags=["practice"])
 class PracticeApi(APIView):
     """The signed-in physician's, staff member's or administrator's practice: its name and
@@ -63,9 +71,7 @@ class PracticeApi(APIView):
 
     @extend_schema(responses={200: PracticeSerializer})
     def get(self, request: SignedInRequest) -> Response:
-        practice = request.user.practice
-        if practice is None:  # a member made before practices (none remain after 0010)
-            raise NotFound("You are not in a practice.")
+        practice = own_practice(request.user)
         body = {"id": practice.pk, "name": practice.name, "members": practice_members(practice)}
         return Response(PracticeSerializer(body).data)
 
@@ -107,10 +113,10 @@ class PracticeInvitationsApi(APIView):
     def get(self, request: SignedInRequest) -> Response:
         """The practice's open invitations (not accepted, not expired), newest first."""
         reject_empty_params(request, ("page", "page_size"))
-        assert request.user.practice is not None  # an administrator always has one
+        practice = own_practice(request.user)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            invitations.practice_invitations_open(practice=request.user.practice),
+            invitations.practice_invitations_open(practice=practice),
             request,
             view=self,
         )
@@ -127,11 +133,11 @@ class PracticeInvitationsApi(APIView):
         that already has an account is a 400 naming `email`."""
         serializer = PracticeInvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        assert request.user.practice is not None
+        practice = own_practice(request.user)
         site = app_origin(request)
         try:
             issued = invitations.practice_invitation_create(
-                practice=request.user.practice,
+                practice=practice,
                 invited_by=request.user,
                 site=site,
                 **serializer.validated_data,

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken as JWTRefreshToken
 
-from accounts.models import RefreshToken, Role, SecurityEvent, Session, User
+from accounts.models import RefreshToken, SecurityEvent, Session, User
 from accounts.password_reset import after_password_change
 from accounts.patient_time import lock_patient
 from accounts.tokens import SESSION_CLAIM, TokenPair, issue_pair
@@ -57,9 +57,7 @@ class SignIn:
 def session_start(*, user: User) -> TokenPair:
     """Open a sign-in session with the role's idle and absolute limits; issue its first pair."""
     now = timezone.now()
-    idle, absolute = settings.RELIEF_SESSION_LIMITS[
-        Role.PHYSICIAN if user.is_physician else Role.PATIENT
-    ]
+    idle, absolute = settings.RELIEF_SESSION_LIMITS[user.role]
     with transaction.atomic():
         session = Session.objects.create(
             user=user,

@@ -33,6 +33,7 @@ class ResourceKind(models.TextChoices):
     VISIT_REPORT = "visit_report", "A visit's printable report"
     REMINDER = "reminder", "A reminder to check in"
     CARE_TEAM = "care_team", "The care team: a physician added or removed"
+    OUTCOMES_FILE = "outcomes_file", "The practice's outcomes file (pseudonymous, no name)"
     OTHER = "other", "Other data"
 
 
@@ -49,6 +50,7 @@ RESOURCE_KINDS: dict[str, ResourceKind] = {
     "report": ResourceKind.VISIT_REPORT,
     "reminder": ResourceKind.REMINDER,
     "care_team": ResourceKind.CARE_TEAM,
+    "practice_export": ResourceKind.OUTCOMES_FILE,
 }
 
 

@@ -355,6 +355,9 @@ RELIEF_SESSION_CACHE = env.bool("RELIEF_SESSION_CACHE", default=True)
 RELIEF_SESSION_LIMITS = {
     # role: (idle timeout or None, absolute lifetime)
     "physician": (timedelta(minutes=30), timedelta(hours=12)),
+    # The practice's other desk roles: a shared clinic computer, so the physician's limits.
+    "staff": (timedelta(minutes=30), timedelta(hours=12)),
+    "practice_admin": (timedelta(minutes=30), timedelta(hours=12)),
     "patient": (None, timedelta(days=30)),
 }
 SIMPLE_JWT = {

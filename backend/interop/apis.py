@@ -134,10 +134,10 @@ class PracticeOutcomesExportApi(_ExportApi):
     patient of any of the practice's physicians, oldest first, pseudonymous (no name,
     e-mail, timezone, note or contact detail; a per-practice patient key instead of the id).
 
-    Columns: patient_key, visit_number, visit_date, condition, sites, muscles, body_regions,
+    Columns: patient_key, visit_number, visit_month, condition, sites, muscles, body_regions,
     injectates, cpt_code, baseline, baseline_source, relief_day_0 … relief_day_14,
     response_window_closed, responder, substantial_responder. Physicians of the practice
-    and its administrator; one audit row names the practice."""
+    and its administrator; audited as a read of each patient in it, naming the practice."""
 
     permission_classes = (IsPhysicianOrPracticeAdmin,)
     audit_resource = "practice_export"
@@ -155,12 +155,13 @@ class PracticeOutcomesExportApi(_ExportApi):
         if practice is None:
             # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
             raise PermissionDenied("You belong to no practice.", code="no_practice")
-        # One row for the whole file: it names no patient (each is a pseudonym in it), so
-        # the row names the practice; the patients' own logs do not list it.
+        # One row per patient in the file (each is a pseudonym in it), naming the practice:
+        # each patient's "who saw my data" lists the download.
         audit_record(
             audit=AuditContext.from_request(request),
             action=AuditEvent.Action.READ,
             resource=self.audit_resource,
+            patient_ids=practice_export.patients_in(practice),
             object_id=practice.pk,
         )
         response = StreamingHttpResponse(

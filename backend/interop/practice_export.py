@@ -8,7 +8,8 @@ Columns (the header row names them; README "Exports" explains them):
   practice (``django.utils.crypto.salted_hmac``), never the id itself. Another practice's
   export, or a rotated secret key, gives other keys;
 - ``visit_number`` (1-based in the patient's course, as the recovery API numbers it),
-  ``visit_date`` (the patient's local date of the visit, day 0), ``condition``;
+  ``visit_month`` (``YYYY-MM`` of the patient's local date of the visit: the month, not the
+  day, since exact dates with a condition can single a patient out), ``condition``;
 - ``sites`` (how many injection sites), ``muscles`` (each site as "muscle (side)"),
   ``body_regions`` and ``injectates`` (distinct, ``;``-separated), ``cpt_code`` (20552 for
   1-2 muscles, 20553 for 3 or more: ``treatments.models.cpt_code_for``, as the FHIR export);
@@ -54,7 +55,7 @@ DAYS = range(LAST_DAY + 1)
 COLUMNS = (
     "patient_key",
     "visit_number",
-    "visit_date",
+    "visit_month",
     "condition",
     "sites",
     "muscles",
@@ -72,6 +73,17 @@ COLUMNS = (
 # however many visits the practice has, and three queries serve this many rows.
 BATCH_VISITS = 500
 INJECTATE_NAMES = ("lidocaine", "saline", "magnesium")
+
+
+def patients_in(practice: Practice) -> list[Any]:
+    """The ids of the patients the file has rows for (those with a visit): whose logs list
+    the download."""
+    return list(
+        Visit.objects.filter(patient__in=practice_patients(practice))
+        .order_by()
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
 
 
 def practice_visits(practice: Practice) -> QuerySet[Any]:
@@ -154,7 +166,7 @@ def _batch_rows(practice: Practice, visits: list[Any], today: dict[str, date]) -
         yield [
             patient_key(practice, visit.patient_id),
             str(visit.visit_number),
-            visit.local_date.isoformat(),
+            visit.local_date.strftime("%Y-%m"),
             visit.condition,
             *_sites_columns(sites[visit.id]),
             _number(baseline),

@@ -44,6 +44,9 @@ const DONE = {
     create: "added a physician to your care team",
     delete: "took a physician off your care team",
   },
+  outcomes_file: {
+    read: "downloaded the practice's outcomes for quality review (your visits without your name)",
+  },
 };
 
 /** What someone was refused, by the kind of data (every value of the API's resource_kind). */
@@ -57,6 +60,7 @@ export const REFUSED = {
   visit_report: "a report of your visit",
   reminder: "your reminders",
   care_team: "your care team",
+  outcomes_file: "the practice's outcomes",
   other: "your data",
 };
 

@@ -1,5 +1,6 @@
-"""The practice migration: each physician who had none gets a practice of their own, and
-nothing changes for their patients (care links are untouched)."""
+"""The practice migration: each physician who had none gets a practice, and nothing changes
+for their patients (care links are untouched): physicians who share a patient share a
+practice (a care team is of one practice), any other physician gets one of their own."""
 
 from __future__ import annotations
 
@@ -46,6 +47,48 @@ def test_each_physician_gets_a_practice_of_their_own() -> None:
         assert list(CareLink.objects.values_list("physician__email", "patient__email")) == [
             ("dana@example.org", "pat@example.org")
         ]
+    finally:
+        User.objects.all().delete()
+        call_command("migrate", verbosity=0)  # back to the latest of every app
+
+
+def test_physicians_who_share_a_patient_share_a_practice() -> None:
+    """Before practices a patient could have several physicians. Ann and Ben share Pat, Ben
+    and Cal share Quinn: all three are one practice (named after Ann, who joined first);
+    Dee shares nobody and gets her own."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = _migrate(BEFORE)
+    User = old.get_model("accounts", "User")
+    CareLink = old.get_model("accounts", "CareLink")
+    start = timezone.now() - timedelta(days=10)
+    doctors = {}
+    for n, name in enumerate(("Ann", "Ben", "Cal", "Dee")):
+        doctors[name] = User.objects.create(
+            email=f"{name.lower()}@example.org",
+            display_name=name,
+            role="physician",
+            date_joined=start + timedelta(days=n),
+        )
+    pat = User.objects.create(email="pat@example.org", display_name="Pat", role="patient")
+    quinn = User.objects.create(email="quinn@example.org", display_name="Quinn", role="patient")
+    for doctor, patient in (("Ben", pat), ("Ann", pat), ("Ben", quinn), ("Cal", quinn)):
+        CareLink.objects.create(physician=doctors[doctor], patient=patient)
+    try:
+        new = _migrate(AFTER)
+        User = new.get_model("accounts", "User")
+        practice = dict(
+            User.objects.filter(role="physician").values_list("display_name", "practice__name")
+        )
+        assert practice == {
+            "Ann": "Ann's practice",
+            "Ben": "Ann's practice",
+            "Cal": "Ann's practice",
+            "Dee": "Dee's practice",
+        }
+        assert new.get_model("accounts", "Practice").objects.count() == 2
     finally:
         User.objects.all().delete()
         call_command("migrate", verbosity=0)  # back to the latest of every app

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from accounts.invitation_codes import qr_svg_data_uri
 from accounts.models import CareLink, Invitation, OutboundMail, Practice, Role, User
 from tests.accounts.helpers import sign_in
-from tests.factories import PhysicianFactory, UserFactory
+from tests.factories import PASSWORD, PhysicianFactory, UserFactory
 from tests.worker import run_worker_once
 
 pytestmark = pytest.mark.django_db
@@ -273,3 +273,16 @@ def test_the_database_refuses_an_invitation_that_is_neither_a_patients_nor_a_pra
     for n, fields in enumerate(bad):
         with pytest.raises(IntegrityError), transaction.atomic():
             Invitation.objects.create(code_hash=f"h{n}", **common, **fields)
+
+
+@pytest.mark.parametrize("role", ["staff", "practice_admin"])
+def test_staff_and_administrators_exist_only_in_a_practice(role: str) -> None:
+    """The database refuses them without one (so no practice-less administrator can reach
+    the practice endpoints); `createsuperuser` and admin forms go through the same check."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(ValidationError, match="user_practice_role_has_practice"):
+        User.objects.create_user("desk@example.org", PASSWORD, display_name="D", role=role)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.bulk_create([User(email="desk@example.org", display_name="D", role=role)])

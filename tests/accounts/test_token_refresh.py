@@ -292,6 +292,28 @@ def test_physician_refresh_token_expires_with_the_idle_timeout(physician: User, 
     assert session.expires_at - session.created_at == timedelta(hours=12)
 
 
+@pytest.mark.parametrize("role", ["staff", "practice_admin"])
+def test_staff_and_administrators_have_the_physicians_desk_limits(
+    physician: User, password: str, role: str
+):
+    """A practice's other desk roles sign in at a shared clinic computer too: 30 minutes
+    idle, 12 hours in all (the administrator can download the practice's outcomes)."""
+    import jwt
+
+    from tests.factories import UserFactory
+
+    UserFactory(email="desk@example.org", role=role, practice=physician.practice)
+    first = sign_in("desk@example.org", password)
+    claims = jwt.decode(first["refresh"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 60
+    session = Session.objects.get()
+    assert (session.idle_timeout, session.expires_at - session.created_at) == (
+        timedelta(minutes=30), timedelta(hours=12),
+    )  # fmt: skip
+    Session.objects.update(last_refreshed_at=timezone.now() - timedelta(minutes=31))
+    assert refresh(first["refresh"]).status_code == 401
+
+
 def test_patient_session_lasts_30_days_in_all(patient: User, password: str):
     import jwt
 

@@ -430,12 +430,12 @@ CASES = {
         200,
         _read("export_csv", lambda w: w.patient.pk),
     ),
-    # The practice's outcomes name no patient (pseudonyms): one row names the practice.
+    # The practice's outcomes (pseudonyms): a read of each patient in it, naming the practice.
     "practice outcomes export": Case(
         ("/api/v1/practice/outcomes.csv", "get"),
         lambda w: w.client("physician").get("/api/v1/practice/outcomes.csv"),
         200,
-        lambda w: {("read", "practice_export", None, str(w.physician.practice_id))},
+        lambda w: {("read", "practice_export", w.patient.pk, str(w.physician.practice_id))},
     ),
     "printable report page": Case(
         ("/reports/visits/{id}/", "get"),

@@ -333,7 +333,7 @@ def test_the_list_costs_the_same_queries_for_five_rows_or_thirty(
 # ``"resource": "x"``.
 _RESOURCE_LITERAL = re.compile(r'(?:audit_resource\s*=\s*|resource=|"resource":\s*)"(\w+)"')
 # Rows that never name a patient, so never reach a patient's list.
-NO_PATIENT = {"cohort", "practice_export"}
+NO_PATIENT = {"cohort"}
 
 
 def test_every_audited_resource_has_words_for_a_patient() -> None:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/practice/outcomes.csv"
 HEADER = (
-    "patient_key,visit_number,visit_date,condition,sites,muscles,body_regions,injectates,"
+    "patient_key,visit_number,visit_month,condition,sites,muscles,body_regions,injectates,"
     "cpt_code,baseline,baseline_source,relief_day_0,relief_day_1,relief_day_2,relief_day_3,"
     "relief_day_4,relief_day_5,relief_day_6,relief_day_7,relief_day_8,relief_day_9,"
     "relief_day_10,relief_day_11,relief_day_12,relief_day_13,relief_day_14,"
@@ -133,25 +133,25 @@ def test_outcomes_header_and_rows_by_hand(world, physician, client_for):
     practice = physician.practice
     key_a = practice_export.patient_key(practice, world["a"].pk)
     key_b = practice_export.patient_key(practice, world["b"].pk)
-    first, second, recent = (moment.date() for moment in world["dates"])
+    first, second, recent = (moment.strftime("%Y-%m") for moment in world["dates"])
     blank9 = [""] * 9
     assert rows == [
         [
-            key_a, "1", first.isoformat(), "neck_pain", "2",
+            key_a, "1", first, "neck_pain", "2",
             "Upper trapezius (left); Levator scapulae (bilateral)", "neck",
             "lidocaine; saline", "20553", "8", "recorded",
             "50", "", "", "31.3", "", "50", *blank9,
             "true", "true", "true",
         ],
         [
-            key_a, "2", second.isoformat(), "low_back_pain", "1",
+            key_a, "2", second, "low_back_pain", "1",
             "Quadratus lumborum (right)", "low_back", "magnesium", "20552", "5",
             "prior_entries",
             "", "", "", "", "20", "", *blank9,
             "true", "false", "false",
         ],
         [
-            key_b, "1", recent.isoformat(), "neck_pain", "1",
+            key_b, "1", recent, "neck_pain", "1",
             "'=HYPERLINK(1) (midline)", "neck", "saline", "20552", "0", "recorded",
             *[""] * 15,
             "false", "", "",
@@ -207,14 +207,20 @@ def test_outcomes_refusals(world, physician, client_for):
     )
 
 
-def test_outcomes_export_is_one_audit_row_naming_the_practice(world, physician, client_for):
+def test_outcomes_export_is_a_read_of_each_patient_in_it(world, physician, client_for):
+    """Each patient in the file (A and B, not D of another practice) has a row naming the
+    practice, so their "who saw my data" lists the download."""
     _body(_get(client_for, physician))
-    rows = list(
+    rows = set(
         AuditEvent.objects.filter(resource="practice_export").values_list(
             "actor", "action", "patient", "object_id", "outcome"
         )
     )
-    assert rows == [(physician.pk, "read", None, str(physician.practice_id), "allowed")]
+    practice = str(physician.practice_id)
+    assert rows == {
+        (physician.pk, "read", world["a"].pk, practice, "allowed"),
+        (physician.pk, "read", world["b"].pk, practice, "allowed"),
+    }
 
 
 def test_outcomes_read_a_constant_number_of_queries(

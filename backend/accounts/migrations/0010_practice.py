@@ -7,13 +7,43 @@ from django.db import migrations, models
 
 
 def practice_per_physician(apps, schema_editor):
-    """Each physician who has no practice gets one of their own, named after them, so
-    nothing changes for their patients: their care team is the physician they had."""
+    """Each physician who has no practice gets one, so nothing changes for their patients:
+    physicians who share a patient (a care team of several, possible before practices) are
+    put in one practice together, since a care team is of one practice; any other physician
+    gets a practice of their own. A practice is named after its earliest-joined physician."""
     Practice = apps.get_model("accounts", "Practice")
     User = apps.get_model("accounts", "User")
-    for physician in User.objects.filter(role="physician", practice__isnull=True):
-        practice = Practice.objects.create(name=f"{physician.display_name}'s practice"[:150])
-        User.objects.filter(pk=physician.pk).update(practice=practice)
+    CareLink = apps.get_model("accounts", "CareLink")
+    physicians = list(
+        User.objects.filter(role="physician", practice__isnull=True).order_by("date_joined", "pk")
+    )
+    # Union-find over "shares a patient with".
+    parent = {p.pk: p.pk for p in physicians}
+
+    def root(pk):
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    team_of = {}
+    for physician_id, patient_id in CareLink.objects.filter(
+        physician_id__in=parent
+    ).values_list("physician_id", "patient_id"):
+        if patient_id in team_of:
+            a, b = root(team_of[patient_id]), root(physician_id)
+            if a != b:
+                parent[b] = a
+        else:
+            team_of[patient_id] = physician_id
+    practice_of_root = {}
+    for physician in physicians:  # earliest joined first: it names the group's practice
+        group = root(physician.pk)
+        if group not in practice_of_root:
+            practice_of_root[group] = Practice.objects.create(
+                name=f"{physician.display_name}'s practice"[:150]
+            )
+        User.objects.filter(pk=physician.pk).update(practice=practice_of_root[group])
 
 
 class Migration(migrations.Migration):
