@@ -30,6 +30,17 @@ class NotOnCareTeam(Exception):
     """The physician to remove is not on this patient's care team."""
 
 
+class ActorNotOnCareTeam(Exception):
+    """The physician making the change was taken off the team before their change got the
+    patient's lock (two changes at once): they may no longer change it."""
+
+
+def _actor_still_on_team(patient: User, audit: AuditContext) -> None:
+    """Under the patient's lock: the physician acting is (still) on the team."""
+    if not CareLink.objects.filter(patient=patient, physician=audit.actor).exists():
+        raise ActorNotOnCareTeam
+
+
 def care_team_of(patient: User) -> QuerySet[User]:
     """The physicians on ``patient``'s care team, by name, with their practice."""
     return (
@@ -75,11 +86,13 @@ def care_team_add(
     """
     adder: User = audit.actor
     colleague = User.objects.filter(
-        pk=colleague_id, role=Role.PHYSICIAN, practice__isnull=False
+        pk=colleague_id, role=Role.PHYSICIAN, practice__isnull=False, is_active=True
     ).first()
     if colleague is None or colleague.practice_id != adder.practice_id:
         raise _not_a_colleague()
     with transaction.atomic():
+        lock_patient(patient)
+        _actor_still_on_team(patient, audit)
         link, created = _care_link(physician=colleague, patient=patient)
         if created:
             audit_record(
@@ -101,6 +114,7 @@ def care_team_remove(*, patient: User, physician_id: uuid.UUID, audit: AuditCont
     The removed physician loses access to the patient at once."""
     with transaction.atomic():
         lock_patient(patient)
+        _actor_still_on_team(patient, audit)
         links = list(
             CareLink.objects.filter(patient=patient).values_list("physician_id", flat=True)
         )

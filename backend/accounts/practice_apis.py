@@ -207,6 +207,8 @@ class CareTeamApi(AuditedApiMixin, APIView):
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
+        except care_team.ActorNotOnCareTeam:
+            raise NotFound() from None  # taken off the team a moment ago: as any other patient
         return Response(
             CareTeamSerializer(_team_body(patient)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -230,6 +232,8 @@ class CareTeamMemberApi(AuditedApiMixin, APIView):
             )
         except care_team.NotOnCareTeam:
             raise NotFound("This physician is not on the patient's care team.") from None
+        except care_team.ActorNotOnCareTeam:
+            raise NotFound() from None  # taken off the team a moment ago: as any other patient
         except care_team.LastPhysician:
             raise ApiError(
                 400,

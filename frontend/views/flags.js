@@ -28,7 +28,10 @@ function acknowledgeForm(visit, flag, title, done) {
   const form = h(
     "form",
     { class: "flag-acknowledge", "data-acknowledge": flag.code },
-    h("label", { for: noteId, text: "Note (optional)" }),
+    h("label", {
+      for: noteId,
+      text: "Note (optional; the patient can read it in their record)",
+    }),
     note,
     button,
     status,

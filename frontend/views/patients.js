@@ -40,6 +40,14 @@ export function flagsCell(row) {
   return `${open.length} · ${FLAG_SHORT[worst.code] ?? worst.code}`;
 }
 
+/** What the count line adds when the list holds only the first page of the patients. */
+export function firstPageNote(page) {
+  const n = page.count ?? page.results.length;
+  return n > page.results.length
+    ? ` (the first ${page.results.length} shown: search or filter to find the others)`
+    : "";
+}
+
 // The patient whose row the physician left from: focus goes back to it on return.
 let cameFrom = null;
 export function rememberRow(id) {
@@ -263,7 +271,7 @@ async function deskView(desk) {
     const filtered = state.search || state.condition || state.openFlags;
     count.textContent = `${n} patient${n === 1 ? "" : "s"}${filtered ? " shown" : ""}${
       state.ordering === "attention" ? ", those needing attention first" : ""
-    }`;
+    }${firstPageNote(page)}`;
     slot.replaceChildren(
       page.results.length
         ? deskTable(page.results, {
@@ -368,9 +376,11 @@ async function phoneView(desk) {
     );
     if (mine !== seq) return;
     const n = page.count ?? page.results.length;
-    count.textContent = search
-      ? `${n} patient${n === 1 ? "" : "s"} matching “${search}”`
-      : `${n} patient${n === 1 ? "" : "s"}, those needing attention first`;
+    count.textContent =
+      (search
+        ? `${n} patient${n === 1 ? "" : "s"} matching “${search}”`
+        : `${n} patient${n === 1 ? "" : "s"}, those needing attention first`) +
+      firstPageNote(page);
     list.replaceChildren(
       page.results.length
         ? h("ul", { class: "patients" }, page.results.map(patientRow))

@@ -242,3 +242,41 @@ def test_two_practices_racing_onto_one_team_leave_one_practice(patient: User) ->
             CareLink.objects.filter(patient=patient).values_list("physician__practice", flat=True)
         )
         assert len(practices) == 1
+
+
+def test_a_physician_taken_off_the_team_a_moment_ago_can_no_longer_change_it(
+    physician: User, colleague: User, team: User
+) -> None:
+    """The view found the patient while the physician was on the team; by the time the
+    change holds the patient's lock they are off it (a colleague removed them at the same
+    moment): the service re-checks under the lock and refuses, writing nothing."""
+    from accounts.care_team import ActorNotOnCareTeam, care_team_add, care_team_remove
+    from audit.context import AuditContext
+
+    care_link(physician=colleague, patient=team)
+    CareLink.objects.filter(physician=physician, patient=team).delete()  # the other change
+    audit = AuditContext(actor=physician)
+    third = PhysicianFactory(practice=physician.practice)
+    with pytest.raises(ActorNotOnCareTeam):
+        care_team_add(patient=team, colleague_id=third.pk, audit=audit)
+    with pytest.raises(ActorNotOnCareTeam):
+        care_team_remove(patient=team, physician_id=colleague.pk, audit=audit)
+    assert list(CareLink.objects.filter(patient=team).values_list("physician", flat=True)) == [
+        colleague.pk
+    ]
+    assert _events(team) == []
+
+
+def test_a_deactivated_colleague_cannot_be_added(
+    physician: User, colleague: User, team: User, client_for: Any
+) -> None:
+    colleague.is_active = False
+    colleague.save()
+    response = client_for(physician).post(
+        _url(team), {"physician": str(colleague.pk)}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "physician": ["Not a physician of this patient's practice."]
+    }
+    assert not CareLink.objects.filter(physician=colleague).exists()

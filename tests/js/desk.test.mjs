@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { fitToWidth } from "../../frontend/charts.js";
-import { FLAG_ORDER, flagsCell } from "../../frontend/views/patients.js";
+import { FLAG_ORDER, firstPageNote, flagsCell } from "../../frontend/views/patients.js";
 
 test("only open flags count", () => {
   const row = {
@@ -46,4 +46,14 @@ test("on a phone a legend at the figure's foot stays there; one in plot fraction
   // at 520 px and up the server's layout is kept as it is
   const layout = { legend: foot };
   assert.equal(fitToWidth(layout, 1280), layout);
+});
+
+test("a list cut at the first page says so", () => {
+  const rows = Array.from({ length: 100 }, (_, i) => ({ id: i }));
+  assert.equal(
+    firstPageNote({ count: 240, results: rows }),
+    " (the first 100 shown: search or filter to find the others)",
+  );
+  assert.equal(firstPageNote({ count: 100, results: rows }), "");
+  assert.equal(firstPageNote({ results: [] }), "");
 });
