@@ -24,7 +24,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from recovery.models import FlagAcknowledgement
 from tests.accounts.helpers import bearer, sign_in
-from tests.factories import local_morning
+from tests.factories import SITE, local_morning
 from tests.worker import run_worker_once
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker sends mail after commits
@@ -91,15 +91,7 @@ def test_a_clinic_from_the_command_to_an_acknowledged_flag() -> None:
             "performed_at": performed_at.isoformat(),
             "condition": "neck_pain",
             "baseline_pain": 7,
-            "sites": [
-                {
-                    "body_region": "neck",
-                    "muscle": "Upper trapezius",
-                    "side": "left",
-                    "injectates": ["lidocaine"],
-                    "volume_ml": 1.0,
-                }
-            ],
+            "sites": [{**SITE, "volume_ml": 1.0}],
         },
         format="json",
     )

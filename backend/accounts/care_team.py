@@ -35,9 +35,9 @@ class ActorNotOnCareTeam(Exception):
     patient's lock (two changes at once): they may no longer change it."""
 
 
-def _actor_still_on_team(patient: User, audit: AuditContext) -> None:
+def _actor_still_on_team(patient: User, actor: User) -> None:
     """Under the patient's lock: the physician acting is (still) on the team."""
-    if not CareLink.objects.filter(patient=patient, physician=audit.actor).exists():
+    if not CareLink.objects.filter(patient=patient, physician=actor).exists():
         raise ActorNotOnCareTeam
 
 
@@ -61,11 +61,17 @@ def care_link(*, physician: User, patient: User) -> CareLink:
     return _care_link(physician=physician, patient=patient)[0]
 
 
-def _care_link(*, physician: User, patient: User) -> tuple[CareLink, bool]:
+def _care_link(
+    *, physician: User, patient: User, actor: User | None = None
+) -> tuple[CareLink, bool]:
+    """Under the patient's lock: the team's one practice, and (for a change a physician
+    makes) that ``actor`` is still on the team."""
     if physician.role != Role.PHYSICIAN:
         raise _not_a_colleague()
     with transaction.atomic():
         lock_patient(patient)
+        if actor is not None:
+            _actor_still_on_team(patient, actor)
         practices = set(
             CareLink.objects.filter(patient=patient).values_list(
                 "physician__practice_id", flat=True
@@ -91,9 +97,7 @@ def care_team_add(
     if colleague is None or colleague.practice_id != adder.practice_id:
         raise _not_a_colleague()
     with transaction.atomic():
-        lock_patient(patient)
-        _actor_still_on_team(patient, audit)
-        link, created = _care_link(physician=colleague, patient=patient)
+        link, created = _care_link(physician=colleague, patient=patient, actor=audit.actor)
         if created:
             audit_record(
                 audit=audit,
@@ -114,7 +118,7 @@ def care_team_remove(*, patient: User, physician_id: uuid.UUID, audit: AuditCont
     The removed physician loses access to the patient at once."""
     with transaction.atomic():
         lock_patient(patient)
-        _actor_still_on_team(patient, audit)
+        _actor_still_on_team(patient, audit.actor)
         links = list(
             CareLink.objects.filter(patient=patient).values_list("physician_id", flat=True)
         )

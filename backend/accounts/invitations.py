@@ -55,12 +55,28 @@ def _how_to_accept(invitation: Invitation, code: str, site: str) -> str:
     )
 
 
-def _mail_body(invitation: Invitation, physician: User, code: str, site: str) -> str:
-    return (
-        f"Hello {invitation.display_name},\n\n{physician.display_name} uses Relief to "
-        "follow how you feel after your trigger point injections. "
-        + _how_to_accept(invitation, code, site)
-    )
+def _issue(invitation: Invitation, *, subject: str, opening: str, site: str) -> IssuedInvitation:
+    """Store ``invitation`` (either kind) with a new code's hash and its lifetime, and queue
+    its mail ("Hello <name>," + ``opening`` + how to accept) in the same transaction."""
+    code = code_new()
+    now = timezone.now()
+    invitation.email = invitation.email.strip().lower()
+    invitation.display_name = invitation.display_name.strip()
+    invitation.code_hash = secret_digest(code_canonical(code) or code)
+    invitation.created_at = now
+    invitation.expires_at = now + INVITATION_LIFETIME
+    with transaction.atomic():
+        invitation.full_clean(exclude=["code_hash", "mail"])
+        invitation.mail = mail_send(
+            to=invitation.email,
+            subject=subject,
+            body=f"Hello {invitation.display_name},\n\n{opening}"
+            + _how_to_accept(invitation, code, site),
+            # A code that has expired is not worth sending.
+            discard_after=invitation.expires_at,
+        )
+        invitation.save(force_insert=True)
+    return IssuedInvitation(invitation=invitation, code=code)
 
 
 def invitation_create(
@@ -74,26 +90,15 @@ def invitation_create(
     says what became of the mail. ``site`` (the app's origin) puts the sign-up link in the
     mail.
     """
-    code = code_new()
-    now = timezone.now()
-    with transaction.atomic():
-        invitation = Invitation(
-            physician=physician,
-            email=email.strip().lower(),
-            display_name=display_name.strip(),
-            code_hash=secret_digest(code_canonical(code) or code),
-            created_at=now,
-            expires_at=now + INVITATION_LIFETIME,
-        )
-        invitation.mail = mail_send(
-            to=invitation.email,
-            subject=f"{physician.display_name} invites you to Relief",
-            body=_mail_body(invitation, physician, code, site),
-            # A code that has expired is not worth sending.
-            discard_after=invitation.expires_at,
-        )
-        invitation.save(force_insert=True)
-    return IssuedInvitation(invitation=invitation, code=code)
+    return _issue(
+        Invitation(physician=physician, email=email, display_name=display_name),
+        subject=f"{physician.display_name} invites you to Relief",
+        opening=(
+            f"{physician.display_name} uses Relief to follow how you feel after your "
+            "trigger point injections. "
+        ),
+        site=site,
+    )
 
 
 def invitations_of(*, physician: User) -> QuerySet[Invitation]:
@@ -191,34 +196,22 @@ def practice_invitation_create(
         errors["email"] = ["This email address already has an account."]
     if errors:
         raise ValidationError(errors)
-    # The same code format as a patient's invitation (``invitation_create``).
-    code = code_new()
-    now = timezone.now()
     inviter = invited_by.display_name if invited_by is not None else "Relief"
-    with transaction.atomic():
-        invitation = Invitation(
+    return _issue(
+        Invitation(
             role=role,
             practice=practice,
             invited_by=invited_by,
             email=email,
-            display_name=display_name.strip(),
-            code_hash=secret_digest(code_canonical(code) or code),
-            created_at=now,
-            expires_at=now + INVITATION_LIFETIME,
-        )
-        invitation.full_clean(exclude=["code_hash", "mail"])
-        invitation.mail = mail_send(
-            to=invitation.email,
-            subject=f"Join {practice.name} on Relief",
-            body=(
-                f"Hello {invitation.display_name},\n\n{inviter} invites you to join "
-                f"{practice.name} on Relief as {PRACTICE_ROLE_WORDS[Role(role)]}. "
-                + _how_to_accept(invitation, code, site)
-            ),
-            discard_after=invitation.expires_at,
-        )
-        invitation.save(force_insert=True)
-    return IssuedInvitation(invitation=invitation, code=code)
+            display_name=display_name,
+        ),
+        subject=f"Join {practice.name} on Relief",
+        opening=(
+            f"{inviter} invites you to join {practice.name} on Relief as "
+            f"{PRACTICE_ROLE_WORDS[Role(role)]}. "
+        ),
+        site=site,
+    )
 
 
 def practice_invitations_open(*, practice: Practice) -> QuerySet[Invitation]:

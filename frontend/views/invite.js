@@ -23,15 +23,16 @@ export function mailNote(inv) {
   );
 }
 
-// Follow a just-created invitation's mail until the worker has tried it (up to a minute).
-async function followMail(inv, note) {
+// Follow a just-created invitation's mail until the worker has tried it (up to a minute),
+// reading it back from `listPath` (the list its kind of invitation is in).
+async function followMail(inv, note, listPath) {
   const deadline = Date.now() + 60000;
   let current = note;
   while (Date.now() < deadline && current.isConnected) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     let listed;
     try {
-      listed = (await json("/api/v1/invitations/")).results.find((row) => row.id === inv.id);
+      listed = (await json(listPath)).results.find((row) => row.id === inv.id);
     } catch {
       continue; // offline for a moment: try again
     }
@@ -58,7 +59,7 @@ async function copyText(text, status) {
 // practice administrator's invitations of physicians and staff (views/people.js): `who`
 // says whom the invitation is for.
 export function invitationCard(inv, note, who = `${inv.display_name} (${inv.email})`) {
-  const link = inv.accept_url ?? `${location.origin}/#/accept?code=${encodeURIComponent(inv.code)}`;
+  const link = inv.accept_url;
   const copied = h("span", { class: "hint", role: "status", "data-copied": "" });
   return h(
     "div",
@@ -114,25 +115,41 @@ export function invitationCard(inv, note, who = `${inv.display_name} (${inv.emai
   );
 }
 
-export function inviteView() {
+/**
+ * The form that creates an invitation and shows it (`invitationCard`) with its mail's
+ * progress: a patient's (inviteView) or a practice member's (views/people.js).
+ * `fields` are extra form controls, `extraBody(form)` what they add to the request,
+ * `who(inv)` the card's words for whom it is, `onDone` runs after each new invitation.
+ */
+export function invitationForm({
+  path,
+  nameLabel,
+  emailLabel,
+  fields = [],
+  extraBody = () => ({}),
+  who,
+  onDone = () => {},
+  attrs = {},
+}) {
   const nameId = uid("name");
   const emailId = uid("email");
   const result = h("div", { class: "form-status", role: "status" });
   const form = h(
     "form",
-    { class: "stack" },
+    { class: "stack", ...attrs },
     h(
       "div",
       { class: "field" },
-      h("label", { for: nameId, text: "Patient's name" }),
+      h("label", { for: nameId, text: nameLabel }),
       h("input", { id: nameId, name: "display_name", required: true, autocomplete: "off" }),
     ),
     h(
       "div",
       { class: "field" },
-      h("label", { for: emailId, text: "Patient's email" }),
+      h("label", { for: emailId, text: emailLabel }),
       h("input", { id: emailId, name: "email", type: "email", required: true, autocomplete: "off" }),
     ),
+    fields,
     h("button", { type: "submit", class: "button primary wide", text: "Create invitation" }),
     result,
   );
@@ -141,18 +158,20 @@ export function inviteView() {
     const button = form.querySelector("button");
     button.disabled = true;
     try {
-      const inv = await json("/api/v1/invitations/", {
+      const inv = await json(path, {
         method: "POST",
         body: {
           display_name: form.elements.display_name.value.trim(),
           email: form.elements.email.value.trim(),
+          ...extraBody(form),
         },
       });
       const note = mailNote(inv);
-      result.replaceChildren(invitationCard(inv, note));
-      if (inv.mail_status === "pending") followMail(inv, note);
+      result.replaceChildren(invitationCard(inv, note, who?.(inv)));
+      if (inv.mail_status === "pending") followMail(inv, note, path);
       form.elements.display_name.value = "";
       form.elements.email.value = "";
+      onDone();
     } catch (error) {
       const fields = error?.body?.fields;
       result.replaceChildren(
@@ -164,6 +183,15 @@ export function inviteView() {
     } finally {
       button.disabled = false;
     }
+  });
+  return form;
+}
+
+export function inviteView() {
+  const form = invitationForm({
+    path: "/api/v1/invitations/",
+    nameLabel: "Patient's name",
+    emailLabel: "Patient's email",
   });
   return h(
     "section",

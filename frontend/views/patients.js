@@ -6,7 +6,7 @@
 import { json, qs } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, uid } from "../dom.js";
-import { CONDITIONS, openFlags, reliefLabel, responderLabel } from "../format.js";
+import { CONDITIONS, FLAG_TITLES, openFlags, reliefLabel, responderLabel } from "../format.js";
 
 export const DESK = "(min-width: 1024px)";
 
@@ -19,14 +19,6 @@ export const FLAG_ORDER = [
   "no_response",
   "not_logging",
 ];
-const FLAG_SHORT = {
-  soreness_severe: "Severe soreness",
-  worse_than_baseline: "Worse than baseline",
-  large_bruise: "Large bruise",
-  soreness_rising: "Soreness rising",
-  no_response: "No response by day 7",
-  not_logging: "Not logging",
-};
 
 /** "2 · Severe soreness": how many flags are open and the worst one; "" for none. */
 export function flagsCell(row) {
@@ -37,7 +29,7 @@ export function flagsCell(row) {
     return i === -1 ? FLAG_ORDER.length : i;
   };
   const worst = [...open].sort((a, b) => rank(a) - rank(b))[0];
-  return `${open.length} · ${FLAG_SHORT[worst.code] ?? worst.code}`;
+  return `${open.length} · ${FLAG_TITLES[worst.code] ?? worst.code}`;
 }
 
 /** What the count line adds when the list holds only the first page of the patients. */
@@ -46,6 +38,21 @@ export function firstPageNote(page) {
   return n > page.results.length
     ? ` (the first ${page.results.length} shown: search or filter to find the others)`
     : "";
+}
+
+// The name search of both lists: `onSearch(text)` once typing pauses for 250 ms.
+function searchInput(id, onSearch) {
+  let timer = null;
+  return h("input", {
+    id,
+    type: "search",
+    name: "search",
+    autocomplete: "off",
+    oninput: (event) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => onSearch(event.target.value.trim()), 250);
+    },
+  });
 }
 
 // The patient whose row the physician left from: focus goes back to it on return.
@@ -287,19 +294,9 @@ async function deskView(desk) {
     if (focusHeader) slot.querySelector(`button[data-sort="${focusHeader}"]`)?.focus();
   }
 
-  let timer = null;
-  const search = h("input", {
-    id: searchId,
-    type: "search",
-    name: "search",
-    autocomplete: "off",
-    oninput: (event) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        state.search = event.target.value.trim();
-        load().catch(() => {});
-      }, 250);
-    },
+  const search = searchInput(searchId, (text) => {
+    state.search = text;
+    load().catch(() => {});
   });
   const condition = h(
     "select",
@@ -388,17 +385,7 @@ async function phoneView(desk) {
     );
   }
 
-  let timer = null;
-  const input = h("input", {
-    id: searchId,
-    type: "search",
-    name: "search",
-    autocomplete: "off",
-    oninput: (event) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => load(event.target.value.trim()).catch(() => {}), 250);
-    },
-  });
+  const input = searchInput(searchId, (text) => load(text).catch(() => {}));
   await load("");
   const section = h(
     "section",

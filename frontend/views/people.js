@@ -4,8 +4,8 @@
 
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
-import { h, message, uid } from "../dom.js";
-import { invitationCard, mailNote } from "./invite.js";
+import { h, uid } from "../dom.js";
+import { invitationForm } from "./invite.js";
 
 export const ROLE_NAMES = {
   physician: "Physician",
@@ -50,69 +50,27 @@ function openInvitations(rows) {
 }
 
 function inviteForm(refresh) {
-  const ids = { name: uid("name"), email: uid("email"), role: uid("role") };
-  const result = h("div", { class: "form-status", role: "status" });
-  const form = h(
-    "form",
-    { class: "stack", "data-practice-invite": "" },
-    h(
+  const roleId = uid("role");
+  return invitationForm({
+    path: "/api/v1/practice/invitations/",
+    nameLabel: "Name",
+    emailLabel: "Email",
+    attrs: { "data-practice-invite": "" },
+    fields: h(
       "div",
       { class: "field" },
-      h("label", { for: ids.name, text: "Name" }),
-      h("input", { id: ids.name, name: "display_name", required: true, autocomplete: "off" }),
-    ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: ids.email, text: "Email" }),
-      h("input", { id: ids.email, name: "email", type: "email", required: true, autocomplete: "off" }),
-    ),
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: ids.role, text: "Role" }),
+      h("label", { for: roleId, text: "Role" }),
       h(
         "select",
-        { id: ids.role, name: "role" },
+        { id: roleId, name: "role" },
         Object.entries(ROLE_NAMES).map(([value, text]) => h("option", { value, text })),
       ),
     ),
-    h("button", { type: "submit", class: "button primary wide", text: "Create invitation" }),
-    result,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button");
-    button.disabled = true;
-    try {
-      const inv = await json("/api/v1/practice/invitations/", {
-        method: "POST",
-        body: {
-          display_name: form.elements.display_name.value.trim(),
-          email: form.elements.email.value.trim(),
-          role: form.elements.role.value,
-        },
-      });
-      const role = (ROLE_NAMES[inv.role] ?? inv.role).toLowerCase();
-      result.replaceChildren(
-        invitationCard(inv, mailNote(inv), `${inv.display_name} (${inv.email}) as ${role}`),
-      );
-      form.elements.display_name.value = "";
-      form.elements.email.value = "";
-      refresh();
-    } catch (error) {
-      const fields = error?.body?.fields;
-      result.replaceChildren(
-        message(
-          "error",
-          fields ? Object.values(fields).flat().join(" ") : error?.message || "Could not invite.",
-        ),
-      );
-    } finally {
-      button.disabled = false;
-    }
+    extraBody: (form) => ({ role: form.elements.role.value }),
+    who: (inv) =>
+      `${inv.display_name} (${inv.email}) as ${(ROLE_NAMES[inv.role] ?? inv.role).toLowerCase()}`,
+    onDone: refresh,
   });
-  return form;
 }
 
 export async function peopleView(ctx) {
