@@ -31,7 +31,7 @@ VENDOR_FILES = {
 WORKER_SOURCE = "service-worker.js"
 # Not part of the offline shell: the worker's own source and files only a developer opens.
 SHELL_EXCLUDE = {WORKER_SOURCE, "README.md"}
-SHELL_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".png", ".svg"}
+SHELL_SUFFIXES = {".html", ".js", ".json", ".css", ".webmanifest", ".png", ".svg"}
 
 
 @dataclass(frozen=True)
