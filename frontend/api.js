@@ -218,12 +218,15 @@ export async function signIn(email, password) {
 
 /** Creates the account (in the app's current language: its mail and screens follow it). */
 export async function acceptInvitation(code, password, timezone) {
-  const response = await send("/api/v1/invitations/accept/", {
-    method: "POST",
-    body: { code, password, timezone, language: language() },
-    auth: false,
-  });
-  const body = await readBody(response);
+  const accept = (body) =>
+    send("/api/v1/invitations/accept/", { method: "POST", body, auth: false });
+  let response = await accept({ code, password, timezone, language: language() });
+  let body = await readBody(response);
+  // A server that keeps no language (older than #18) refuses the field: sign up without it.
+  if (response.status === 400 && body?.fields?.language) {
+    response = await accept({ code, password, timezone });
+    body = await readBody(response);
+  }
   if (!response.ok) throw new ApiError(response.status, body);
   return body;
 }

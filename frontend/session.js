@@ -127,8 +127,11 @@ export function sendPendingLanguage() {
       // Chosen again while this was on its way: the newer choice is sent next time.
       if (device.storedLanguage() === lang) device.setLanguagePending(false);
       if (ctx.user?.id === updated?.id) await profileChanged(updated);
-    } catch {
-      // offline or refused: still pending, sent again when back online or at the next start
+    } catch (error) {
+      // A server that keeps no language (older than #18) refuses the field: the choice
+      // stays on this device alone. Offline or a failure: still pending, sent again when
+      // back online or at the next start.
+      if (error?.status === 400 && error.body?.fields?.language) device.setLanguagePending(false);
     }
   })().finally(() => {
     sendingLanguage = null;
