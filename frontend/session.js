@@ -141,14 +141,15 @@ export function sendPendingLanguage() {
 
 /**
  * The app's language chosen here (Settings, or the sign-in page): applied at once (the
- * catalog is precached, so offline too), kept on this device and, for a signed-in user,
- * saved to their profile now or as soon as the server can be reached.
+ * catalog is precached, so offline too), kept on this device and saved to the profile now
+ * or as soon as the server can be reached (chosen on the sign-in page: once signed in, so
+ * that the language someone picked is the one they keep).
  */
 export async function chooseLanguage(lang) {
   const code = supported(lang);
   if (!code) return;
   device.rememberLanguage(code);
-  if (ctx?.user) device.setLanguagePending(true);
+  device.setLanguagePending(true);
   await loadLanguage(code);
   await sendPendingLanguage();
 }

@@ -72,7 +72,12 @@ function radios({ name, legend, options, checked, onchange }) {
 
 export function section(ctx) {
   const titleId = uid("display-title");
-  const pending = Boolean(ctx?.user) && languagePending();
+  // Chosen offline: said to be on this phone only until the connection is back.
+  const pending = Boolean(ctx?.user) && languagePending() && navigator.onLine === false;
+  const pendingHint = pending
+    ? h("p", { class: "hint", "data-language-pending": "", text: t("settings.languagePending") })
+    : null;
+  if (pendingHint) addEventListener("online", () => pendingHint.remove(), { once: true });
   return h(
     "section",
     { class: "card stack", "aria-labelledby": titleId, "data-section": "display" },
@@ -84,9 +89,7 @@ export function section(ctx) {
       checked: language(),
       onchange: (lang) => choose(lang),
     }),
-    pending
-      ? h("p", { class: "hint", "data-language-pending": "", text: t("settings.languagePending") })
-      : null,
+    pendingHint,
     radios({
       name: "text_size",
       legend: t("settings.textSize"),

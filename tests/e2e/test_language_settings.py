@@ -37,9 +37,11 @@ def language_patches(page: Any) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     page.on(
         "request",
-        lambda request: sent.append(json.loads(request.post_data or "{}"))
-        if request.method == "PATCH" and request.url.endswith("/api/v1/auth/me/")
-        else None,
+        lambda request: (
+            sent.append(json.loads(request.post_data or "{}"))
+            if request.method == "PATCH" and request.url.endswith("/api/v1/auth/me/")
+            else None
+        ),
     )
     return sent
 
@@ -222,3 +224,38 @@ def test_text_size_scales_the_page_and_reflows_in_spanish_at_320_px(live_server,
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert wide[0] <= wide[1], (path, wide)
+
+
+def test_an_account_made_from_a_spanish_browser_is_made_in_spanish(live_server, browser):
+    from accounts.invitations import invitation_create
+
+    physician = PhysicianFactory(email="dr.invita@example.org")
+    issued = invitation_create(
+        physician=physician, email="nueva@example.org", display_name="Nueva Paciente"
+    )
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="es-US")
+    try:
+        page = context.new_page()
+        accepted: list[dict[str, Any]] = []
+        page.on(
+            "request",
+            lambda request: (
+                accepted.append(json.loads(request.post_data or "{}"))
+                if request.url.endswith("/api/v1/invitations/accept/")
+                else None
+            ),
+        )
+        page.goto(f"{live_server.url}/#/accept?code={issued.code}")
+        page.wait_for_selector("h1:text('Únase a su clínica en Relief')")
+        page.fill("input[name=password]", "una contraseña larga de varias palabras")
+        page.click("form button[type=submit]")
+        page.wait_for_selector("#sign-out:not([hidden])")
+        page.wait_for_selector("form.checkin")
+        assert accepted[0]["language"] == "es"
+        assert page.locator("h1").inner_text() == "¿Cómo se siente hoy, Nueva?"
+        assert page.locator("#sign-out").inner_text() == "Cerrar sesión"
+        user = User.objects.get(email="nueva@example.org")
+        if SERVER_KNOWS_LANGUAGE:
+            assert stored_language(user) == "es"
+    finally:
+        context.close()
