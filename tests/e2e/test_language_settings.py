@@ -15,7 +15,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from tests.e2e.conftest import csp_violations, sign_in, wait_for_service_worker, wait_until
+from tests.e2e.conftest import (
+    csp_violations,
+    shot,
+    sign_in,
+    wait_for_service_worker,
+    wait_until,
+)
 from tests.factories import PASSWORD, PatientFactory, PhysicianFactory, link, make_visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -217,6 +223,7 @@ def test_text_size_scales_the_page_and_reflows_in_spanish_at_320_px(live_server,
             .map((el) => el.tagName + '.' + el.className + ': ' + el.textContent.slice(0, 40))"""
     )
     assert outside == []
+    shot(page, "es-320-largest-checkin")
     for path, heading in (("/#/settings", "Ajustes"), ("/#/my-data", "Mis datos")):
         page.goto(live_server.url + path)
         page.wait_for_selector(f"h1:text('{heading}')")
@@ -224,6 +231,7 @@ def test_text_size_scales_the_page_and_reflows_in_spanish_at_320_px(live_server,
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
         )
         assert wide[0] <= wide[1], (path, wide)
+        shot(page, f"es-320-largest-{heading}")
 
 
 def test_an_account_made_from_a_spanish_browser_is_made_in_spanish(live_server, browser):
