@@ -161,7 +161,7 @@ def test_a_language_chosen_offline_applies_at_once_and_reaches_the_server_later(
     assert page.evaluate("document.documentElement.lang") == "es"
 
 
-def test_the_sign_in_page_follows_the_browser_and_offers_a_switch(live_server, browser):
+def test_the_sign_in_page_follows_the_browser_and_offers_a_switch(live_server, browser, patient):
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="es-ES")
     try:
         page = context.new_page()
@@ -184,6 +184,18 @@ def test_the_sign_in_page_follows_the_browser_and_offers_a_switch(live_server, b
         page.wait_for_selector("h1:text('Join your clinic on Relief')")
         page.reload()
         page.wait_for_selector("h1:text('Join your clinic on Relief')")
+
+        # Signed in, the language picked is kept, and becomes the account's.
+        sent = language_patches(page)
+        page.click("a[href='#/']")
+        page.wait_for_selector("h1:text('Sign in to Relief')")
+        page.fill("input[name=email]", patient.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("form.checkin")
+        page.wait_for_selector("h1:text('How are you today, Lucía?')")
+        wait_until(lambda: {"language": "en"} in sent)
+        assert page.evaluate("document.documentElement.lang") == "en"
     finally:
         context.close()
 
@@ -267,3 +279,26 @@ def test_an_account_made_from_a_spanish_browser_is_made_in_spanish(live_server, 
             assert stored_language(user) == "es"
     finally:
         context.close()
+
+
+def test_a_physician_has_the_same_settings(live_server, page):
+    physician = PhysicianFactory(email="dr.ajustes@example.org")
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.click("nav a[href='#/settings']")
+    page.wait_for_selector("h1:text('Settings')")
+    choose_language(page, "Español")
+    page.wait_for_selector("h1:text('Ajustes')")
+    assert page.locator("nav a").all_inner_texts() == [
+        "Pacientes",
+        "Consultorio",
+        "Invitar",
+        "Ajustes",
+    ]
+    assert page.locator("[data-section=profile] h2").inner_text() == "Su nombre y zona horaria"
+    page.locator('fieldset[data-field="text_size"] label', has_text="Grande").first.click()
+    assert page.evaluate("document.documentElement.dataset.textSize") == "2"
+    page.reload()
+    page.wait_for_selector("h1:text('Ajustes')")
+    assert page.evaluate("document.documentElement.dataset.textSize") == "2"
+    if SERVER_KNOWS_LANGUAGE:
+        wait_until(lambda: stored_language(physician) == "es")
