@@ -97,6 +97,8 @@ export async function signedIn(user) {
 export async function profileChanged(user) {
   ctx.user = user;
   await idb.setMeta("user", user);
+  // The profile's language is this device's, unless a newer choice is still to be sent.
+  if (supported(user?.language) && !device.languagePending()) device.rememberLanguage(user.language);
 }
 
 // --------------------------------------------------------------------------- language

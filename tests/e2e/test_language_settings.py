@@ -89,8 +89,11 @@ def test_settings_switches_the_language_at_once_and_keeps_it(live_server, page, 
     assert page.evaluate("document.activeElement.value") == "es"
     assert page.locator('input[name="language"][value="es"]').is_checked()
 
-    # Saved to the account and on this device.
+    # Saved to the account and on this device; the API is asked for Spanish from now on.
     wait_until(lambda: {"language": "es"} in sent)
+    with page.expect_request("**/api/v1/auth/timezones/") as asked:
+        page.reload()
+    assert asked.value.headers["accept-language"] == "es"
     assert page.evaluate("localStorage.getItem('relief.language')") == "es"
     page.wait_for_function("() => localStorage.getItem('relief.language-pending') === null")
     if SERVER_KNOWS_LANGUAGE:
