@@ -110,7 +110,7 @@ export async function profileChanged(user) {
  */
 async function profileLanguage(user) {
   if (device.languagePending()) {
-    await sendPendingLanguage();
+    sendPendingLanguage(); // in the background: the first screen does not wait for it
     return;
   }
   const lang = supported(user?.language) ?? supported(device.storedLanguage()) ?? language();
