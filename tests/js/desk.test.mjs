@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { fitToWidth } from "../../frontend/charts.js";
 import { FLAG_ORDER, firstPageNote, flagsCell } from "../../frontend/views/patients.js";
 

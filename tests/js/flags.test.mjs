@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import {
   flagRaisedLine,
   flagStateLine,
