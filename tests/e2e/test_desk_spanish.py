@@ -1,0 +1,200 @@
+"""A Spanish-speaking physician's desk (issue #18) in real Chromium: the patients table's
+headers, a visit's flags and their acknowledgement in Spanish at a desk (1280 x 800), the
+narrow list and the patient page without horizontal scrolling at 320 px, and the patient
+invitation's language select defaulting to the app's language and sent with the invitation.
+
+The language is the device's (localStorage `relief.language`, which start-up reads before
+the profile), set before the first load."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from recovery.models import FlagAcknowledgement
+from tests.e2e.conftest import check_a11y, csp_violations, sign_in, wait_until
+from tests.factories import (
+    PASSWORD,
+    PatientFactory,
+    PhysicianFactory,
+    link,
+    local_morning,
+    make_entry,
+    make_visit,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SPANISH = "localStorage.setItem('relief.language', 'es');"
+
+
+def spanish_page(browser: Any, serve_axe_for: Any, width: int, height: int) -> Iterator[Any]:
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        timezone_id="America/Chicago",
+        locale="es-US",
+    )
+    context.add_init_script(SPANISH)
+    serve_axe_for(context)
+    page = context.new_page()
+    page.console_messages = []
+    page.on("console", lambda msg: page.console_messages.append(f"{msg.type}: {msg.text}"))
+    page.on("pageerror", lambda exc: page.console_messages.append(f"pageerror: {exc}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def serve_axe_for() -> Any:
+    from tests.e2e.conftest import AXE
+
+    body = AXE.read_bytes() if AXE.exists() else b""
+
+    def serve(context: Any) -> None:
+        context.route(
+            "**/__axe__/axe.min.js",
+            lambda route: route.fulfill(body=body, content_type="text/javascript"),
+        )
+
+    return serve
+
+
+@pytest.fixture
+def desk(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
+    yield from spanish_page(browser, serve_axe_for, 1280, 800)
+
+
+@pytest.fixture
+def narrow(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
+    yield from spanish_page(browser, serve_axe_for, 320, 640)
+
+
+@pytest.fixture
+def bruised():  # type: ignore[no-untyped-def]
+    """A visit 6 days ago (baseline 8) with a large bruise on day 5: one open flag; and a
+    second patient with no visit."""
+    physician = PhysicianFactory(email="dra.rios@example.org", display_name="Dra. Ríos")
+    patient = PatientFactory(email="bea@example.org", display_name="Beatriz Morales")
+    other = PatientFactory(email="cy@example.org", display_name="Ciro Cano")
+    link(physician, patient)
+    link(physician, other)
+    visit_at = local_morning(6)
+    visit = make_visit(physician, patient, visit_at, baseline_pain=8)
+    for day in range(0, 6):
+        make_entry(
+            patient,
+            visit_at + timedelta(days=day, minutes=30),
+            pain=3,
+            soreness=1,
+            bruising="large" if day == 5 else "none",
+        )
+    return physician, patient, visit
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return bool(page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_desk_table_and_flag_acknowledgement_in_spanish(live_server, desk, bruised):  # type: ignore[no-untyped-def]
+    page = desk
+    physician, _patient, visit = bruised
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.wait_for_selector("table.patients-table tbody tr")
+    assert page.evaluate("() => document.documentElement.lang") == "es"
+    assert page.locator("h1").inner_text() == "Pacientes"
+    headers = page.locator("table.patients-table thead th").all_inner_texts()
+    assert [h.strip() for h in headers] == [
+        "Nombre",
+        "Días desde la visita",
+        "Último registro",
+        "Alivio más reciente",
+        "Respuesta al tratamiento",
+        "Alertas abiertas",
+    ]
+    assert page.locator("label", has_text="Buscar por nombre").count() == 1
+    assert page.locator("label", has_text="Solo alertas abiertas").count() == 1
+    assert (
+        page.locator(".desk [role=status]")
+        .inner_text()
+        .startswith("2 pacientes, primero quienes necesitan atención")
+    )
+    # Ciro has no visit: no flag, no check-in.
+    ciro = page.locator("tr", has_text="Ciro Cano")
+    assert ciro.locator("td[data-column=open_flags]").inner_text() == "Ninguna"
+    assert ciro.locator("td[data-column=last_checkin]").inner_text() == "Aún sin registros"
+    assert no_horizontal_scroll(page)
+    check_a11y(page, "desk-es")
+    # The longer Spanish headers still fit the narrowest desk width.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_selector("table.patients-table")
+    assert no_horizontal_scroll(page)
+    table = page.locator("table.patients-table").bounding_box()
+    assert table is not None and table["x"] + table["width"] <= 1024
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.wait_for_selector("table.patients-table")
+
+    page.click("text=Beatriz Morales")
+    page.wait_for_selector("h1:text('Beatriz Morales')")
+    card = page.locator(f"article.visit[data-visit='{visit.pk}']")
+    card.locator(".flag-history").wait_for()
+    assert card.locator(".flags-heading").inner_text() == "Alertas: 1 abierta"
+    opened = card.locator("[data-flag=large_bruise][data-state=open]")
+    assert opened.locator("label").inner_text() == (
+        "Nota (opcional; el paciente puede leerla en su expediente)"
+    )
+    assert page.get_by_role("heading", name="Equipo de atención").count() == 1
+    assert page.get_by_role("heading", name="Registrar una visita").count() == 1
+    assert page.get_by_role("button", name="Enviar recordatorio").count() == 1
+    assert no_horizontal_scroll(page)
+
+    opened.locator("textarea[name=note]").fill("Llamé: el moretón está desapareciendo.")
+    opened.get_by_role("button", name="Marcar como revisada").click()
+    acked = card.locator("[data-flag=large_bruise][data-state=acknowledged]")
+    acked.wait_for()
+    assert acked.locator(".flag-ack").inner_text().startswith("Revisada por Dra. Ríos, ")
+    assert acked.locator(".flag-note").inner_text() == (
+        "Nota: Llamé: el moretón está desapareciendo."
+    )
+    assert card.locator(".flags-heading").inner_text() == "Alertas: ninguna abierta"
+    wait_until(lambda: FlagAcknowledgement.objects.count() == 1)
+    assert FlagAcknowledgement.objects.get().note == "Llamé: el moretón está desapareciendo."
+    # axe judges what is on screen: the page from its top, not half under the header.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    check_a11y(page, "patient-es")
+    assert csp_violations(page) == []
+
+
+def test_narrow_list_patient_page_and_invitation_in_spanish(live_server, narrow, bruised):  # type: ignore[no-untyped-def]
+    page = narrow
+    physician, patient, visit = bruised
+    sign_in(page, live_server.url, physician.email, PASSWORD)
+    page.wait_for_selector(".patients")
+    assert page.locator("h1").inner_text() == "Pacientes"
+    flags = page.locator(f'[data-patient="{patient.pk}"] ul.flags')
+    assert flags.get_attribute("aria-label") == "1 alerta abierta"
+    assert no_horizontal_scroll(page)
+
+    page.click("text=Beatriz Morales")
+    page.wait_for_selector("h1:text('Beatriz Morales')")
+    page.locator(f"article.visit[data-visit='{visit.pk}'] .flag-history").wait_for()
+    page.get_by_role("heading", name="Registros diarios").wait_for()
+    assert no_horizontal_scroll(page)
+
+    page.goto(f"{live_server.url}/#/invite")
+    page.get_by_role("heading", name="Invitar a un paciente").wait_for()
+    language = page.get_by_label("Idioma del paciente")
+    assert language.input_value() == "es"  # the app's language, unless changed
+    assert language.locator("option").all_inner_texts() == ["English", "Español"]
+    assert no_horizontal_scroll(page)
+    page.get_by_label("Nombre del paciente").fill("Diego Díaz")
+    page.get_by_label("Correo electrónico del paciente").fill("diego@example.org")
+    with page.expect_request(
+        lambda r: r.url.endswith("/api/v1/invitations/") and r.method == "POST"
+    ) as sent:
+        page.get_by_role("button", name="Crear invitación").click()
+    body = json.loads(sent.value.post_data or "{}")
+    assert body == {"display_name": "Diego Díaz", "email": "diego@example.org", "language": "es"}
