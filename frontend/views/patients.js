@@ -78,7 +78,10 @@ function patientRow(p) {
       "p",
       { class: "patient-meta" },
       latest
-        ? t("desk.visitDay", { date: formatDate(latest.visit_date), day: latest.days_since_visit })
+        ? t("desk.visitDay", {
+            date: formatDate(latest.visit_date, { style: "short" }),
+            day: latest.days_since_visit,
+          })
         : t("desk.visitCount", { count: p.visit_count ?? 0 }),
       " · ",
       p.last_checkin_at

@@ -165,6 +165,9 @@ def test_desk_table_and_flag_acknowledgement_in_spanish(live_server, desk, bruis
     # axe judges what is on screen: the page from its top, not half under the header.
     page.evaluate("() => window.scrollTo(0, 0)")
     check_a11y(page, "patient-es")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    card.locator(".flag-history").wait_for()
+    assert no_horizontal_scroll(page)
     assert csp_violations(page) == []
 
 
