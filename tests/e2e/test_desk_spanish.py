@@ -112,7 +112,7 @@ def test_desk_table_and_flag_acknowledgement_in_spanish(live_server, desk, bruis
         "Días desde la visita",
         "Último registro",
         "Alivio más reciente",
-        "Respuesta al tratamiento",
+        "Estado de respondedor",
         "Alertas abiertas",
     ]
     assert page.locator("label", has_text="Buscar por nombre").count() == 1

@@ -45,7 +45,7 @@ test("the desk's counts and notes in Spanish, singular and plural", () => {
     assert.equal(t("desk.countMatching", { count: 2, search: "ana" }), "2 pacientes coinciden con «ana»");
     assert.equal(t("desk.openFlagsLabel", { count: 1 }), "1 alerta abierta");
     assert.equal(t("flags.heading", { count: 3 }), "Alertas: 3 abiertas");
-    assert.equal(t("desk.column.responder"), "Respuesta al tratamiento");
+    assert.equal(t("desk.column.responder"), "Estado de respondedor");
     const rows = Array.from({ length: 100 }, (_, i) => ({ id: String(i) }));
     assert.equal(
       firstPageNote({ count: 240, results: rows }),
