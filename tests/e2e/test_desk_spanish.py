@@ -1,7 +1,8 @@
 """A Spanish-speaking physician's desk (issue #18) in real Chromium: the patients table's
 headers, a visit's flags and their acknowledgement in Spanish at a desk (1280 x 800), the
-narrow list and the patient page without horizontal scrolling at 320 px, and the patient
-invitation's language select defaulting to the app's language and sent with the invitation.
+narrow list, the patient page, the practice view and the administrator's people without
+horizontal scrolling at 320 px, and the patient invitation's language select defaulting to
+the app's language and sent with the invitation.
 
 The language is the device's (localStorage `relief.language`, which start-up reads before
 the profile), set before the first load."""
@@ -15,12 +16,14 @@ from typing import Any
 
 import pytest
 
+from accounts.models import Practice, Role
 from recovery.models import FlagAcknowledgement
 from tests.e2e.conftest import check_a11y, csp_violations, sign_in, wait_until
 from tests.factories import (
     PASSWORD,
     PatientFactory,
     PhysicianFactory,
+    UserFactory,
     link,
     local_morning,
     make_entry,
@@ -171,7 +174,7 @@ def test_desk_table_and_flag_acknowledgement_in_spanish(live_server, desk, bruis
     assert csp_violations(page) == []
 
 
-def test_narrow_list_patient_page_and_invitation_in_spanish(live_server, narrow, bruised):  # type: ignore[no-untyped-def]
+def test_narrow_list_patient_page_invitation_and_practice_in_spanish(live_server, narrow, bruised):  # type: ignore[no-untyped-def]
     page = narrow
     physician, patient, visit = bruised
     sign_in(page, live_server.url, physician.email, PASSWORD)
@@ -201,3 +204,51 @@ def test_narrow_list_patient_page_and_invitation_in_spanish(live_server, narrow,
         page.get_by_role("button", name="Crear invitación").click()
     body = json.loads(sent.value.post_data or "{}")
     assert body == {"display_name": "Diego Díaz", "email": "diego@example.org", "language": "es"}
+
+    page.goto(f"{live_server.url}/#/practice")
+    page.get_by_role("heading", name="Consultorio").wait_for()
+    page.wait_for_selector(".chart[data-chart=drawn], .chart[data-chart=failed], .error")
+    assert page.locator("legend").first.inner_text() == "Pacientes incluidos"
+    assert page.get_by_role("button", name="Descargar resultados (CSV)").count() == 1
+    assert no_horizontal_scroll(page)
+    check_a11y(page, "practice-es")
+
+
+def test_people_in_spanish_at_320(live_server, narrow):  # type: ignore[no-untyped-def]
+    """The administrator's people (roles, the invitation of a physician) in Spanish at
+    320 px, without horizontal scrolling."""
+    page = narrow
+    practice = Practice.objects.create(name="Clínica Norte")
+    admin = UserFactory(
+        email="ana@norte.example", display_name="Ana Admin",
+        role=Role.PRACTICE_ADMIN, practice=practice,
+    )  # fmt: skip
+    sign_in(page, live_server.url, admin.email, PASSWORD)
+    page.wait_for_selector("h1:text('Clínica Norte')")
+    assert page.locator("[data-member]").all_inner_texts() == [
+        "Ana Admin · Administrador del consultorio · ana@norte.example"
+    ]
+    assert page.get_by_role("heading", name="Invitar a un médico o a personal").count() == 1
+    assert page.locator("select[name=role] option").all_inner_texts() == [
+        "Médico",
+        "Personal",
+        "Administrador del consultorio",
+    ]
+    assert page.locator("[data-practice-invite] select[name=language]").count() == 0
+    assert no_horizontal_scroll(page)
+    form = page.locator("[data-practice-invite]")
+    form.get_by_label("Nombre").fill("Dra. Nueva")
+    form.get_by_label("Correo electrónico").fill("dra.nueva@example.org")
+    form.locator("select[name=role]").select_option("physician")
+    form.get_by_role("button", name="Crear invitación").click()
+    page.wait_for_selector("[data-code]")
+    assert page.locator(".invitation p").first.inner_text() == (
+        "Invitación para Dra. Nueva (dra.nueva@example.org) como médico."
+    )
+    assert page.get_by_role("button", name="Copiar código").count() == 1
+    assert (
+        page.locator("[data-open-invitations] li")
+        .inner_text()
+        .startswith("Dra. Nueva (dra.nueva@example.org) · Médico · hasta el ")
+    )
+    assert no_horizontal_scroll(page)
