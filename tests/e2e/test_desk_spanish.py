@@ -78,9 +78,15 @@ def narrow(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def bruised():  # type: ignore[no-untyped-def]
-    """A visit 6 days ago (baseline 8) with a large bruise on day 5: one open flag; and a
-    second patient with no visit."""
+    """A visit 6 days ago (baseline 8) with a large bruise on day 5: one open flag; a
+    second patient with no visit; a colleague who could join the care team."""
     physician = PhysicianFactory(email="dra.rios@example.org", display_name="Dra. Ríos")
+    # A colleague in the practice: the care team's "add a colleague" row is on the page.
+    PhysicianFactory(
+        email="dr.vega@example.org",
+        display_name="Dr. Maximiliano Vega",
+        practice=physician.practice,
+    )
     patient = PatientFactory(email="bea@example.org", display_name="Beatriz Morales")
     other = PatientFactory(email="cy@example.org", display_name="Ciro Cano")
     link(physician, patient)
@@ -99,7 +105,18 @@ def bruised():  # type: ignore[no-untyped-def]
 
 
 def no_horizontal_scroll(page: Any) -> bool:
-    return bool(page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth"))
+    """No scrolling sideways, and nothing visible cut off at the window's right edge (a box
+    whose overflow is clipped would hide it from scrollWidth)."""
+    return bool(
+        page.evaluate(
+            """() => document.documentElement.scrollWidth <= window.innerWidth
+              && [...document.querySelectorAll("main *")].every((el) => {
+                const box = el.getBoundingClientRect();
+                return box.width === 0 || el.closest(".visually-hidden, .chart-plot, [hidden]")
+                  || box.right <= window.innerWidth + 1;
+              })"""
+        )
+    )
 
 
 def test_desk_table_and_flag_acknowledgement_in_spanish(live_server, desk, bruised):  # type: ignore[no-untyped-def]
@@ -188,6 +205,7 @@ def test_narrow_list_patient_page_invitation_and_practice_in_spanish(live_server
     page.wait_for_selector("h1:text('Beatriz Morales')")
     page.locator(f"article.visit[data-visit='{visit.pk}'] .flag-history").wait_for()
     page.get_by_role("heading", name="Registros diarios").wait_for()
+    page.get_by_label("Añadir a un colega").wait_for()
     assert no_horizontal_scroll(page)
 
     page.goto(f"{live_server.url}/#/invite")
