@@ -38,7 +38,9 @@ export function careTeamBox(ctx, patient) {
         h(
           "li",
           { "data-physician": p.id },
-          h("span", { text: p.id === ctx.user?.id ? t("careteam.you", { name: p.display_name }) : p.display_name }),
+          h("span", {
+            text: p.id === ctx.user?.id ? t("careteam.you", { name: p.display_name }) : p.display_name,
+          }),
           alone
             ? null
             : h("button", {

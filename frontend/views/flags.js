@@ -100,7 +100,9 @@ function flagItem(visit, flag, onAcknowledged) {
         text: t("flags.acknowledgedBy", { by: ack.by, when: formatDateTime(ack.at) }),
       }),
     );
-    if (ack.note) item.append(h("p", { class: "flag-note", text: t("flags.note", { note: ack.note }) }));
+    if (ack.note) {
+      item.append(h("p", { class: "flag-note", text: t("flags.note", { note: ack.note }) }));
+    }
   }
   if (flag.state === "open") item.append(acknowledgeForm(visit, flag, title, onAcknowledged));
   return item;

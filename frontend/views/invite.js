@@ -55,7 +55,11 @@ async function copyText(text, status) {
 // link and its QR code (an SVG data: URI drawn by the server, shown as an image). Also the
 // practice administrator's invitations of physicians and staff (views/people.js): `who`
 // says whom the invitation is for.
-export function invitationCard(inv, note, who = t("invite.who", { name: inv.display_name, email: inv.email })) {
+export function invitationCard(
+  inv,
+  note,
+  who = t("invite.who", { name: inv.display_name, email: inv.email }),
+) {
   const link = inv.accept_url;
   const copied = h("span", { class: "hint", role: "status", "data-copied": "" });
   return h(
@@ -198,7 +202,12 @@ function languageField() {
       "select",
       { id, name: "language" },
       LANGUAGES.map((code) =>
-        h("option", { value: code, text: t(LANGUAGE_NAMES[code]), selected: code === current, lang: code }),
+        h("option", {
+          value: code,
+          lang: code,
+          text: t(LANGUAGE_NAMES[code]),
+          selected: code === current,
+        }),
       ),
     ),
   );

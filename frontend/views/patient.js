@@ -81,7 +81,11 @@ function visitCard(visit, { open, onEdit }) {
     h(
       "p",
       { class: "visit-meta" },
-      h("span", { class: "badge", "data-cpt": visit.cpt_code, text: t("patient.cpt", { code: visit.cpt_code }) }),
+      h("span", {
+        class: "badge",
+        "data-cpt": visit.cpt_code,
+        text: t("patient.cpt", { code: visit.cpt_code }),
+      }),
       " ",
       visit.baseline_pain === null || visit.baseline_pain === undefined
         ? t("patient.baselineNotRecorded")
@@ -141,7 +145,11 @@ function checkinsSection(first, timeZone) {
   let next = nextPath(first.next);
   const list = entryList({ entries: first.results, timeZone, empty: t("patient.noCheckins") });
   const count = h("p", { class: "muted", "aria-live": "polite" });
-  const more = h("button", { type: "button", class: "button secondary", text: t("patient.moreCheckins") });
+  const more = h("button", {
+    type: "button",
+    class: "button secondary",
+    text: t("patient.moreCheckins"),
+  });
   const status = h("div", { class: "form-status" });
   const update = () => {
     count.textContent = first.count > 0 ? t("patient.showing", { shown, count: first.count }) : "";
@@ -193,7 +201,9 @@ export function reminderNote(last, now = new Date()) {
       : t("patient.remindedToday", { time });
   }
   const when = formatDateTime(last.at);
-  return last.by ? t("patient.lastRemindedBy", { when, by: last.by }) : t("patient.lastReminded", { when });
+  return last.by
+    ? t("patient.lastRemindedBy", { when, by: last.by })
+    : t("patient.lastReminded", { when });
 }
 
 /**

@@ -73,7 +73,8 @@ export function practiceErrorText(error) {
 function ratesText(cohort) {
   const r = cohort?.rates ?? cohort?.summary ?? null;
   if (!r || !r.n) return t("practice.noVisits");
-  const pct = (v) => (v === null || v === undefined ? "—" : t("practice.percent", { value: Math.round(v) }));
+  const pct = (v) =>
+    v === null || v === undefined ? "—" : t("practice.percent", { value: Math.round(v) });
   return t("practice.rates", {
     count: r.n,
     responded: pct(r.responder_rate),

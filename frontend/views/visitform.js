@@ -120,7 +120,8 @@ function fieldErrors(body) {
       value.forEach((site, i) => {
         if (site && typeof site === "object" && !Array.isArray(site)) {
           for (const [f, msgs] of Object.entries(site)) {
-            lines.push(t("visit.siteFieldError", { n: i + 1, field: f, message: [msgs].flat().join(" ") }));
+            const text = [msgs].flat().join(" ");
+            lines.push(t("visit.siteFieldError", { n: i + 1, field: f, message: text }));
           }
         } else if (site) lines.push(t("visit.sitesError", { message: String(site) }));
       });
@@ -218,7 +219,12 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
       text: visit ? t("visit.save") : t("visit.record"),
     }),
     onCancel
-      ? h("button", { type: "button", class: "button secondary", text: t("visit.cancel"), onclick: onCancel })
+      ? h("button", {
+          type: "button",
+          class: "button secondary",
+          text: t("visit.cancel"),
+          onclick: onCancel,
+        })
       : null,
     status,
   );
