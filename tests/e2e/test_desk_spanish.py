@@ -4,7 +4,8 @@ narrow list, the patient page, the practice view and the administrator's people 
 horizontal scrolling at 320 px, and the patient invitation's language select defaulting to
 the app's language and sent with the invitation.
 
-The language is the device's (localStorage `relief.language`, which start-up reads before
+The physician speaks Spanish: their account's `language` (which the app follows once
+signed in) and the device's (localStorage `relief.language`, which start-up reads before
 the profile), set before the first load."""
 
 from __future__ import annotations
@@ -80,7 +81,9 @@ def narrow(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
 def bruised():  # type: ignore[no-untyped-def]
     """A visit 6 days ago (baseline 8) with a large bruise on day 5: one open flag; a
     second patient with no visit; a colleague who could join the care team."""
-    physician = PhysicianFactory(email="dra.rios@example.org", display_name="Dra. Ríos")
+    physician = speaks_spanish(
+        PhysicianFactory(email="dra.rios@example.org", display_name="Dra. Ríos")
+    )
     # A colleague in the practice: the care team's "add a colleague" row is on the page.
     PhysicianFactory(
         email="dr.vega@example.org",
@@ -102,6 +105,15 @@ def bruised():  # type: ignore[no-untyped-def]
             bruising="large" if day == 5 else "none",
         )
     return physician, patient, visit
+
+
+def speaks_spanish(user: Any) -> Any:
+    """`user` with Spanish as their account's language (#18's User.language: on a branch
+    without it, the device's language set by `spanish_page` stands alone)."""
+    if any(field.name == "language" for field in user._meta.get_fields()):
+        user.language = "es"
+        user.save(update_fields=["language"])
+    return user
 
 
 def no_horizontal_scroll(page: Any) -> bool:
@@ -237,10 +249,10 @@ def test_people_in_spanish_at_320(live_server, narrow):  # type: ignore[no-untyp
     320 px, without horizontal scrolling."""
     page = narrow
     practice = Practice.objects.create(name="Clínica Norte")
-    admin = UserFactory(
+    admin = speaks_spanish(UserFactory(
         email="ana@norte.example", display_name="Ana Admin",
         role=Role.PRACTICE_ADMIN, practice=practice,
-    )  # fmt: skip
+    ))  # fmt: skip
     sign_in(page, live_server.url, admin.email, PASSWORD)
     page.wait_for_selector("h1:text('Clínica Norte')")
     assert page.locator("[data-member]").all_inner_texts() == [
