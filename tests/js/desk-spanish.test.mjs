@@ -62,7 +62,7 @@ test("decimals in a Spanish locale that writes a comma", () => {
   useLanguage("es", ["es-ES"]);
   try {
     assert.equal(t("visit.needVolume", { n: 1, min: 0.1, max: 20 }), "Sitio 1: el volumen debe estar entre 0,1 y 20 ml.");
-    assert.equal(t("practice.percent", { value: 50 }), "50 %");
+    assert.equal(t("practice.percent", { value: 50 }), "50\u00a0%");
   } finally {
     useLanguage("en");
   }
@@ -81,7 +81,8 @@ test("the practice's, the report's and the roles' words in Spanish", () => {
     assert.equal(roleName("robot"), "robot");
     assert.equal(
       t("practice.rates", { count: 1, responded: "100 %", substantial: "100 %" }),
-      "1 visita evaluada: 100 % respondió (≥ 30 %), 100 % de forma sustancial (≥ 50 %).",
+      // no line break inside "≥ 30 %" (non-breaking spaces)
+      "1 visita evaluada: 100 % respondió (≥\u00a030\u00a0%), 100 % de forma sustancial (≥\u00a050\u00a0%).",
     );
   } finally {
     useLanguage("en");
