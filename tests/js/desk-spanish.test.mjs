@@ -82,7 +82,7 @@ test("the practice's, the report's and the roles' words in Spanish", () => {
     assert.equal(
       t("practice.rates", { count: 1, responded: "100 %", substantial: "100 %" }),
       // no line break inside "≥ 30 %" (non-breaking spaces)
-      "1 visita evaluada: 100 % respondió (≥\u00a030\u00a0%), 100 % de forma sustancial (≥\u00a050\u00a0%).",
+      "1 visita evaluada: respuesta en el 100 % (≥\u00a030\u00a0%) y respuesta sustancial en el 100 % (≥\u00a050\u00a0%).",
     );
   } finally {
     useLanguage("en");
