@@ -323,7 +323,12 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Relief API",
-    "DESCRIPTION": "Recovery tracking after trigger point injections.",
+    "DESCRIPTION": "Recovery tracking after trigger point injections.\n\n"
+    "Languages: English (`en`, the default) and Spanish (`es`). A signed-in request's "
+    "messages (`detail`, `fields`, chart and flag words) are in the user's `language` "
+    "(`GET`/`PATCH /api/v1/auth/me/`); an anonymous one's in the first language of its "
+    "`Accept-Language` that Relief speaks, else English. Every answer says which in "
+    "`Content-Language`. Codes, enum values and JSON keys are the same in every language.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

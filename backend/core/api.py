@@ -17,6 +17,16 @@ from rest_framework.views import APIView
 from core.exceptions import ApiError
 from core.parsers import TOO_LARGE
 
+# Worded only when a value is refused (gettext_lazy: the language of that request).
+_MUST_BE = {
+    "boolean": gettext_lazy("Must be a boolean."),
+    "integer": gettext_lazy("Must be an integer."),
+    "number": gettext_lazy("Must be a number."),
+    "list": gettext_lazy("Must be a list."),
+    "object": gettext_lazy("Must be an object."),
+    "string": gettext_lazy("Must be a string."),
+}
+
 
 def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     """The JSON type a field takes, checked before DRF's lenient coercion (which would
@@ -26,17 +36,16 @@ def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -
     if value is None:
         return None  # allow_null is the field's own business
     if isinstance(field, serializers.BooleanField):
-        ok, expected = isinstance(value, bool), _("Must be a boolean.")
+        ok, expected = isinstance(value, bool), "boolean"
     elif isinstance(field, serializers.IntegerField):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        expected = _("Must be an integer.")
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "integer"
     elif isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        expected = _("Must be a number.")
+        expected = "number"
     elif isinstance(field, serializers.ListField | serializers.ListSerializer):
-        ok, expected = isinstance(value, list), _("Must be a list.")
+        ok, expected = isinstance(value, list), "list"
     elif isinstance(field, serializers.Serializer | serializers.DictField):
-        ok, expected = isinstance(value, dict), _("Must be an object.")
+        ok, expected = isinstance(value, dict), "object"
     elif isinstance(
         field,
         serializers.CharField
@@ -45,10 +54,10 @@ def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -
         | serializers.DateTimeField
         | serializers.DateField,
     ):
-        ok, expected = isinstance(value, str), _("Must be a string.")
+        ok, expected = isinstance(value, str), "string"
     else:
         return None
-    return None if ok else expected
+    return None if ok else str(_MUST_BE[expected])
 
 
 class StrictSerializer(serializers.Serializer[Any]):
