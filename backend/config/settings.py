@@ -140,6 +140,10 @@ MIDDLEWARE = [
     "core.middleware.NoStoreApiMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The language of Accept-Language (no language in URLs); a signed-in API request's user
+    # language then wins (core/i18n.py). Sets Content-Language and Vary: Accept-Language.
+    # After the static files, which are the same in every language.
+    "django.middleware.locale.LocaleMiddleware",
     # After the static files (the web app's shell loads offline-first even then): while
     # PostgreSQL is known to be down, 503 with Retry-After at once (see core/outage.py).
     "core.outage.DatabaseOutageGate",
@@ -244,7 +248,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# --- Languages ------------------------------------------------------------------------------
+# What Relief speaks (#18). An API request speaks its signed-in user's language
+# (User.language, activated after authentication: core/i18n.py); an anonymous one the first
+# of these its Accept-Language names (LocaleMiddleware), else English. Mail and push speak
+# their recipient's. The Spanish catalog is backend/locale/es/LC_MESSAGES/django.po; its
+# .mo is compiled (`relief compilemessages`), never committed: a missing or stale one stops
+# start-up (core/checks.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -310,7 +323,12 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Relief API",
-    "DESCRIPTION": "Recovery tracking after trigger point injections.",
+    "DESCRIPTION": "Recovery tracking after trigger point injections.\n\n"
+    "Languages: English (`en`, the default) and Spanish (`es`). A signed-in request's "
+    "messages (`detail`, `fields`, chart and flag words) are in the user's `language` "
+    "(`GET`/`PATCH /api/v1/auth/me/`); an anonymous one's in the first language of its "
+    "`Accept-Language` that Relief speaks, else English. Every answer says which in "
+    "`Content-Language`. Codes, enum values and JSON keys are the same in every language.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -321,6 +339,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "PracticeRoleEnum": "accounts.practice_apis.PRACTICE_ROLE_CHOICES",
+        "LanguageEnum": "core.i18n.Language",
     },
 }
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -154,7 +155,7 @@ class PracticeOutcomesExportApi(_ExportApi):
         practice = request.user.practice
         if practice is None:
             # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
-            raise PermissionDenied("You belong to no practice.", code="no_practice")
+            raise PermissionDenied(_("You belong to no practice."), code="no_practice")
         # One row per patient in the file (each is a pseudonym in it), naming the practice:
         # each patient's "who saw my data" lists the download.
         audit_record(
