@@ -37,6 +37,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -68,7 +69,7 @@ WRITE_KEPT_MARGIN = 60
 V = TypeVar("V")
 
 
-class ReplicaUnavailable(Exception):  # noqa: N818  # not an error of the caller's making
+class ReplicaUnavailable(Exception):
     """The replica failed during a request: the request is run again on the primary.
 
     Deliberately not a ``DatabaseError``: the API's exception handler would answer 503 and
@@ -198,10 +199,9 @@ replica = _Replica()
 def _close_replica_connection() -> None:
     if not replica_configured():
         return
-    try:
+    # A dead connection may fail to close; it is gone either way.
+    with suppress(DatabaseError, InterfaceError):
         connections[REPLICA].close()
-    except (DatabaseError, InterfaceError):
-        pass  # a dead connection may fail to close; it is gone either way
 
 
 def parse_lsn(text: str | None) -> int | None:

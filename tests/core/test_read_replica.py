@@ -32,6 +32,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,10 +316,8 @@ def cluster(django_db_setup: None) -> Iterator[Cluster]:
                 process.kill()
         for data in (cluster.replica_dir, str(primary_dir)):
             if (Path(data) / "postmaster.pid").exists():
-                try:
+                with suppress(RuntimeError):
                     as_postgres(str(PG_BIN / "pg_ctl"), "stop", "-D", data, "-m", "immediate")
-                except RuntimeError:
-                    pass
         shutil.rmtree(base, ignore_errors=True)
 
 
