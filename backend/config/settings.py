@@ -229,13 +229,26 @@ if DATABASE_REPLICA_URL:
         raise ImproperlyConfigured(
             "DATABASE_REPLICA_URL must be a postgres:// URL, and DATABASE_URL too."
         )
+    if not env.str("CACHE_URL", default=""):
+        # Each user's last write position must be known to every app process.
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs CACHE_URL (redis://…) as well.")
     # No pool: a pool waits DATABASE_POOL_TIMEOUT for a dead server and reconnects with a
     # growing back-off; a persistent connection per worker fails at once (connect_timeout
     # bounds an unanswered connect) and reconnects at the first request after the replica
     # is back. Health-checked before reuse, so a restarted replica costs no failed query.
-    _replica.setdefault("OPTIONS", {}).setdefault(
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options.setdefault(
         "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
     )
+    # A replica that vanishes without closing the connection (a network partition) is
+    # noticed in about 11 s, not after the kernel's TCP timeout of many minutes.
+    for _name, _value in (
+        ("keepalives", 1),
+        ("keepalives_idle", 5),
+        ("keepalives_interval", 2),
+        ("keepalives_count", 3),
+    ):
+        _replica_options.setdefault(_name, _value)
     _replica["CONN_MAX_AGE"] = 60
     _replica["CONN_HEALTH_CHECKS"] = True
     _replica["ATOMIC_REQUESTS"] = False

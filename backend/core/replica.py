@@ -9,7 +9,8 @@ authentication of the request (a logout or a deactivation takes effect at once),
 every request of a view that is not marked.
 
 A request's reads go to one database, chosen at its first eligible read and kept for the
-request (one consistent picture). The replica is chosen only if all of these hold:
+request (one consistent picture), except that a request which writes through the ORM reads
+the primary from then on. The replica is chosen only if all of these hold:
 
 - it is not known to be dead (a *circuit breaker*: after a failure this process leaves it
   alone for ``BREAKER_SECONDS``, so a dead replica does not cost every request a connect
@@ -337,6 +338,12 @@ class ReplicaRouter:
         return read_alias()
 
     def db_for_write(self, model: type[Any], **hints: Any) -> str:
+        # A request that writes through the ORM reads the primary from then on, so that it
+        # sees what it wrote. (Audit rows are written with SQL of their own, not through
+        # here: they are never read back, and do not cost a read of the replica.)
+        state = _state.get()
+        if state is not None and state.request is not None and not state.fell_back:
+            state.alias, state.reason = DEFAULT, "the request wrote"
         return DEFAULT
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:

@@ -40,6 +40,7 @@ from typing import Any
 
 import pytest
 
+from core.replica import STATUS_SECONDS
 from tests.net import free_port
 from tests.test_two_instances import call, redis_answers, redis_url
 
@@ -388,6 +389,13 @@ def wait_for(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
         time.sleep(0.1)
 
 
+def replica_in_use(cluster: Cluster) -> None:
+    """Wait until ``app`` finds the replica usable: it has applied a commit made now (so
+    its lag is known to be small) and the app has measured it since."""
+    cluster.wait_replayed(cluster.primary_position())
+    wait_for(lambda: readyz(cluster.app)["replica"]["state"] == "ok", "the replica to be used")
+
+
 def test_the_writer_reads_their_own_write_from_the_primary_then_from_the_caught_up_replica(
     replica: Cluster,
 ):
@@ -405,7 +413,7 @@ def test_the_writer_reads_their_own_write_from_the_primary_then_from_the_caught_
     replica.pause()
     sql(replica.primary, "UPDATE diary_entry SET notes = 'changed on the primary' WHERE id = %s",
         replica.ids["entry"])  # fmt: skip
-    time.sleep(1.1)  # the app's measure of the replica is at most 1 s old
+    time.sleep(STATUS_SECONDS + 0.1)  # the app measured the replica since it paused
     rows = csv_rows(replica.app, replica)
     assert rows[replica.ids["entry"]]["notes"] == "as written"
     assert rows[entry["id"]]["notes"] == "mine"
@@ -448,7 +456,7 @@ def test_a_replica_lost_mid_request_is_retried_on_the_primary(replica: Cluster):
 
     replica.set_delay(None)
     entry = check_in(replica)
-    replica.wait_replayed(replica.primary_position())
+    replica_in_use(replica)
     # The physician's list blocks on the replica: an ACCESS EXCLUSIVE lock on the check-ins,
     # taken on the primary, is replayed there (and blocks the primary's readers too).
     lock = psycopg.connect(host="127.0.0.1", port=replica.primary, user="postgres",
@@ -490,7 +498,8 @@ def test_a_replica_lost_mid_request_is_retried_on_the_primary(replica: Cluster):
 
 
 def test_a_stopped_replica_is_skipped_and_used_again_when_it_is_back(replica: Cluster):
-    before = patient_row(replica.app, replica)  # warm: the worker holds a replica connection
+    replica_in_use(replica)  # and the worker holds a connection to it
+    before = patient_row(replica.app, replica)
     replica.stop_replica()
     entry = check_in(replica)
     # Between requests: the next read finds the connection dead and reads the primary.
@@ -504,7 +513,7 @@ def test_a_stopped_replica_is_skipped_and_used_again_when_it_is_back(replica: Cl
     renamed = "Pat Renamed On The Primary"
     sql(replica.primary, "UPDATE accounts_user SET display_name = %s WHERE id = %s", renamed,
         replica.ids["patient"])  # fmt: skip
-    time.sleep(1.1)
+    time.sleep(STATUS_SECONDS + 0.1)
     try:
         # Back on the replica: its picture lacks the new name.
         assert patient_row(replica.app, replica)["display_name"] == before["display_name"]

@@ -8,13 +8,18 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import transaction
+from django.test import RequestFactory
 from django.urls import resolve
+from django.utils.functional import SimpleLazyObject
 
 from core import replica
 from core.replica import DEFAULT, REPLICA, ReplicaStatus, choose, lag_seconds, parse_lsn
+from tests.test_two_instances import redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,6 +99,47 @@ def test_other_views_read_the_primary(path: str):
     assert not replica._opted_in(resolve(path).func)
 
 
+@pytest.fixture
+def eligible(rf: RequestFactory) -> Iterator[replica._RequestState]:
+    """A GET of a marked view, as the middleware leaves it (the switch open)."""
+    state = replica._RequestState(request=rf.get("/api/v1/cohort/"))
+    token = replica._state.set(state)
+    yield state
+    replica._state.reset(token)
+
+
+def test_authentication_reads_the_primary_and_decides_nothing(eligible: replica._RequestState):
+    # The session middleware's lazy user: the request is not authenticated yet.
+    eligible.request.user = SimpleLazyObject(lambda: pytest.fail("evaluated"))  # type: ignore[union-attr]
+    assert replica.read_alias() == DEFAULT
+    assert eligible.alias is None
+
+
+def test_the_choice_is_kept_for_the_request(eligible: replica._RequestState):
+    eligible.alias, eligible.reason = REPLICA, "replica"
+    assert replica.read_alias() == REPLICA
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_inside_a_transaction_go_to_the_primary(eligible: replica._RequestState):
+    eligible.alias, eligible.reason = REPLICA, "replica"
+    with transaction.atomic():
+        assert replica.read_alias() == DEFAULT
+    assert replica.read_alias() == REPLICA
+
+
+def test_a_request_that_writes_reads_the_primary_from_then_on(eligible: replica._RequestState):
+    eligible.alias, eligible.reason = REPLICA, "replica"
+    assert replica.ReplicaRouter().db_for_write(object) == DEFAULT
+    assert (eligible.alias, eligible.reason) == (DEFAULT, "the request wrote")
+    assert replica.read_alias() == DEFAULT
+
+
+def test_a_view_not_marked_reads_the_primary():
+    assert replica._state.get() is None
+    assert replica.read_alias() == DEFAULT
+
+
 def test_without_a_replica_every_read_goes_to_the_primary(settings):
     assert "replica" not in settings.DATABASES
     assert replica.read_alias() == DEFAULT
@@ -145,6 +191,14 @@ SETUP = "import django; django.setup()"
             {"DATABASE_REPLICA_MAX_LAG": "0"},
             "DATABASE_REPLICA_MAX_LAG must be seconds between 0 and 3600.",
         ),
+        (
+            {
+                "DATABASE_URL": "postgres://postgres@127.0.0.1/x",
+                "DATABASE_REPLICA_URL": "postgres://postgres@127.0.0.1/x",
+                "CACHE_URL": "",
+            },
+            "DATABASE_REPLICA_URL needs CACHE_URL (redis://…) as well.",
+        ),
     ],
 )
 def test_a_misconfigured_replica_stops_start_up(env: dict[str, str], message: str):
@@ -178,6 +232,7 @@ def test_readyz_stays_ready_when_the_replica_is_down(db: None):
         READYZ,
         DATABASE_URL=_test_database_url(),
         DATABASE_REPLICA_URL="postgres://postgres@127.0.0.1:1/relief",
+        CACHE_URL=redis_url(),
     )
     assert out.returncode == 0, out.stderr
     status, body = out.stdout.strip().split(" ", 1)
@@ -192,7 +247,7 @@ def test_a_replica_url_naming_a_primary_is_never_read(db: None):
     # A promoted replica, or a URL pointing at the primary by mistake: not a standby, so its
     # data is not taken for the primary's.
     url = _test_database_url()
-    out = run(READYZ, DATABASE_URL=url, DATABASE_REPLICA_URL=url)
+    out = run(READYZ, DATABASE_URL=url, DATABASE_REPLICA_URL=url, CACHE_URL=redis_url())
     assert out.returncode == 0, out.stderr
     status, body = out.stdout.strip().split(" ", 1)
     assert (status, json.loads(body)) == (
