@@ -277,10 +277,25 @@ def remember_write(user_id: Any) -> None:
         # request that wrote. The next write of this user sets it again.
         logger.warning("could not read the primary's WAL position after a write")
         return
-    kept = cache.get(_write_key(user_id))
-    if position is not None and (kept is None or position > kept):
-        timeout = WRITE_KEPT_MARGIN + settings.DATABASE_REPLICA_MAX_LAG
-        cache.set(_write_key(user_id), position, timeout=int(timeout) + 1)
+    try:
+        kept = cache.get(_write_key(user_id))
+        if position is not None and (kept is None or position > kept):
+            timeout = WRITE_KEPT_MARGIN + settings.DATABASE_REPLICA_MAX_LAG
+            cache.set(_write_key(user_id), position, timeout=int(timeout) + 1)
+    except Exception:  # any cache backend's failure: the write itself has succeeded
+        logger.warning("could not keep the user's last write position in the cache")
+
+
+_NOT_KNOWN = -1
+
+
+def _last_write(user_id: Any) -> int | None:
+    """The user's last write position; ``_NOT_KNOWN`` when the cache does not answer (then
+    nothing can be promised, and the primary answers)."""
+    try:
+        return cache.get(_write_key(user_id))
+    except Exception:  # any cache backend's failure
+        return _NOT_KNOWN
 
 
 def choose(*, status: ReplicaStatus, wrote_lsn: int | None) -> tuple[str, str]:
@@ -291,6 +306,8 @@ def choose(*, status: ReplicaStatus, wrote_lsn: int | None) -> tuple[str, str]:
         return DEFAULT, "replica is not a standby"
     if not status.usable:
         return DEFAULT, f"replica {status.state}"
+    if wrote_lsn == _NOT_KNOWN:
+        return DEFAULT, "own writes unknown (cache)"
     if wrote_lsn is not None and (status.replay_lsn is None or status.replay_lsn < wrote_lsn):
         return DEFAULT, "own write not replayed yet"
     return REPLICA, "replica"
@@ -300,7 +317,7 @@ def _choose_for(user_id: Any) -> tuple[str, str]:
     if replica.broken():
         return DEFAULT, "replica down"
     status = replica.current()
-    alias, reason = choose(status=status, wrote_lsn=cache.get(_write_key(user_id)))
+    alias, reason = choose(status=status, wrote_lsn=_last_write(user_id))
     if alias == REPLICA:
         # Connect now, where a failure costs nothing but the choice: a query that fails
         # later means running the view again.

@@ -53,6 +53,7 @@ OK = ReplicaStatus("ok", replay_lsn=1000, lag_seconds=0.5)
         (OK, 1000, (REPLICA, "replica")),  # the replica has applied the user's last write
         (OK, 999, (REPLICA, "replica")),
         (OK, 1001, (DEFAULT, "own write not replayed yet")),
+        (OK, replica._NOT_KNOWN, (DEFAULT, "own writes unknown (cache)")),
         (ReplicaStatus("lagging", 5000, 12.0), None, (DEFAULT, "replica lagging")),
         (ReplicaStatus("down"), None, (DEFAULT, "replica down")),
         (ReplicaStatus("not_standby"), None, (DEFAULT, "replica is not a standby")),
