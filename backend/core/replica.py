@@ -9,8 +9,8 @@ authentication of the request (a logout or a deactivation takes effect at once),
 every request of a view that is not marked.
 
 A request's reads go to one database, chosen at its first eligible read and kept for the
-request (one consistent picture), except that a request which writes through the ORM reads
-the primary from then on. The replica is chosen only if all of these hold:
+request (one consistent picture), except that a request which writes through the ORM once
+authenticated reads the primary from then on. The replica is chosen only if all of these hold:
 
 - it is not known to be dead (a *circuit breaker*: after a failure this process leaves it
   alone for ``BREAKER_SECONDS``, so a dead replica does not cost every request a connect
@@ -355,11 +355,18 @@ class ReplicaRouter:
         return read_alias()
 
     def db_for_write(self, model: type[Any], **hints: Any) -> str:
-        # A request that writes through the ORM reads the primary from then on, so that it
-        # sees what it wrote. (Audit rows are written with SQL of their own, not through
-        # here: they are never read back, and do not cost a read of the replica.)
+        # A request that writes through the ORM once it is authenticated reads the primary
+        # from then on, so that it sees what it wrote. Not counted: what authentication
+        # writes (the printable report's link is used up before the user is known; it is
+        # not what the page reads), and audit rows, written with SQL of their own and never
+        # read back.
         state = _state.get()
-        if state is not None and state.request is not None and not state.fell_back:
+        if (
+            state is not None
+            and state.request is not None
+            and not state.fell_back
+            and _signed_in_user_id(state.request) is not None
+        ):
             state.alias, state.reason = DEFAULT, "the request wrote"
         return DEFAULT
 

@@ -190,10 +190,10 @@ doctor = PhysicianFactory(email="dr.replica@example.org", display_name="Dr. Repl
 patient = PatientFactory(email="pat.replica@example.org", display_name="Pat Replica")
 link(doctor, patient)
 now = timezone.now()
-make_visit(doctor, patient, now - timedelta(days=6))
+visit = make_visit(doctor, patient, now - timedelta(days=6))
 entry = make_entry(patient, now - timedelta(days=4), notes="as written")
 print(json.dumps({"doctor": str(doctor.pk), "patient": str(patient.pk),
-                  "entry": str(entry.pk)}))
+                  "visit": str(visit.pk), "entry": str(entry.pk)}))
 """
 
 
@@ -520,3 +520,34 @@ def test_a_stopped_replica_is_skipped_and_used_again_when_it_is_back(replica: Cl
     finally:
         sql(replica.primary, "UPDATE accounts_user SET display_name = %s WHERE id = %s",
             before["display_name"], replica.ids["patient"])  # fmt: skip
+
+
+def test_the_printable_report_reads_the_replica_once_its_link_is_used_up(replica: Cluster):
+    status, link = call(replica.app, "POST", f"/api/v1/visits/{replica.ids['visit']}/report-link/",
+                        token=replica.tokens["doctor"], body={})  # fmt: skip
+    assert status == 201, link
+    # The physician's own write (the link) applied, the replica paused, the seeded check-in's
+    # note changed on the primary only.
+    replica.set_delay(None)
+    replica_in_use(replica)
+    replica.pause()
+    sql(replica.primary, "UPDATE diary_entry SET notes = 'changed on the primary' WHERE id = %s",
+        replica.ids["entry"])  # fmt: skip
+    time.sleep(STATUS_SECONDS + 0.1)
+    try:
+        with urllib.request.urlopen(replica.app + link["url"], timeout=30) as response:
+            assert response.status == 200
+            page = response.read().decode()
+        # Using up the link (a write, before the user is known) did not keep the page off
+        # the replica: its check-ins are the replica's. (The visit and its patient are the
+        # audited read's, taken on the primary in the transaction of its audit row.)
+        assert "as written" in page
+        assert "changed on the primary" not in page
+        assert "<h1>Pat Replica</h1>" in page
+        # The link was used up on the primary: it does not open twice.
+        with pytest.raises(urllib.error.HTTPError) as again:
+            urllib.request.urlopen(replica.app + link["url"], timeout=30)
+        assert again.value.code == 404
+    finally:
+        sql(replica.primary, "UPDATE diary_entry SET notes = 'as written' WHERE id = %s",
+            replica.ids["entry"])  # fmt: skip

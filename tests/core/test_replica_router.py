@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -130,10 +131,19 @@ def test_reads_inside_a_transaction_go_to_the_primary(eligible: replica._Request
 
 
 def test_a_request_that_writes_reads_the_primary_from_then_on(eligible: replica._RequestState):
+    eligible.request.user = SimpleNamespace(is_authenticated=True, pk="someone")  # type: ignore[union-attr]
     eligible.alias, eligible.reason = REPLICA, "replica"
     assert replica.ReplicaRouter().db_for_write(object) == DEFAULT
     assert (eligible.alias, eligible.reason) == (DEFAULT, "the request wrote")
     assert replica.read_alias() == DEFAULT
+
+
+def test_what_authentication_writes_does_not_keep_the_request_off_the_replica(
+    eligible: replica._RequestState,
+):
+    # The printable report uses up its link before it knows the user.
+    assert replica.ReplicaRouter().db_for_write(object) == DEFAULT
+    assert eligible.alias is None
 
 
 def test_a_view_not_marked_reads_the_primary():
