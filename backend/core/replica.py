@@ -344,6 +344,8 @@ def read_alias() -> str:
     if user_id is None:
         return DEFAULT  # authentication is still running: it reads the primary
     state.alias, state.reason = _choose_for(user_id)
+    logger.debug("%s %s reads the %s: %s", state.request.method, state.request.path,
+                 "replica" if state.alias == REPLICA else "primary", state.reason)  # fmt: skip
     return state.alias
 
 
