@@ -1,7 +1,8 @@
 """Reads from a PostgreSQL streaming replica, where that is safe (``DATABASE_REPLICA_URL``).
 
 What may read the replica: a GET or HEAD of a view marked ``@replica_reads`` (the cohort,
-the course, the exports, the physician's patient list), once the request is authenticated,
+the course, the exports and the printable report, the physician's patient list), once the
+request is authenticated,
 outside any transaction. Everything else reads and writes the primary: every write, every
 read inside ``transaction.atomic`` (an audited read takes the record and writes its audit
 row in one transaction on the primary, so what the audit row names is what was read), the
@@ -27,9 +28,10 @@ authenticated reads the primary from then on. The replica is chosen only if all 
 A replica that fails in the middle of a request (connection lost, or a query cancelled by
 a conflict with recovery) raises :class:`ReplicaUnavailable` instead of a database error;
 the middleware then runs the view again, once, with every read on the primary, so the
-caller gets the same answer as if there were no replica. A streamed export that has
-already sent its first bytes cannot be restarted: its download breaks off (the client sees
-a truncated body, never a wrong one) and the next attempt reads the primary.
+caller gets the same answer as if there were no replica. (An audit row the first run wrote
+stays: that run did read the record.) A streamed export whose body is already on its way
+cannot be restarted: the download breaks off (the chunked body lacks its last chunk, so
+the client knows it is incomplete) and the next attempt reads the primary.
 """
 
 from __future__ import annotations
