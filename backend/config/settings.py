@@ -215,6 +215,54 @@ _db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Read replica (optional) ----------------------------------------------------------------
+# postgres://… of a PostgreSQL streaming replica of DATABASE_URL: the cohort, the course, the
+# exports and the physician's patient list read it when it is up, a standby, at most
+# DATABASE_REPLICA_MAX_LAG seconds behind and past the user's own last write; everything else,
+# and every write, uses the primary. See core/replica.py.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=10.0)
+if not 0 < DATABASE_REPLICA_MAX_LAG <= 3600:
+    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG must be seconds between 0 and 3600.")
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if (
+        _replica["ENGINE"] != "django.db.backends.postgresql"
+        or _db["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a postgres:// URL, and DATABASE_URL too."
+        )
+    if not env.str("CACHE_URL", default=""):
+        # Each user's last write position must be known to every app process.
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs CACHE_URL (redis://…) as well.")
+    # No pool: a pool waits DATABASE_POOL_TIMEOUT for a dead server and reconnects with a
+    # growing back-off; a persistent connection per worker fails at once (connect_timeout
+    # bounds an unanswered connect) and reconnects at the first request after the replica
+    # is back. Health-checked before reuse, so a restarted replica costs no failed query.
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options.setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+    # A replica that vanishes without closing the connection (a network partition) is
+    # noticed in about 11 s, not after the kernel's TCP timeout of many minutes.
+    for _name, _value in (
+        ("keepalives", 1),
+        ("keepalives_idle", 5),
+        ("keepalives_interval", 2),
+        ("keepalives_count", 3),
+    ):
+        _replica_options.setdefault(_name, _value)
+    _replica["CONN_MAX_AGE"] = 60
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ATOMIC_REQUESTS"] = False
+    # Tests do not create a database for it: it is the same database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    # Last: its process_exception sees a replica failure first and runs the view again.
+    MIDDLEWARE.append("core.replica.ReplicaReadsMiddleware")
+
 # --- Cache --------------------------------------------------------------------------------
 # Unset: local memory (one process). redis://…: shared by every app process, which the
 # sign-in limit needs when several workers or instances run.

@@ -29,6 +29,7 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysicianOrPracticeAdmin
+from core.replica import replica_reads
 from interop import csv_export, fhir, practice_export, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
@@ -44,6 +45,7 @@ class ReportLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="The link works once, until then.")
 
 
+@replica_reads
 class _ExportApi(AuditedApiMixin, APIView):
     """A patient's record, written by the view itself (not through a DRF renderer)."""
 

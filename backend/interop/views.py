@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.replica import replica_reads
 from interop import services
 from interop.report import visit_report_context
 from treatments.selectors import visit_owner, visits_visible_to
@@ -40,6 +41,7 @@ def _link_not_valid(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "interop/report_link_invalid.html", status=404))
 
 
+@replica_reads
 @require_GET
 def visit_report_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The report of visit ``pk`` for the user who minted the link in ``?token=``."""

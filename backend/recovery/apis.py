@@ -25,6 +25,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysician, IsPhysicianOrPracticeAdmin, reject_empty_params
 from core.exceptions import ApiError
+from core.replica import replica_reads
 from core.schema import ErrorSerializer
 from recovery import analytics, charts, cohort, reports, services
 from recovery.serializers import (
@@ -134,6 +135,7 @@ class FlagAcknowledgeApi(AuditedApiMixin, APIView):
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
+@replica_reads
 class _CourseBase(AuditedApiMixin, APIView):
     audit_resource = "course"
 
@@ -159,6 +161,7 @@ class PatientCourseChartApi(_CourseBase):
         return Response(reports.course_chart(self._patient(request, pk)))
 
 
+@replica_reads
 class _CohortBase(AuditedApiMixin, APIView):
     """Physicians: their own patients, or their practice's. A practice administrator: the
     practice's. Aggregates either way, so no patient is named."""
