@@ -107,8 +107,8 @@ def test_settings_switches_the_language_at_once_and_keeps_it(live_server, page, 
     page.wait_for_selector("h1:text('¿Cómo se siente hoy, Lucía?')")
     assert page.locator("legend").first.inner_text() == "Dolor"
     assert page.locator(".scale-anchors").first.inner_text().split("\n") == [
-        "0 Sin dolor",
-        "10 El peor dolor imaginable",
+        "0 Ningún dolor",
+        "10 El dolor más fuerte imaginable",
     ]
     page.wait_for_selector(".aftercare h2:text('Cuidados para hoy')")
     assert page.locator(".skip-link").inner_text() == "Ir al contenido"

@@ -437,11 +437,11 @@ test("format.js, aftercare, dates and My data speak Spanish", () => {
   useLanguage("es", ["es-US"]);
   try {
     assert.equal(locale(), "es-US");
-    assert.equal(painWord(0), "Sin dolor");
+    assert.equal(painWord(0), "Ningún dolor");
     assert.equal(painWord(2), "Leve");
     assert.equal(painWord(5), "Moderado");
     assert.equal(painWord(8), "Intenso");
-    assert.equal(painWord(10), "El peor dolor imaginable");
+    assert.equal(painWord(10), "El dolor más fuerte imaginable");
     assert.equal(sorenessWord(0), "Sin molestias");
     assert.equal(num(2.5), "2.5"); // es-US writes a point
     useLanguage("es", ["es-ES"]);
