@@ -248,15 +248,18 @@ def language_context(
     language: str,
     viewport: dict[str, int] | None = None,
     text_size: str | None = None,
+    remember_language: bool = True,
 ) -> Any:
-    """A browser context whose locale and device settings are in ``language``, with axe
-    served on the app's origin (check_a11y / axe_violations)."""
+    """A browser context whose locale and device settings are in ``language`` (or only its
+    locale: a phone where nobody has chosen a language yet), with axe served on the app's
+    origin (check_a11y / axe_violations)."""
     context = browser.new_context(
         viewport=viewport or {"width": 360, "height": 640},
         timezone_id="Europe/Berlin",
         locale=BROWSER_LOCALES[language],
     )
-    context.add_init_script(device_settings_script(language, text_size))
+    remembered = language if remember_language else None
+    context.add_init_script(device_settings_script(remembered, text_size))
     body = AXE.read_bytes() if AXE.exists() else b""
     context.route(
         "**/__axe__/axe.min.js",
