@@ -63,6 +63,12 @@ LAYOUTS = [
 # Every word of the visible text under `root` whose characters are laid out on more than
 # one line (a word split mid-word), and every element whose content overflows its box.
 PROBLEMS = """root => {
+  // Hyphenation on (and nothing else that breaks words): the browser broke the word at a
+  // hyphenation point of the language and drew the hyphen. Anything else is a broken word.
+  const hyphenated = (el) => {
+    const style = getComputedStyle(el);
+    return style.hyphens === "auto" && style.overflowWrap === "normal" && style.wordBreak === "normal";
+  };
   const split = [];
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -171,8 +177,10 @@ SCREEN_LAYOUTS = [
 # - a word laid out on more than one line: each run of letters and digits of every visible
 #   text node is measured with a Range; its boxes on more than one line mean the browser
 #   broke the word itself (overflow-wrap / word-break), not at a space, a hyphen, a slash
-#   or other punctuation, which are places a line may break. Nothing in the app enables
-#   hyphenation, so any such split is a broken word.
+#   or other punctuation, which are places a line may break. A split is allowed only where
+#   the element has `hyphens: auto` and neither overflow-wrap nor word-break set (then the
+#   browser can only have broken it at a hyphenation point, drawing the hyphen); every other
+#   split is a broken word, reported with the word's width and its element's.
 # Only the innermost offending elements are named (their ancestors overflow because of
 # them), each with its tag, classes, first words and the numbers.
 PAGE_PROBLEMS = r"""() => {
@@ -212,6 +220,12 @@ PAGE_PROBLEMS = r"""() => {
   for (const [el, what] of flagged)
     if (![...flagged.keys()].some((other) => other !== el && el.contains(other))) problems.push(what);
 
+  // Hyphenation on (and nothing else that breaks words): the browser broke the word at a
+  // hyphenation point of the language and drew the hyphen. Anything else is a broken word.
+  const hyphenated = (el) => {
+    const style = getComputedStyle(el);
+    return style.hyphens === "auto" && style.overflowWrap === "normal" && style.wordBreak === "normal";
+  };
   const split = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
@@ -222,10 +236,13 @@ PAGE_PROBLEMS = r"""() => {
       const range = document.createRange();
       range.setStart(node, match.index);
       range.setEnd(node, match.index + match[0].length);
-      const tops = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top);
-      tops.sort((a, b) => a - b);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+      const tops = rects.map((r) => r.top).sort((a, b) => a - b);
       const lines = tops.filter((top, i) => i === 0 || top - tops[i - 1] > 2).length;
-      if (lines > 1) split.push(`"${match[0]}" in ${describe(parent)}`);
+      if (lines > 1 && !hyphenated(parent)) {
+        const wide = Math.ceil(rects.reduce((sum, r) => sum + r.width, 0));
+        split.push(`"${match[0]}" (${wide} px) in ${describe(parent)} (${parent.clientWidth} px wide)`);
+      }
     }
   }
   for (const word of split) problems.push(`word broken across lines: ${word}`);
