@@ -241,7 +241,9 @@ PAGE_PROBLEMS = r"""() => {
       const lines = tops.filter((top, i) => i === 0 || top - tops[i - 1] > 2).length;
       if (lines > 1 && !hyphenated(parent)) {
         const wide = Math.ceil(rects.reduce((sum, r) => sum + r.width, 0));
-        split.push(`"${match[0]}" (${wide} px) in ${describe(parent)} (${parent.clientWidth} px wide)`);
+        const style = getComputedStyle(parent);
+        const room = parent.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        split.push(`"${match[0]}" (${wide} px) in ${describe(parent)}, ${Math.floor(room)} px for text`);
       }
     }
   }
