@@ -3,7 +3,8 @@ screenshot of every step in test-artifacts/spanish-*.png.
 
 The patient (a phone, 360 x 640, its browser in Spanish, the account in Spanish): the
 sign-in screen, the check-in with the validated Spanish pain anchors, a check-in saved,
-the aftercare card (which names the bruise "moretón"), recovery and settings. The
+the aftercare card (which names the bruise "moretón"), recovery, settings and the largest
+text size chosen there. The
 physician (a desk, 1280 x 800): the patients table (relief is "alivio"), a patient's page
 with an open flag, and acknowledging it with a note. On every screen: <html lang="es">,
 axe clean, and no English left: no sentence of the English catalog (its words between
@@ -166,6 +167,14 @@ def test_a_patients_day_in_spanish(live_server, browser, bruised):  # type: igno
         page.wait_for_selector("[data-section=password]")
         step(page, "patient-06-settings")
         check_a11y(page, "spanish-patient-settings")
+
+        # The largest text size, chosen in settings, applies at once and stays on the phone.
+        page.locator('fieldset[data-field="text_size"] input[value="3"] + label').click()
+        page.wait_for_selector("html[data-text-size='3']")
+        assert page.evaluate("localStorage.getItem('relief.text-size')") == "3"
+        page.locator("#nav a").nth(0).click()
+        page.wait_for_selector("form.checkin")
+        step(page, "patient-07-check-in-largest-text")
         assert csp_violations(page) == []
     finally:
         context.close()
