@@ -85,10 +85,15 @@ def english_left(page: Any) -> list[str]:
 
 
 def step(page: Any, name: str) -> None:
-    """The screen as it settles, in Spanish, with no English; kept as spanish-<name>.png."""
+    """The screen as it settles, in Spanish, with no English and no sideways scrolling;
+    kept as test-artifacts/spanish-<name>.png."""
     settle(page)
     assert page.evaluate("document.documentElement.lang") == "es", name
     assert english_left(page) == [], f"{name}: English on the screen"
+    wide = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert wide[0] <= wide[1], f"{name}: the page scrolls sideways ({wide[0]} > {wide[1]} px)"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"spanish-{name}.png"), full_page=True)
 
