@@ -4,6 +4,7 @@
 // each refresh token works once and a losing concurrent refresh would end up signed out.
 
 import { logoutPending, setLogoutPending } from "./device.js";
+import { language, t } from "./i18n.js";
 
 const REFRESH_MARGIN_MS = 30_000;
 const MAX_REFRESH_RETRIES = 2; // after "refresh_in_progress" (see retryWaitMs)
@@ -16,7 +17,7 @@ const expiredListeners = new Set();
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.detail || `HTTP ${status}`);
+    super(body?.detail || t("error.http", { status: String(status) }));
     this.status = status;
     this.body = body || {};
   }
@@ -24,7 +25,7 @@ export class ApiError extends Error {
 
 export class NetworkError extends Error {
   constructor(cause) {
-    super("The server could not be reached.");
+    super(t("error.network"));
     this.cause = cause;
     this.network = true;
   }
@@ -32,7 +33,7 @@ export class NetworkError extends Error {
 
 export class SessionExpired extends Error {
   constructor() {
-    super("Your session has ended. Please sign in again.");
+    super(t("error.sessionEnded"));
     this.sessionExpired = true;
   }
 }
@@ -73,8 +74,12 @@ function sessionExpired() {
   return new SessionExpired();
 }
 
+/** The headers every request to the API carries: JSON, and the app's language (the server
+ * writes its messages in it). */
+export const baseHeaders = () => ({ Accept: "application/json", "Accept-Language": language() });
+
 async function send(path, { method = "GET", body, auth = true, signal } = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = baseHeaders();
   const init = { method, headers, credentials: "same-origin", cache: "no-store", signal };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -211,13 +216,17 @@ export async function signIn(email, password) {
   return body.user;
 }
 
+/** Creates the account (in the app's current language: its mail and screens follow it). */
 export async function acceptInvitation(code, password, timezone) {
-  const response = await send("/api/v1/invitations/accept/", {
-    method: "POST",
-    body: { code, password, timezone },
-    auth: false,
-  });
-  const body = await readBody(response);
+  const accept = (body) =>
+    send("/api/v1/invitations/accept/", { method: "POST", body, auth: false });
+  let response = await accept({ code, password, timezone, language: language() });
+  let body = await readBody(response);
+  // A server that keeps no language (older than #18) refuses the field: sign up without it.
+  if (response.status === 400 && body?.fields?.language) {
+    response = await accept({ code, password, timezone });
+    body = await readBody(response);
+  }
   if (!response.ok) throw new ApiError(response.status, body);
   return body;
 }

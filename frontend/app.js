@@ -3,11 +3,14 @@
 // outbox.js/sync.js (offline check-ins), charts.js (plotly, loaded lazily), views/* (screens).
 //
 // What a patient's phone needs to draw today's check-in is all this module imports: the
-// check-in view, its form and dom.js (plus device.js, a localStorage read). Everything
-// else, the session included, is imported once that form is on the screen.
+// check-in view, its form and dom.js (plus device.js, a localStorage read, and i18n.js with
+// the language's catalog, which prefs.js has already asked for). Everything else, the
+// session included, is imported once that form is on the screen.
 
 import { signedInRole } from "./device.js";
 import { h } from "./dom.js";
+import { onLanguageChange, t } from "./i18n.js";
+import { ready as languageReady } from "./prefs.js";
 import { checkinView } from "./views/checkin.js";
 
 // Screens other than the check-in load when opened (and, when someone is signed in, once
@@ -98,26 +101,27 @@ const PUBLIC_ROUTES = [
   [/^\/reset$/, () => resetView()],
   [/^.*$/, () => signInView()],
 ];
+// The tabs: [path, catalog key of the label].
 const NAV = {
   patient: [
-    ["/", "Check in"],
-    ["/recovery", "My recovery"],
-    ["/my-data", "My data"],
-    ["/settings", "Settings"],
+    ["/", "nav.checkin"],
+    ["/recovery", "nav.recovery"],
+    ["/my-data", "nav.myData"],
+    ["/settings", "nav.settings"],
   ],
   physician: [
-    ["/", "Patients"],
-    ["/practice", "Practice"],
-    ["/invite", "Invite"],
-    ["/settings", "Settings"],
+    ["/", "nav.patients"],
+    ["/practice", "nav.practice"],
+    ["/invite", "nav.invite"],
+    ["/settings", "nav.settings"],
   ],
   practice_admin: [
-    ["/", "Practice"],
-    ["/settings", "Settings"],
+    ["/", "nav.practice"],
+    ["/settings", "nav.settings"],
   ],
   staff: [
-    ["/", "Practice"],
-    ["/settings", "Settings"],
+    ["/", "nav.practice"],
+    ["/settings", "nav.settings"],
   ],
 };
 const ROUTES_BY_ROLE = {
@@ -156,7 +160,7 @@ async function route() {
   main.removeAttribute("aria-busy");
   performance.mark(`relief:view:${path}`);
   const heading = main.querySelector("h1");
-  document.title = heading ? `${heading.textContent} · Relief` : "Relief";
+  document.title = heading ? t("app.title", { heading: heading.textContent }) : t("app.name");
   // A view may ask for focus elsewhere: the patients table's row one came back from.
   if (moveFocus) (main.querySelector("[data-return-focus]") ?? heading)?.focus({ preventScroll: false });
   moveFocus = true;
@@ -169,13 +173,9 @@ function errorView(error) {
   return h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: offline ? "You are offline" : "Something went wrong" }),
-    h("p", {
-      text: offline
-        ? "This screen needs a connection. Check-ins still work offline and are sent later."
-        : error?.message || "Please try again.",
-    }),
-    h("button", { type: "button", class: "button secondary", text: "Try again", onclick: route }),
+    h("h1", { tabindex: "-1", text: offline ? t("error.offlineTitle") : t("error.title") }),
+    h("p", { text: offline ? t("error.offlineText") : error?.message || t("error.tryAgainText") }),
+    h("button", { type: "button", class: "button secondary", text: t("error.tryAgain"), onclick: route }),
   );
 }
 
@@ -183,10 +183,10 @@ function renderNav(path) {
   const links = ctx.user ? NAV[ctx.user.role] ?? [] : [];
   nav.hidden = links.length === 0;
   nav.replaceChildren(
-    ...links.map(([href, text]) => {
+    ...links.map(([href, key]) => {
       const current =
         href === "/" ? path === "/" || path.startsWith("/patients/") : path.startsWith(href);
-      return h("a", { href: `#${href}`, "aria-current": current ? "page" : false, text });
+      return h("a", { href: `#${href}`, "aria-current": current ? "page" : false, text: t(key) });
     }),
   );
   signOutButton.hidden = !ctx.user;
@@ -204,6 +204,27 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
   main.focus();
 });
 
+/** index.html's own words: elements with data-i18n (text) or data-i18n-<attribute>. */
+function translateShell() {
+  for (const el of document.querySelectorAll("*")) {
+    for (const { name, value } of [...el.attributes]) {
+      if (name === "data-i18n") el.textContent = t(value);
+      else if (name.startsWith("data-i18n-")) el.setAttribute(name.slice("data-i18n-".length), t(value));
+    }
+  }
+}
+
+// Another language chosen (Settings, the sign-in page, or the profile read from the
+// server): the shell, the tabs and the current screen are drawn again at once, in it.
+// Focus stays on the control that changed it (data-keep-focus), else goes to the heading.
+async function languageChanged() {
+  translateShell();
+  const keep = document.activeElement?.getAttribute?.("data-keep-focus");
+  moveFocus = !keep;
+  await route();
+  if (keep) main.querySelector(`[data-keep-focus="${keep}"]`)?.focus();
+}
+
 function ready() {
   document.documentElement.dataset.ready = "true";
   performance.mark("relief:ready");
@@ -211,6 +232,9 @@ function ready() {
 
 async function boot() {
   addEventListener("hashchange", route);
+  await languageReady; // asked for by prefs.js before this module's imports had arrived
+  translateShell();
+  onLanguageChange(languageChanged);
   // Offline first. A patient's phone draws the check-in form straight away: it needs no
   // profile, no token and no network (a check-in goes into the outbox first). The session
   // module, the stored profile and the server's word on the session follow.

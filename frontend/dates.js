@@ -1,5 +1,7 @@
 // Date maths for check-ins: DOM-free so that `node --test tests/js/` covers it.
 
+import { locale, t } from "./i18n.js";
+
 const pad = (n, width = 2) => String(Math.trunc(Math.abs(n))).padStart(width, "0");
 
 /** "2026-03-01T09:30:00+01:00": the moment `date` in the device's local time, with offset. */
@@ -83,14 +85,15 @@ export function fromDatetimeLocal(value) {
 }
 
 // ------------------------------------------------------------------------ writing dates
-// Every date the app shows goes through these, in the reader's own locale (the browser's
-// language: "5/12/2026" to a US reader, "12/05/2026" to a British one), in two forms:
+// Every date the app shows goes through these, in the reader's own locale (the app's
+// language with the browser's region: "5/12/2026" to a US reader, "12/05/2026" to a British
+// one, "12/5/2026" to a reader of the Spanish app in the US), in two forms:
 // short (numeric, for tables and dense lists) and long (weekday and month name, for
 // sentences and headings). Times follow the locale's clock (9:30 PM or 21:30).
 
-/** The locale dates are written in: the reader's own (the browser's language). */
+/** The locale dates are written in: the app's language, in the browser's region (i18n.js). */
 export function userLocale() {
-  return globalThis.navigator?.language || undefined;
+  return locale();
 }
 
 const DATE_STYLES = {
@@ -233,22 +236,16 @@ const TIME_RE = /^\d{2}:\d{2}(:\d{2})?$/;
 export function earlierFeltAt({ date, time, now = new Date(), timeZone = undefined }) {
   const today = localDate(now, timeZone);
   const first = addDays(today, -EARLIER_DAYS);
-  if (!date || !DATE_RE.test(date)) return { field: "date", error: "Choose the day." };
-  if (date > today) {
-    return { field: "date", error: "That day has not come yet. Choose today or a day before." };
-  }
+  if (!date || !DATE_RE.test(date)) return { field: "date", error: t("dates.chooseDay") };
+  if (date > today) return { field: "date", error: t("dates.dayNotYet") };
   if (date < first) {
     return {
       field: "date",
-      error:
-        `A check-in can go back ${EARLIER_DAYS} days at most, to ${formatDate(first)}. ` +
-        "Tell your clinic about earlier days at your next visit.",
+      error: t("dates.tooEarly", { count: EARLIER_DAYS, date: formatDate(first) }),
     };
   }
-  if (!time || !TIME_RE.test(time)) return { field: "time", error: "Choose the time." };
+  if (!time || !TIME_RE.test(time)) return { field: "time", error: t("dates.chooseTime") };
   const moment = fromZonedLocal(date, time.slice(0, 5), timeZone);
-  if (moment.getTime() > now.getTime()) {
-    return { field: "time", error: "That time has not come yet. Choose an earlier time." };
-  }
+  if (moment.getTime() > now.getTime()) return { field: "time", error: t("dates.timeNotYet") };
   return { felt_at: isoInZone(moment, timeZone) };
 }

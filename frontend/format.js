@@ -1,65 +1,90 @@
 // Words for numbers and codes: pain anchors, relief sentences, and the labels of the API's
-// enums. DOM-free (tested with node).
+// enums, in the reader's language (i18n.js). DOM-free (tested with node).
+//
+// The label maps (CONDITIONS, FLAG_TITLES…) keep the shape they always had, an object from
+// the API's values to words, but each word is read from the catalog when it is asked for
+// (a getter), so a map read after a change of language speaks the new one.
+
+import { formatNumber, t } from "./i18n.js";
+
+/**
+ * {code: words} for `codes`, each read from the catalog at `${prefix}.${code}` whenever the
+ * property is read (Object.entries and label() included).
+ */
+function labels(prefix, codes) {
+  const map = {};
+  for (const code of codes) {
+    Object.defineProperty(map, code, { enumerable: true, get: () => t(`${prefix}.${code}`) });
+  }
+  return Object.freeze(map);
+}
 
 /** Verbal anchor for a 0-10 NRS score. */
 export function painWord(score) {
   if (score === null || score === undefined) return "";
-  if (score === 0) return "No pain";
-  if (score <= 3) return "Mild";
-  if (score <= 6) return "Moderate";
-  if (score <= 9) return "Severe";
-  return "Worst imaginable";
+  if (score === 0) return t("format.pain.none");
+  if (score <= 3) return t("format.pain.mild");
+  if (score <= 6) return t("format.pain.moderate");
+  if (score <= 9) return t("format.pain.severe");
+  return t("format.pain.worst");
 }
 
 export function sorenessWord(score) {
   if (score === null || score === undefined) return "";
-  if (score === 0) return "Not sore";
-  if (score <= 3) return "A little sore";
-  if (score <= 6) return "Sore";
-  if (score <= 9) return "Very sore";
-  return "Worst imaginable";
+  if (score === 0) return t("format.soreness.none");
+  if (score <= 3) return t("format.soreness.little");
+  if (score <= 6) return t("format.soreness.sore");
+  if (score <= 9) return t("format.soreness.very");
+  return t("format.soreness.worst");
 }
 
-/** 3 → "3", 2.5 → "2.5" (one decimal at most, as the server rounds). */
+/** 3 → "3", 2.5 → "2.5" ("2,5" in Spanish): one decimal at most, as the server rounds. */
 export function num(value) {
   if (value === null || value === undefined) return "—";
-  return String(Math.round(value * 10) / 10);
+  return formatNumber(Math.round(value * 10) / 10);
 }
 
 /** Whole percent, as patients read it: 56.7 → "57 %". */
 export function percent(value) {
-  return `${Math.round(Math.abs(value))} %`;
+  return t("format.percent", { value: Math.round(Math.abs(value)) });
 }
+
+const known = (value) => value !== null && value !== undefined;
 
 /**
  * One line for a patient about a visit's latest day, e.g.
  * "Pain 3 today, 57 % lower than before your injection".
  */
 export function patientSummary(summary, today) {
-  if (!summary || summary.latest_pain === null || summary.latest_pain === undefined) {
-    return "No check-ins since this injection yet.";
-  }
+  if (!summary || !known(summary.latest_pain)) return t("format.summary.none");
   const when =
     summary.latest_date === today
-      ? "today"
-      : summary.latest_day === null || summary.latest_day === undefined
-        ? "at your last check-in"
-        : `on day ${summary.latest_day}`;
-  const head = `Pain ${num(summary.latest_pain)} ${when}`;
+      ? t("format.summary.today")
+      : known(summary.latest_day)
+        ? t("format.summary.onDay", { day: summary.latest_day })
+        : t("format.summary.lastCheckin");
+  const params = { pain: Math.round(summary.latest_pain * 10) / 10, when };
   const rel = summary.latest_relief;
-  if (rel !== null && rel !== undefined) {
-    if (Math.round(rel) === 0) return `${head}, the same as before your injection`;
-    return `${head}, ${percent(rel)} ${rel > 0 ? "lower" : "higher"} than before your injection`;
+  if (known(rel)) {
+    if (Math.round(rel) === 0) return t("format.summary.same", params);
+    const key = rel > 0 ? "format.summary.percentLower" : "format.summary.percentHigher";
+    return t(key, { ...params, percent: Math.round(Math.abs(rel)) });
   }
   const change = summary.latest_change;
-  if (change !== null && change !== undefined && summary.baseline !== null) {
-    if (Math.round(change * 10) === 0) return `${head}, the same as before your injection`;
-    const pts = Math.abs(Math.round(change * 10) / 10);
-    const word = pts === 1 ? "point" : "points";
+  if (known(change) && summary.baseline !== null) {
+    if (Math.round(change * 10) === 0) return t("format.summary.same", params);
+    const points = Math.abs(Math.round(change * 10) / 10);
     // change = pain - baseline: negative means lower
-    return `${head}, ${pts} ${word} ${change < 0 ? "lower" : "higher"} than before your injection`;
+    const key = change < 0 ? "format.summary.pointsLower" : "format.summary.pointsHigher";
+    return t(key, { ...params, count: points });
   }
-  return head;
+  return t("format.summary.pain", params);
+}
+
+/** "Latest (day 5)" or "Latest": whose day a physician's relief label is about. */
+function latestHead(latest) {
+  const day = latest.latest_day;
+  return known(day) ? t("format.latestDay", { day }) : t("format.latest");
 }
 
 /**
@@ -67,19 +92,17 @@ export function patientSummary(summary, today) {
  * (day 5): 40 % relief, pain 3"), so it is not read as the responder status beside it.
  */
 export function reliefLabel(latest) {
-  if (!latest) return "No visit yet";
-  if (latest.latest_relief === null || latest.latest_relief === undefined) {
-    return latest.latest_pain === null || latest.latest_pain === undefined
-      ? "No check-ins since the visit"
-      : `${latestHead(latest)}: pain ${num(latest.latest_pain)} (no baseline for % relief)`;
+  if (!latest) return t("format.relief.noVisit");
+  if (!known(latest.latest_relief)) {
+    return known(latest.latest_pain)
+      ? t("format.relief.noBaseline", { latest: latestHead(latest), pain: num(latest.latest_pain) })
+      : t("format.relief.noCheckins");
   }
-  const r = Math.round(latest.latest_relief);
-  return `${latestHead(latest)}: ${r} % relief, pain ${num(latest.latest_pain)}`;
-}
-
-function latestHead(latest) {
-  const day = latest.latest_day;
-  return day === null || day === undefined ? "Latest" : `Latest (day ${day})`;
+  return t("format.relief.value", {
+    latest: latestHead(latest),
+    relief: Math.round(latest.latest_relief),
+    pain: num(latest.latest_pain),
+  });
 }
 
 /**
@@ -90,16 +113,16 @@ function latestHead(latest) {
 export function responderLabel(latest) {
   if (!latest) return { text: "—", tone: "neutral" };
   if (latest.substantial_responder) {
-    return { text: "Days 3–14: substantial relief (≥ 50 %)", tone: "good" };
+    return { text: t("format.responder.substantial"), tone: "good" };
   }
-  if (latest.responder) return { text: "Days 3–14: responding (≥ 30 %)", tone: "good" };
+  if (latest.responder) return { text: t("format.responder.responding"), tone: "good" };
   if (latest.responder === false) {
     if (latest.days_since_visit !== null && latest.days_since_visit < 3) {
-      return { text: "Too early to judge (before day 3)", tone: "neutral" };
+      return { text: t("format.responder.tooEarly"), tone: "neutral" };
     }
-    return { text: "Days 3–14: not responding yet (< 30 %)", tone: "warn" };
+    return { text: t("format.responder.notYet"), tone: "warn" };
   }
-  return { text: "Relief unknown", tone: "neutral" };
+  return { text: t("format.responder.unknown"), tone: "neutral" };
 }
 
 /**
@@ -110,8 +133,8 @@ export function responderLabel(latest) {
 export function onsetLabel(summary) {
   const day = summary?.onset_day;
   if (day === null || day === undefined) return null;
-  if (day < 3) return `early relief on day ${day} (anaesthetic)`;
-  return `≥ 30 % from day ${day}`;
+  if (day < 3) return t("format.onset.early", { day });
+  return t("format.onset.from", { day });
 }
 
 /**
@@ -120,43 +143,44 @@ export function onsetLabel(summary) {
  * relief (≥ 50 %)."
  */
 export function physicianSummary(summary) {
-  if (!summary) return "No recovery data yet.";
+  if (!summary) return t("format.physician.none");
   const parts = [];
-  if (summary.baseline !== null && summary.baseline !== undefined) {
+  if (known(summary.baseline)) {
     const source = label(BASELINE_SOURCES, summary.baseline_source) ?? "";
-    parts.push(`Baseline ${num(summary.baseline)}${source ? ` (${source})` : ""}`);
-  } else parts.push("No baseline: absolute change only");
-  if (summary.latest_pain !== null && summary.latest_pain !== undefined) {
-    const relief =
-      summary.latest_relief === null || summary.latest_relief === undefined
-        ? ""
-        : `, ${Math.round(summary.latest_relief)} % relief`;
-    parts.push(`${latestHead(summary)}: pain ${num(summary.latest_pain)}${relief}`);
-  } else parts.push("no check-ins since the visit");
+    parts.push(
+      source
+        ? t("format.physician.baselineFrom", { baseline: num(summary.baseline), source })
+        : t("format.physician.baseline", { baseline: num(summary.baseline) }),
+    );
+  } else parts.push(t("format.physician.noBaseline"));
+  if (known(summary.latest_pain)) {
+    const params = { latest: latestHead(summary), pain: num(summary.latest_pain) };
+    parts.push(
+      known(summary.latest_relief)
+        ? t("format.physician.latestRelief", { ...params, relief: Math.round(summary.latest_relief) })
+        : t("format.physician.latest", params),
+    );
+  } else parts.push(t("format.physician.noCheckins"));
   const onset = onsetLabel(summary);
   if (onset) parts.push(onset);
   parts.push(responderLabel(summary).text);
-  return `${parts.join(" · ")}.`;
+  return t("format.physician.summary", { parts: parts.join(" · ") });
 }
 
 // ------------------------------------------------------------------ flags (physician)
 
 /** A short name for each flag code, for the physician's list of flags. */
-export const FLAG_TITLES = {
-  soreness_rising: "Soreness rising after day 3",
-  soreness_severe: "Severe soreness after day 3",
-  large_bruise: "Large bruise",
-  worse_than_baseline: "Pain above baseline",
-  no_response: "No response by day 7",
-  not_logging: "Not logging",
-};
+export const FLAG_TITLES = labels("format.flagTitle", [
+  "soreness_rising",
+  "soreness_severe",
+  "large_bruise",
+  "worse_than_baseline",
+  "no_response",
+  "not_logging",
+]);
 
 /** Each flag state (`state` of a recovery flag) in words. */
-export const FLAG_STATES = {
-  open: "Open",
-  acknowledged: "Acknowledged",
-  resolved: "Resolved",
-};
+export const FLAG_STATES = labels("format.flagState", ["open", "acknowledged", "resolved"]);
 
 /**
  * The line under a flag that says what became of it: when and why it resolved, or who
@@ -166,13 +190,21 @@ export const FLAG_STATES = {
 export function flagStateLine(flag, { formatDate, formatDateTime }) {
   if (flag.state === "resolved") {
     const why = (flag.resolution ?? "").replace(/^Resolved:\s*/, "");
-    const on = flag.resolved_on ? ` on ${formatDate(flag.resolved_on)}` : "";
-    return why ? `Resolved${on}: ${why}` : `Resolved${on}.`;
+    const on = flag.resolved_on ? formatDate(flag.resolved_on) : null;
+    if (why) {
+      return on
+        ? t("format.flag.resolvedOnWhy", { date: on, why })
+        : t("format.flag.resolvedWhy", { why });
+    }
+    return on ? t("format.flag.resolvedOn", { date: on }) : t("format.flag.resolved");
   }
   if (flag.acknowledged) {
-    return `Acknowledged by ${flag.acknowledged.by}, ${formatDateTime(flag.acknowledged.at)}`;
+    return t("format.flag.acknowledged", {
+      name: flag.acknowledged.by,
+      when: formatDateTime(flag.acknowledged.at),
+    });
   }
-  return "Open: not yet acknowledged.";
+  return t("format.flag.open");
 }
 
 /** The flags still needing a physician (state "open"), e.g. for a list's flag column. */
@@ -182,7 +214,9 @@ export function openFlags(flags) {
 
 /** "Day 4 (5 March)": when the flag was raised. */
 export function flagRaisedLine(flag, { formatDate }) {
-  return flag.raised_on ? `Day ${flag.day} (${formatDate(flag.raised_on)})` : `Day ${flag.day}`;
+  return flag.raised_on
+    ? t("format.flag.raisedOn", { day: flag.day, date: formatDate(flag.raised_on) })
+    : t("format.flag.raised", { day: flag.day });
 }
 
 // ------------------------------------------------------------------ labels of API enums
@@ -193,53 +227,46 @@ export function flagRaisedLine(flag, { formatDate }) {
 // report's) unless noted.
 
 /** Where a visit's baseline pain came from (recovery summary `baseline_source`). */
-export const BASELINE_SOURCES = {
-  recorded: "recorded at the visit",
-  prior_entries: "mean of the patient's check-ins in the 7 days before",
-};
+export const BASELINE_SOURCES = labels("format.baselineSource", ["recorded", "prior_entries"]);
 
-export const CONDITIONS = {
-  myofascial_pain: "Myofascial pain",
-  fibromyalgia: "Fibromyalgia",
-  tension_headache: "Tension headache",
-  neck_pain: "Neck pain",
-  low_back_pain: "Low back pain",
-  extremity_pain: "Extremity pain",
-};
+export const CONDITIONS = labels("format.condition", [
+  "myofascial_pain",
+  "fibromyalgia",
+  "tension_headache",
+  "neck_pain",
+  "low_back_pain",
+  "extremity_pain",
+]);
 
-export const BODY_REGIONS = {
-  head: "Head and face",
-  neck: "Neck",
-  shoulder: "Shoulder",
-  upper_back: "Upper back",
-  low_back: "Low back",
-  chest: "Chest",
-  abdomen: "Abdomen",
-  hip_buttock: "Hip and buttock",
-  arm: "Arm and hand",
-  leg: "Leg and foot",
-};
+export const BODY_REGIONS = labels("format.bodyRegion", [
+  "head",
+  "neck",
+  "shoulder",
+  "upper_back",
+  "low_back",
+  "chest",
+  "abdomen",
+  "hip_buttock",
+  "arm",
+  "leg",
+]);
 
-export const SIDES = { left: "Left", right: "Right", bilateral: "Bilateral", midline: "Midline" };
+export const SIDES = labels("format.side", ["left", "right", "bilateral", "midline"]);
 
-export const INJECTATES = { lidocaine: "Lidocaine", saline: "Saline", magnesium: "Magnesium" };
+export const INJECTATES = labels("format.injectate", ["lidocaine", "saline", "magnesium"]);
 
 /** The check-in form's wording: "2 × 2 cm" reads more easily than the model's "4 cm²". */
-export const BRUISING = {
-  none: "None",
-  small: "Small",
-  large: "Large (over 2 × 2 cm)",
-};
+export const BRUISING = labels("format.bruising", ["none", "small", "large"]);
 
 /** Patient wording for each flag code raised by the server (recovery analytics). */
-export const FLAG_ADVICE = {
-  soreness_rising: "Your injection-site soreness went up after day 3.",
-  soreness_severe: "Your injection-site soreness was 7 or more after day 3.",
-  large_bruise: "You reported a large bruise.",
-  worse_than_baseline: "Your pain was higher than before your injection on several days.",
-  no_response: "Your pain has not improved by a third or more by day 7.",
-  not_logging: "Some days have no check-in.",
-};
+export const FLAG_ADVICE = labels("format.flagAdvice", [
+  "soreness_rising",
+  "soreness_severe",
+  "large_bruise",
+  "worse_than_baseline",
+  "no_response",
+  "not_logging",
+]);
 
 /** "neck_pain" → "Neck pain" for any of the label maps, falling back to the code. */
 export function label(map, code) {
@@ -248,36 +275,32 @@ export function label(map, code) {
 
 // ------------------------------------------------------------------ refused check-ins
 
-const whole = (name) => () => `${name} must be a whole number from 0 to 10.`;
-const yesNo = (name) => () => `The answer to “${name}” could not be read.`;
-
 /**
  * A refusal's field error in the patient's words, from the field and the server's message
  * (the API sends validator text such as "Ensure this value is less than or equal to 10.",
- * which a patient should not have to decode).
+ * which a patient should not have to decode; the server may write it in either language).
  */
 const REFUSAL_WORDS = {
   felt_at: (message) =>
-    /future/i.test(message)
-      ? "Its time is later than now: this phone's clock may be set wrong."
-      : /after|before/i.test(message)
-        ? "Its date is too long ago: this phone's clock may be set wrong."
-        : "Its time could not be read.",
-  pain: whole("Pain"),
-  soreness: whole("Soreness"),
-  bruising: () => "Bruising must be none, small or large.",
-  iced: yesNo("Used ice"),
-  heated: yesNo("Used heat"),
-  strenuous_activity: yesNo("Strenuous activity"),
+    /future|futur/i.test(message)
+      ? t("format.refusal.future")
+      : /after|before|despu|antes/i.test(message)
+        ? t("format.refusal.tooOld")
+        : t("format.refusal.time"),
+  pain: () => t("format.refusal.pain"),
+  soreness: () => t("format.refusal.soreness"),
+  bruising: () => t("format.refusal.bruising"),
+  iced: () => t("format.refusal.iced"),
+  heated: () => t("format.refusal.heated"),
+  strenuous_activity: () => t("format.refusal.strenuous"),
   notes: (message) =>
-    /null/i.test(message)
-      ? "The notes contain a hidden character that cannot be saved. Retype them."
-      : /more than|too long|characters/i.test(message)
-        ? "The notes are too long: they can be up to 5,000 characters."
-        : "The notes could not be saved as written.",
-  id: () => "The clinic's server could not match this check-in. Discard it and check in again.",
+    /null|nul/i.test(message)
+      ? t("format.refusal.hiddenCharacter")
+      : /more than|too long|characters|caracteres|más de/i.test(message)
+        ? t("format.refusal.notesLong", { max: 5000 })
+        : t("format.refusal.notes"),
+  id: () => t("format.refusal.id"),
 };
-const REFUSAL_FALLBACK = "Part of this check-in was not accepted. Correct it and send it again.";
 
 /** What to tell the patient about a refused outbox item: one line per problem, no repeats. */
 export function refusalMessages(item) {
@@ -287,17 +310,17 @@ export function refusalMessages(item) {
   for (const [field, messages] of Object.entries(refused.fields || {})) {
     const words = REFUSAL_WORDS[field];
     for (const message of [].concat(messages)) {
-      lines.push(words ? words(String(message)) : REFUSAL_FALLBACK);
+      lines.push(words ? words(String(message)) : t("format.refusal.fallback"));
     }
   }
   const unique = lines.filter((line, i) => lines.indexOf(line) === i);
   if (unique.length) return unique;
   return refused.status === "not_found"
-    ? ["The clinic's server does not accept this check-in from your account."]
-    : ["The clinic's server did not accept this check-in."];
+    ? [t("format.refusal.notFound")]
+    : [t("format.refusal.refused")];
 }
 
 /** 4500 → "4,500" in the reader's own locale. */
 export function count(value) {
-  return new Intl.NumberFormat(globalThis.navigator?.language || undefined).format(value);
+  return formatNumber(value);
 }

@@ -10,11 +10,11 @@
 
 import * as api from "./api.js";
 import { announce, h, uid } from "./dom.js";
+import { t } from "./i18n.js";
 
 // "on": this user turned notifications on here; "declined": "Not now" (or it failed). Cleared
 // with the rest of localStorage at sign-out, so the next person on the phone is asked afresh.
 const CHOICE = "relief.push";
-const WHY = "Get a reminder on the evenings after your injection if you haven't logged yet.";
 
 function remembered() {
   try {
@@ -184,14 +184,14 @@ function offerCard() {
   const turnOnButton = h("button", {
     type: "button",
     class: "button primary",
-    text: "Turn on reminders",
+    text: t("push.turnOn"),
   });
-  const notNow = h("button", { type: "button", class: "button secondary", text: "Not now" });
+  const notNow = h("button", { type: "button", class: "button secondary", text: t("push.notNow") });
   const card = h(
     "section",
     { class: "card push-offer", "aria-labelledby": titleId },
-    h("h2", { id: titleId, text: "Reminders on this phone" }),
-    h("p", { text: WHY }),
+    h("h2", { id: titleId, text: t("push.title") }),
+    h("p", { text: t("push.why") }),
     h("div", { class: "stack" }, turnOnButton, notNow),
     result,
   );
@@ -207,17 +207,13 @@ function offerCard() {
     notNow.disabled = true;
     const outcome = await turnOn().catch(() => "failed");
     if (outcome === "on") {
-      done("success", "Reminders are on for this phone. You can turn them off in Settings.");
+      done("success", t("push.on"));
       return;
     }
     remember("declined");
     done(
       "info",
-      outcome === "denied"
-        ? "Notifications are not allowed for Relief in this browser, so reminders will " +
-            "come by e-mail. You can change this in Settings."
-        : "This phone could not turn on notifications just now, so reminders will come by " +
-            "e-mail. You can try again in Settings.",
+      outcome === "denied" ? t("push.denied") : t("push.failed"),
     );
   });
   notNow.addEventListener("click", () => {
@@ -225,7 +221,7 @@ function offerCard() {
     const focusAfter = card.previousElementSibling;
     card.remove();
     focusAfter?.querySelector?.("button[type=submit]")?.focus();
-    announce("No reminders on this phone. You can turn them on in Settings.");
+    announce(t("push.declined"));
   });
   return card;
 }

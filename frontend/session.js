@@ -5,6 +5,7 @@
 import * as api from "./api.js";
 import * as device from "./device.js";
 import { announce, confirmDialog } from "./dom.js";
+import { language, loadLanguage, onLanguageChange, supported, t } from "./i18n.js";
 import * as idb from "./idb.js";
 import * as sync from "./sync.js";
 
@@ -20,10 +21,10 @@ function renderSync(s) {
   }
   const parts = [];
   const refused = s.refused ?? 0;
-  if (!navigator.onLine) parts.push("Offline");
-  if (s.waiting > refused) parts.push(`${s.waiting - refused} waiting to sync`);
-  if (refused > 0) parts.push(`${refused} not accepted`);
-  if (s.waiting === 0 && navigator.onLine && !s.stopped) parts.push("All synced");
+  if (!navigator.onLine) parts.push(t("sync.offline"));
+  if (s.waiting > refused) parts.push(t("sync.waiting", { count: s.waiting - refused }));
+  if (refused > 0) parts.push(t("sync.refused", { count: refused }));
+  if (s.waiting === 0 && navigator.onLine && !s.stopped) parts.push(t("sync.allSynced"));
   syncStatus.textContent = parts.join(" · ");
   syncStatus.dataset.waiting = String(s.waiting);
   syncStatus.dataset.refused = String(refused);
@@ -47,8 +48,10 @@ export async function restore(appCtx) {
   addEventListener("online", () => {
     api.settleSignOut();
     renderSync(sync.status());
+    sendPendingLanguage();
   });
   addEventListener("offline", () => renderSync(sync.status()));
+  onLanguageChange(() => renderSync(sync.status()));
   api.onSessionExpired(() => {
     sessionEndedShown = false;
     showSessionEnded();
@@ -66,6 +69,7 @@ export async function resume() {
     if (ctx.user) ctx.user = fresh;
     await idb.setMeta("user", fresh);
     device.rememberRole(fresh.role);
+    await profileLanguage(fresh);
   } catch (error) {
     // NetworkError: offline, carry on. SessionExpired: the listener asks to sign in again.
     if (!error?.network && !error?.sessionExpired) throw error;
@@ -82,6 +86,7 @@ export async function signedIn(user) {
   ctx.notice = null;
   await idb.setMeta("user", user);
   device.rememberRole(user.role);
+  await profileLanguage(user);
   ctx.focusNext();
   if (ctx.currentPath() === "/") ctx.route();
   else ctx.navigate("/");
@@ -92,6 +97,63 @@ export async function signedIn(user) {
 export async function profileChanged(user) {
   ctx.user = user;
   await idb.setMeta("user", user);
+  // The profile's language is this device's, unless a newer choice is still to be sent.
+  if (supported(user?.language) && !device.languagePending()) device.rememberLanguage(user.language);
+}
+
+// --------------------------------------------------------------------------- language
+
+/**
+ * The profile read from the server (sign-in, the session confirmed at start-up): its
+ * language becomes this device's, unless a choice made here has not reached the server yet
+ * (made offline): then that choice is sent, and the server's older value is not applied.
+ */
+async function profileLanguage(user) {
+  if (device.languagePending()) {
+    sendPendingLanguage(); // in the background: the first screen does not wait for it
+    return;
+  }
+  const lang = supported(user?.language) ?? supported(device.storedLanguage()) ?? language();
+  device.rememberLanguage(lang);
+  if (lang !== language()) await loadLanguage(lang).catch(() => {});
+}
+
+let sendingLanguage = null;
+/** Sends a language chosen on this device to the server (PATCH me), if one is pending. */
+export function sendPendingLanguage() {
+  if (!device.languagePending() || !ctx?.user) return Promise.resolve();
+  sendingLanguage ??= (async () => {
+    const lang = device.storedLanguage();
+    try {
+      const updated = await api.json("/api/v1/auth/me/", { method: "PATCH", body: { language: lang } });
+      // Chosen again while this was on its way: the newer choice is sent next time.
+      if (device.storedLanguage() === lang) device.setLanguagePending(false);
+      if (ctx.user?.id === updated?.id) await profileChanged(updated);
+    } catch (error) {
+      // A server that keeps no language (older than #18) refuses the field: the choice
+      // stays on this device alone. Offline or a failure: still pending, sent again when
+      // back online or at the next start.
+      if (error?.status === 400 && error.body?.fields?.language) device.setLanguagePending(false);
+    }
+  })().finally(() => {
+    sendingLanguage = null;
+  });
+  return sendingLanguage;
+}
+
+/**
+ * The app's language chosen here (Settings, or the sign-in page): applied at once (the
+ * catalog is precached, so offline too), kept on this device and saved to the profile now
+ * or as soon as the server can be reached (chosen on the sign-in page: once signed in, so
+ * that the language someone picked is the one they keep).
+ */
+export async function chooseLanguage(lang) {
+  const code = supported(lang);
+  if (!code) return;
+  device.rememberLanguage(code);
+  device.setLanguagePending(true);
+  await loadLanguage(code);
+  await sendPendingLanguage();
 }
 
 let sessionEndedShown = false;
@@ -106,9 +168,7 @@ async function showSessionEnded() {
     (item) => item.owner === user.id,
   ).length;
   ctx.notice =
-    waiting > 0
-      ? `Your session has ended. Sign in again to send ${waiting} waiting check-in${waiting === 1 ? "" : "s"}.`
-      : "Your session has ended. Please sign in again.";
+    waiting > 0 ? t("session.endedWaiting", { count: waiting }) : t("error.sessionEnded");
   await ctx.route();
   announce(ctx.notice);
 }
@@ -119,22 +179,20 @@ export async function signOut() {
   const waiting = ctx.user?.role === "patient" ? await sync.refreshCount() : 0;
   if (waiting > 0) {
     const choice = await confirmDialog({
-      title: "Check-ins not sent yet",
-      message:
-        `${waiting} check-in${waiting === 1 ? " has" : "s have"} not reached the clinic yet. ` +
-        "Signing out deletes them from this device.",
+      title: t("session.notSentTitle"),
+      message: t("session.notSent", { count: waiting }),
       buttons: [
-        { value: "sync", label: "Try to send now", kind: "primary" },
-        { value: "discard", label: "Sign out and delete them", kind: "danger" },
-        { value: "cancel", label: "Cancel" },
+        { value: "sync", label: t("session.sendNow"), kind: "primary" },
+        { value: "discard", label: t("session.discard"), kind: "danger" },
+        { value: "cancel", label: t("common.cancel") },
       ],
     });
     if (choice === "sync") {
       const result = await sync.flush();
       announce(
         result.remaining === 0
-          ? "All check-ins sent."
-          : `${result.remaining} still waiting: you may be offline.`,
+          ? t("session.allSent")
+          : t("session.stillWaiting", { count: result.remaining }),
       );
       if (result.remaining > 0) return;
     } else if (choice !== "discard") return;
@@ -151,10 +209,7 @@ export async function signOut() {
   if (!ended) device.setLogoutPending(true);
   ctx.user = null;
   renderSync(sync.status()); // nobody is signed in: no sync status in the top bar
-  ctx.notice = ended
-    ? "You have signed out."
-    : "You have signed out of this phone. Your session on the clinic's server will be " +
-      "ended as soon as this phone is back online.";
+  ctx.notice = ended ? t("session.signedOut") : t("session.signedOutOffline");
   location.hash = "/";
   ctx.route();
   announce(ctx.notice);
@@ -176,6 +231,8 @@ async function clearDevice() {
     const names = await caches.keys();
     await Promise.all(names.filter((n) => n.startsWith("relief-")).map((n) => caches.delete(n)));
   }
+  const textSize = device.textSize(); // about the screen, not the person: kept
   localStorage.clear();
   sessionStorage.clear();
+  device.setTextSize(textSize);
 }

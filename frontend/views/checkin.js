@@ -8,6 +8,7 @@
 
 import { announce, h } from "../dom.js";
 import { FLAG_ADVICE } from "../format.js";
+import { t, tParts } from "../i18n.js";
 import { entryForm, resetForm } from "./form.js";
 
 const later = () =>
@@ -64,7 +65,7 @@ async function latestFlags({ api }, visit) {
 }
 
 function aftercareSection({ aftercare }, day, flags, clinic) {
-  const { CONTACT_CLINIC, URGENT, aftercareFor, telHref } = aftercare;
+  const { aftercareFor, contactClinic, telHref, urgent } = aftercare;
   const advice = aftercareFor(day);
   const personal = flags
     // A resolved flag no longer holds: no advice about it (issue #17).
@@ -77,14 +78,16 @@ function aftercareSection({ aftercare }, day, flags, clinic) {
     ? h(
         "p",
         { class: "clinic-call" },
-        `Call ${clinic.name || "your clinic"}: `,
-        h("a", { href, "data-clinic-phone": "", text: clinic.phone }),
+        tParts(clinic.name ? "checkin.callClinic" : "checkin.callYourClinic", {
+          name: clinic.name,
+          phone: h("a", { href, "data-clinic-phone": "", text: clinic.phone }),
+        }),
       )
     : null;
   return h(
     "section",
     { class: "card aftercare", "aria-labelledby": "aftercare-title" },
-    h("h2", { id: "aftercare-title", text: "Aftercare for today" }),
+    h("h2", { id: "aftercare-title", text: t("checkin.aftercareTitle") }),
     h("p", { class: "eyebrow", text: advice.heading }),
     h(
       "ul",
@@ -95,7 +98,7 @@ function aftercareSection({ aftercare }, day, flags, clinic) {
       ? h(
           "div",
           { class: "alert", role: "note" },
-          h("h3", { text: "Please contact your clinic" }),
+          h("h3", { text: t("checkin.contactClinic") }),
           h(
             "ul",
             {},
@@ -108,22 +111,22 @@ function aftercareSection({ aftercare }, day, flags, clinic) {
     h(
       "div",
       { class: "urgent", "data-urgent": "" },
-      h("h3", { text: "Get help the same day for" }),
+      h("h3", { text: t("checkin.urgentTitle") }),
       h(
         "ul",
         {},
-        URGENT.map((text) => h("li", { text })),
+        urgent().map((text) => h("li", { text })),
       ),
       call,
     ),
     h(
       "details",
       {},
-      h("summary", { text: "When to contact the clinic" }),
+      h("summary", { text: t("checkin.whenToContact") }),
       h(
         "ul",
         {},
-        CONTACT_CLINIC.map((text) => h("li", { text })),
+        contactClinic().map((text) => h("li", { text })),
       ),
     ),
   );
@@ -131,7 +134,7 @@ function aftercareSection({ aftercare }, day, flags, clinic) {
 
 const greeting = (user) => {
   const first = user?.display_name ? user.display_name.split(" ")[0] : "";
-  return first ? `How are you today, ${first}?` : "How are you today?";
+  return first ? t("checkin.greetingName", { name: first }) : t("checkin.greeting");
 };
 
 /** Keeps `slot` showing the check-ins the server refused, redrawn when that set changes. */
@@ -166,7 +169,7 @@ export function checkinView(ctx) {
   const modules = new Promise((resolve) => setTimeout(resolve, 0)).then(later); // next task
 
   const form = entryForm({
-    submitLabel: "Save check-in",
+    submitLabel: t("checkin.save"),
     earlier: true,
     timeZone: () => ctx.user?.timezone || undefined,
     onSubmit: async (values, { status }) => {
@@ -178,9 +181,10 @@ export function checkinView(ctx) {
       const item = await sync.queue({ ...values, felt_at: felt });
       resetForm(form);
       // "at 9:30 PM" for now; "for Mon, May 11, 2026, 9:00 PM" for an earlier time.
-      const when = values.felt_at
-        ? `for ${dates.formatDateTime(felt, zone)}`
-        : `at ${dates.formatTime(now, zone)}`;
+      const params = values.felt_at
+        ? { when: dates.formatDateTime(felt, zone) }
+        : { time: dates.formatTime(now, zone) };
+      const earlier = Boolean(values.felt_at);
       // Try to send at once, but never keep the patient waiting on a slow network.
       await Promise.race([
         sync.flush(),
@@ -190,17 +194,13 @@ export function checkinView(ctx) {
       const refused = waiting && (await sync.refusedItems()).some((i) => i.id === item.id);
       const count = sync.status().waiting - sync.status().refused;
       let kind = "success";
-      let text = `Check-in saved ${when}. Thank you!`;
+      let text = t(earlier ? "checkin.savedFor" : "checkin.savedAt", params);
       if (refused) {
         kind = "error";
-        text =
-          "The clinic's server did not accept this check-in. See “Not accepted by the clinic” " +
-          "above to correct it or discard it.";
+        text = t("checkin.refused", { title: t("refused.title") });
       } else if (waiting) {
         kind = "pending";
-        text =
-          `Check-in saved on this phone ${when}. It will be sent when you are ` +
-          `back online (${count} waiting to sync).`;
+        text = t(earlier ? "checkin.waitingFor" : "checkin.waitingAt", { ...params, count });
       }
       status.replaceChildren(h("p", { class: `message ${kind}`, "data-saved": item.id }, text));
       status.scrollIntoView({ block: "nearest" });
@@ -213,7 +213,7 @@ export function checkinView(ctx) {
     "section",
     { class: "stack" },
     heading,
-    h("p", { class: "lead", text: "Tap a number for each, then save. It takes a few seconds." }),
+    h("p", { class: "lead", text: t("checkin.lead") }),
     refusedSlot,
     form,
     aftercareSlot,
@@ -225,7 +225,7 @@ export function checkinView(ctx) {
     .then(async ([loaded, user]) => {
       if (!user) return;
       heading.textContent = greeting(user);
-      if (heading.isConnected) document.title = `${heading.textContent} · Relief`;
+      if (heading.isConnected) document.title = t("app.title", { heading: heading.textContent });
       watchRefused(refusedSlot, loaded, user.timezone || undefined);
       const today = loaded.dates.localDate(new Date(), user.timezone || undefined);
       const clinic = await clinicInfo(loaded);

@@ -3,22 +3,27 @@
 import { formatDateTime } from "../dates.js";
 import { h } from "../dom.js";
 import { BRUISING, label } from "../format.js";
+import { t } from "../i18n.js";
 
-/** "Pain 3 · soreness 2 · bruising none · ice": one line about a check-in. */
+/**
+ * "Pain 3 · soreness 2 · bruising none · ice": one line about a check-in. What was done
+ * (ice, heat, strenuous activity) is one phrase per combination, so each language words
+ * its own list.
+ */
 export function facts(entry) {
   const done = [
     entry.iced ? "ice" : null,
     entry.heated ? "heat" : null,
-    entry.strenuous_activity ? "strenuous activity" : null,
+    entry.strenuous_activity ? "strenuous" : null,
   ].filter(Boolean);
-  return [
-    `Pain ${entry.pain}`,
-    `soreness ${entry.soreness}`,
-    `bruising ${label(BRUISING, entry.bruising).toLowerCase()}`,
-    done.length ? done.join(", ") : null,
-  ]
-    .filter(Boolean)
-    .join(" · ");
+  const params = {
+    pain: entry.pain,
+    soreness: entry.soreness,
+    bruising: label(BRUISING, entry.bruising).toLocaleLowerCase(),
+  };
+  return done.length
+    ? t("entries.factsDone", { ...params, done: t(`entries.done.${done.join("_")}`) })
+    : t("entries.facts", params);
 }
 
 /**
@@ -36,8 +41,8 @@ export function entryList({ entries, waiting = [], timeZone, actions = null, emp
           { class: "entry-when" },
           formatDateTime(item.entry.felt_at, timeZone),
           item.refused
-            ? h("span", { class: "badge warn", text: "Not accepted" })
-            : h("span", { class: "badge pending", text: "Waiting to sync" }),
+            ? h("span", { class: "badge warn", text: t("entries.notAccepted") })
+            : h("span", { class: "badge pending", text: t("entries.waiting") }),
         ),
         h("p", { text: facts(item.entry) }),
         item.entry.notes ? h("p", { class: "entry-notes", text: item.entry.notes }) : null,
@@ -52,7 +57,7 @@ export function entryList({ entries, waiting = [], timeZone, actions = null, emp
           { class: "entry-when" },
           formatDateTime(entry.felt_at, timeZone),
           entry.day !== null && entry.day !== undefined
-            ? h("span", { class: "badge", text: `Day ${entry.day}` })
+            ? h("span", { class: "badge", text: t("entries.day", { day: entry.day }) })
             : null,
         ),
         h("p", { text: facts(entry) }),

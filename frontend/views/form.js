@@ -3,7 +3,8 @@
 // keyboard and screen readers work without extra scripting.
 
 import { h, uid } from "../dom.js";
-import { BRUISING, count, painWord, sorenessWord } from "../format.js";
+import { BRUISING, painWord, sorenessWord } from "../format.js";
+import { t } from "../i18n.js";
 
 function scale({ name, legend, hint, low, high, word, value }) {
   const legendId = uid(name);
@@ -11,7 +12,7 @@ function scale({ name, legend, hint, low, high, word, value }) {
   const errorId = uid(`${name}-error`);
   const output = h("p", { class: "scale-value", "aria-hidden": "true" });
   const show = (v) => {
-    output.textContent = v === null ? "Choose a number" : `${v} · ${word(v)}`;
+    output.textContent = v === null ? t("form.chooseNumber") : t("form.scaleValue", { value: v, word: word(v) });
   };
   const options = [];
   for (let v = 0; v <= 10; v += 1) {
@@ -53,8 +54,8 @@ function scale({ name, legend, hint, low, high, word, value }) {
     h(
       "div",
       { class: "scale-anchors", "aria-hidden": "true" },
-      h("span", { text: `0 ${low}` }),
-      h("span", { text: `10 ${high}` }),
+      h("span", { text: t("form.anchor", { value: 0, word: low }) }),
+      h("span", { text: t("form.anchor", { value: 10, word: high }) }),
     ),
     output,
     h("p", { class: "message error", id: errorId, "data-error": name }),
@@ -129,8 +130,8 @@ function notesField(notes) {
     const left = NOTES_MAX - length;
     counter.textContent =
       left > 0
-        ? `${count(length)} of ${count(NOTES_MAX)} characters: ${count(left)} left.`
-        : `${count(NOTES_MAX)} characters: notes cannot be longer.`;
+        ? t("form.notesCount", { length, max: NOTES_MAX, count: left })
+        : t("form.notesFull", { max: NOTES_MAX });
     const mark = NOTES_MARKS.filter((m) => length >= m).at(-1) ?? 0;
     if (mark > heard) spoken.textContent = counter.textContent;
     heard = mark;
@@ -140,7 +141,7 @@ function notesField(notes) {
     field: h(
       "div",
       { class: "field" },
-      h("label", { for: id, text: "Notes (optional)" }),
+      h("label", { for: id, text: t("form.notes") }),
       textarea,
       counter,
       spoken,
@@ -188,8 +189,8 @@ function whenField(timeZone) {
     h(
       "div",
       { class: "when-fields" },
-      h("div", { class: "field" }, h("label", { for: dateId, text: "Day" }), date),
-      h("div", { class: "field" }, h("label", { for: timeId, text: "Time" }), time),
+      h("div", { class: "field" }, h("label", { for: dateId, text: t("form.day") }), date),
+      h("div", { class: "field" }, h("label", { for: timeId, text: t("form.time") }), time),
     ),
     hint,
     error,
@@ -218,19 +219,19 @@ function whenField(timeZone) {
     date.max = today;
     date.min = dates.addDays(today, -dates.EARLIER_DAYS);
     if (!date.value) date.value = today;
-    hint.textContent =
-      `Today or up to ${dates.EARLIER_DAYS} days back` +
-      (zone ? `, in your time zone (${zone.replace(/_/g, " ")}).` : ".");
+    hint.textContent = zone
+      ? t("form.earlierHintZone", { count: dates.EARLIER_DAYS, zone: zone.replace(/_/g, " ") })
+      : t("form.earlierHint", { count: dates.EARLIER_DAYS });
   }
   const fieldset = h(
     "fieldset",
     { class: "choice when", "data-field": "when", "aria-describedby": errorId },
-    h("legend", { text: "When" }),
+    h("legend", { text: t("form.when") }),
     h(
       "div",
       { class: "choice-options" },
-      radio(nowId, "now", "Now", true),
-      radio(earlierId, "earlier", "Earlier", false),
+      radio(nowId, "now", t("form.now"), true),
+      radio(earlierId, "earlier", t("form.earlier"), false),
     ),
     panel,
   );
@@ -279,40 +280,40 @@ export function entryForm({
     { class: "checkin stack", novalidate: true },
     scale({
       name: "pain",
-      legend: "Pain",
-      hint: "Your usual pain, the one you were treated for.",
-      low: "No pain",
-      high: "Worst imaginable",
+      legend: t("form.pain"),
+      hint: t("form.painHint"),
+      low: painWord(0),
+      high: painWord(10),
       word: painWord,
       value: entry?.pain ?? null,
     }),
     scale({
       name: "soreness",
-      legend: "Soreness where you were injected",
-      hint: "Tenderness at the injection sites, separate from your usual pain.",
-      low: "Not sore",
-      high: "Worst imaginable",
+      legend: t("form.soreness"),
+      hint: t("form.sorenessHint"),
+      low: sorenessWord(0),
+      high: sorenessWord(10),
       word: sorenessWord,
       value: entry?.soreness ?? null,
     }),
     choice({
       name: "bruising",
-      legend: "Bruising",
+      legend: t("form.bruising"),
       value: entry?.bruising ?? "none",
       options: Object.entries(BRUISING),
     }),
     h(
       "fieldset",
       { class: "choice" },
-      h("legend", { text: "Since your last check-in" }),
+      h("legend", { text: t("form.sinceLast") }),
       h(
         "div",
         { class: "choice-options" },
-        toggle({ name: "iced", text: "Used ice", checked: entry?.iced }),
-        toggle({ name: "heated", text: "Used heat", checked: entry?.heated }),
+        toggle({ name: "iced", text: t("form.iced"), checked: entry?.iced }),
+        toggle({ name: "heated", text: t("form.heated"), checked: entry?.heated }),
         toggle({
           name: "strenuous_activity",
-          text: "Strenuous activity",
+          text: t("form.strenuous"),
           checked: entry?.strenuous_activity,
         }),
       ),
@@ -342,7 +343,7 @@ export function entryForm({
       const error = form.querySelector(`[data-error="${name}"]`);
       const fieldset = form.querySelector(`[data-field="${name}"]`);
       const missing = values[name] === null;
-      error.textContent = missing ? "Choose a number from 0 to 10." : "";
+      error.textContent = missing ? t("form.missing") : "";
       if (missing && !firstMissing) firstMissing = fieldset;
     }
     if (firstMissing) {
@@ -369,7 +370,7 @@ export function entryForm({
 export function resetForm(form) {
   form.reset();
   for (const output of form.querySelectorAll(".scale-value")) {
-    output.textContent = "Choose a number";
+    output.textContent = t("form.chooseNumber");
   }
   parts.get(form)?.notes.reset();
   parts.get(form)?.when?.reset();

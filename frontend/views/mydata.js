@@ -11,69 +11,76 @@ import { fetchFile, json, qs } from "../api.js";
 import { formatDate, formatDateTime } from "../dates.js";
 import { announce, h, message, uid } from "../dom.js";
 import { CONDITIONS, label } from "../format.js";
+import { t } from "../i18n.js";
 import { printReportButton } from "./report.js";
 
 const AUDIT_PAGE = 20;
 const VISIT_PAGE = 20;
-const OFFLINE_TEXT = "You are offline. Downloads need a connection.";
 
 // --------------------------------------------------------------------------- words (pure)
 
-/** What someone did, by the kind of data and the action (the audit API's enums). */
+/**
+ * What someone did, by the kind of data and the action (the audit API's enums): the catalog
+ * key of the whole sentence ("{who} viewed your check-ins"), so each language words it.
+ */
 const DONE = {
   checkins: {
-    read: "viewed your check-ins",
-    list: "viewed your check-ins",
-    create: "added a check-in",
-    update: "changed a check-in",
-    delete: "deleted a check-in",
+    read: "mydata.done.checkins.read",
+    list: "mydata.done.checkins.read",
+    create: "mydata.done.checkins.create",
+    update: "mydata.done.checkins.update",
+    delete: "mydata.done.checkins.delete",
   },
   visits: {
-    read: "viewed a visit",
-    list: "viewed your visits",
-    create: "recorded a visit",
-    update: "changed a visit",
+    read: "mydata.done.visits.read",
+    list: "mydata.done.visits.list",
+    create: "mydata.done.visits.create",
+    update: "mydata.done.visits.update",
   },
-  recovery: { read: "viewed your recovery", list: "viewed your recovery" },
-  profile: { read: "viewed your details", list: "saw you in their list of patients" },
-  checkins_file: { read: "downloaded your check-ins (CSV file)" },
-  record_file: { read: "downloaded your record (FHIR file)" },
-  visit_report: { read: "opened the report of a visit" },
-  reminder: { create: "sent you a reminder to check in" },
+  recovery: { read: "mydata.done.recovery.read", list: "mydata.done.recovery.read" },
+  profile: { read: "mydata.done.profile.read", list: "mydata.done.profile.list" },
+  checkins_file: { read: "mydata.done.checkinsFile.read" },
+  record_file: { read: "mydata.done.recordFile.read" },
+  visit_report: { read: "mydata.done.visitReport.read" },
+  reminder: { create: "mydata.done.reminder.create" },
   care_team: {
-    create: "added a physician to your care team",
-    delete: "took a physician off your care team",
+    create: "mydata.done.careTeam.create",
+    delete: "mydata.done.careTeam.delete",
   },
-  outcomes_file: {
-    read: "downloaded the practice's outcomes for quality review (your visits without your name)",
-  },
+  outcomes_file: { read: "mydata.done.outcomesFile.read" },
 };
 
-/** What someone was refused, by the kind of data (every value of the API's resource_kind). */
+/**
+ * What someone was refused, by the kind of data (every value of the API's resource_kind):
+ * catalog keys of the thing, named in the refusal's sentence.
+ */
 export const REFUSED = {
-  checkins: "your check-ins",
-  visits: "your visits",
-  recovery: "your recovery",
-  profile: "your details",
-  checkins_file: "your check-ins",
-  record_file: "your record",
-  visit_report: "a report of your visit",
-  reminder: "your reminders",
-  care_team: "your care team",
-  outcomes_file: "the practice's outcomes",
-  other: "your data",
+  checkins: "mydata.refusedWhat.checkins",
+  visits: "mydata.refusedWhat.visits",
+  recovery: "mydata.refusedWhat.recovery",
+  profile: "mydata.refusedWhat.profile",
+  checkins_file: "mydata.refusedWhat.checkins",
+  record_file: "mydata.refusedWhat.record",
+  visit_report: "mydata.refusedWhat.visitReport",
+  reminder: "mydata.refusedWhat.reminders",
+  care_team: "mydata.refusedWhat.careTeam",
+  outcomes_file: "mydata.refusedWhat.outcomes",
+  other: "mydata.refusedWhat.other",
 };
 
-/** Who acted, by the API's actor_kind; null: the person's own name (a physician's). */
+/** Who acted, by the API's actor_kind (catalog keys); null: the person's own name. */
 export const ACTORS = {
-  you: "You",
+  you: "mydata.actor.you",
   physician: null,
-  another_patient: "Another patient",
-  relief: "Relief",
+  another_patient: "mydata.actor.anotherPatient",
+  relief: "mydata.actor.relief",
   someone: null,
 };
 
-const who = (event) => ACTORS[event.actor_kind] ?? (event.actor?.display_name || "Someone");
+const who = (event) => {
+  const key = ACTORS[event.actor_kind];
+  return key ? t(key) : event.actor?.display_name || t("mydata.actor.someone");
+};
 
 /**
  * One row of the patient's audit list as a sentence: "Dr. Okafor viewed your check-ins",
@@ -81,21 +88,22 @@ const who = (event) => ACTORS[event.actor_kind] ?? (event.actor?.display_name ||
  * about, when known ("opened the report of your visit of 3 Mar 2026").
  */
 export function auditSentence(event, { visitDate = () => null } = {}) {
-  const subject = who(event);
+  const you = event.actor_kind === "you";
   if (event.outcome === "denied") {
-    const what = REFUSED[event.resource_kind] ?? "your data";
-    return `${subject} ${subject === "You" ? "were" : "was"} refused access to ${what}`;
+    const what = t(REFUSED[event.resource_kind] ?? REFUSED.other);
+    return you ? t("mydata.refusedYou", { what }) : t("mydata.refused", { who: who(event), what });
   }
-  let done = DONE[event.resource_kind]?.[event.action];
-  if (!done) {
+  let key = DONE[event.resource_kind]?.[event.action];
+  if (!key) {
     const looked = event.action === "read" || event.action === "list";
-    done = looked ? "viewed your data" : "changed your data";
+    key = looked ? "mydata.done.other.read" : "mydata.done.other.change";
   }
+  const params = { who: who(event) };
   if (event.resource_kind === "visit_report" && event.object_id) {
     const date = visitDate(event.object_id);
-    if (date) done = `opened the report of your visit of ${date}`;
+    if (date) return t("mydata.done.visitReport.readOn", { ...params, date });
   }
-  return `${subject} ${done}`;
+  return t(key, params);
 }
 
 /** The file name in a Content-Disposition header, or `fallback`. */
@@ -136,10 +144,10 @@ function saveFile(blob, name) {
 
 /** The message for a failed download (pure). */
 export function downloadErrorText(error) {
-  if (error?.network) return OFFLINE_TEXT;
-  if (error?.sessionExpired) return "Your session has ended. Please sign in again.";
-  if (error?.status === 429) return "Too many requests. Wait a moment and try again.";
-  return "The file could not be made. Please try again.";
+  if (error?.network) return t("mydata.offline");
+  if (error?.sessionExpired) return t("error.sessionEnded");
+  if (error?.status === 429) return t("error.tooManyRequests");
+  return t("mydata.fileFailed");
 }
 
 /** A download button: fetches `path` with the token, then shares or saves the file. Also
@@ -167,14 +175,14 @@ export function downloadButton({ path, text, description, fallbackName, kind }) 
     h("button", {
       type: "button",
       class: "button secondary small",
-      text: `Share ${file.name}`,
+      text: t("mydata.share", { name: file.name }),
       onclick: async () => {
         try {
           await navigator.share({ files: [file], title: file.name });
-          show("success", `${file.name} was shared.`);
+          show("success", t("mydata.shared", { name: file.name }));
         } catch (error) {
-          if (error?.name === "AbortError") show("info", "Not shared.");
-          else show("error", "The file could not be shared. Please try again.");
+          if (error?.name === "AbortError") show("info", t("mydata.notShared"));
+          else show("error", t("mydata.shareFailed"));
         }
       },
     });
@@ -182,12 +190,12 @@ export function downloadButton({ path, text, description, fallbackName, kind }) 
   button.addEventListener("click", async () => {
     if (busy) return;
     if (navigator.onLine === false) {
-      show("error", OFFLINE_TEXT);
+      show("error", t("mydata.offline"));
       return;
     }
     busy = true;
     button.setAttribute("aria-busy", "true");
-    status.replaceChildren(message("info", "Preparing your file…"));
+    status.replaceChildren(message("info", t("mydata.preparing")));
     try {
       const response = await fetchFile(path);
       const name = attachmentName(response.headers.get("Content-Disposition"), fallbackName);
@@ -197,24 +205,24 @@ export function downloadButton({ path, text, description, fallbackName, kind }) 
       if (canShareFile(file)) {
         try {
           await navigator.share({ files: [file], title: name });
-          show("success", `${name} was shared.`);
+          show("success", t("mydata.shared", { name }));
         } catch (error) {
           if (error?.name === "AbortError") {
-            show("info", "Not shared.");
+            show("info", t("mydata.notShared"));
           } else if (error?.name === "NotAllowedError") {
             status.replaceChildren(
-              message("info", "Your file is ready."),
+              message("info", t("mydata.ready")),
               h("div", { class: "row-actions" }, shareAgain(file)),
             );
-            announce("Your file is ready. Choose Share to save it.");
+            announce(t("mydata.readyShare"));
           } else {
             saveFile(file, name);
-            show("success", `${name} is downloading.`);
+            show("success", t("mydata.downloading", { name }));
           }
         }
       } else {
         saveFile(file, name);
-        show("success", `${name} is downloading.`);
+        show("success", t("mydata.downloading", { name }));
       }
     } catch (error) {
       show("error", downloadErrorText(error));
@@ -237,24 +245,22 @@ function downloadsSection(user) {
   return h(
     "section",
     { class: "card", "aria-labelledby": "downloads-title" },
-    h("h2", { id: "downloads-title", text: "Take a copy" }),
-    h("p", {
-      text: "Your check-ins and visits are yours. Keep a copy, or give it to another clinic.",
-    }),
+    h("h2", { id: "downloads-title", text: t("mydata.copyTitle") }),
+    h("p", { text: t("mydata.copyLead") }),
     h(
       "ul",
       { class: "visit-report-list" },
       downloadButton({
         path: `/api/v1/patients/${user.id}/entries.csv`,
-        text: "Download my check-ins (CSV)",
-        description: "Every check-in, one per line: opens in a spreadsheet.",
+        text: t("mydata.csv"),
+        description: t("mydata.csvHint"),
         fallbackName: "relief-checkins.csv",
         kind: "csv",
       }),
       downloadButton({
         path: `/api/v1/patients/${user.id}/fhir/`,
-        text: "Download my record (FHIR)",
-        description: "Visits and check-ins in the format clinics' systems read (FHIR R4).",
+        text: t("mydata.fhir"),
+        description: t("mydata.fhirHint"),
         fallbackName: "relief-record.fhir.json",
         kind: "fhir",
       }),
@@ -264,15 +270,17 @@ function downloadsSection(user) {
 
 // --------------------------------------------------------------------------- visits
 
-const visitText = (visit) =>
-  `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`;
+const visitParams = (visit) => ({
+  date: formatDate(visit.local_date),
+  condition: label(CONDITIONS, visit.condition),
+});
 
 function visitItem(visit) {
   return h(
     "li",
     { "data-visit": visit.id },
-    h("p", { text: visitText(visit) }),
-    printReportButton(visit, { name: `injection of ${visitText(visit)}` }),
+    h("p", { text: t("recovery.visitLine", visitParams(visit)) }),
+    printReportButton(visit, { name: t("recovery.visitName", visitParams(visit)) }),
   );
 }
 
@@ -288,8 +296,8 @@ function moreButton({ text, load }) {
       await load();
     } catch (error) {
       const line = error?.network
-        ? "You are offline. Try again when you are online."
-        : "More could not be loaded. Please try again.";
+        ? t("mydata.moreOffline")
+        : t("mydata.moreFailed");
       status.replaceChildren(message("error", line));
       announce(line);
     } finally {
@@ -314,26 +322,26 @@ function visitsSection(firstPage, remember) {
   const section = h(
     "section",
     { class: "card", "aria-labelledby": "visits-title" },
-    h("h2", { id: "visits-title", text: "Reports of my visits" }),
+    h("h2", { id: "visits-title", text: t("mydata.visitsTitle") }),
   );
   if (!firstPage.results.length) {
-    section.append(h("p", { text: "No visit has been recorded yet." }));
+    section.append(h("p", { text: t("mydata.noVisits") }));
     return section;
   }
   section.append(
-    h("p", { class: "hint", text: "A report opens in a new tab, ready to print or save as PDF." }),
+    h("p", { class: "hint", text: t("mydata.reportHint") }),
     list,
   );
   let page = 1;
   const more = moreButton({
-    text: "Show more visits",
+    text: t("mydata.moreVisits"),
     load: async () => {
       const next = await json(`/api/v1/visits/${qs({ page_size: VISIT_PAGE, page: page + 1 })}`);
       page += 1;
       next.results.forEach(remember);
       more.button.hidden = !next.next;
       appendAndFocus(list, next.results.map(visitItem));
-      announce(`${next.results.length} more visits shown.`);
+      announce(t("mydata.moreVisitsShown", { count: next.results.length }));
     },
   });
   list.append(...firstPage.results.map(visitItem));
@@ -384,13 +392,13 @@ function auditSection(user, visitDate) {
     })}`;
 
   const more = moreButton({
-    text: "Load more",
+    text: t("mydata.loadMore"),
     load: async () => {
       const next = await json(url(page + 1));
       page += 1;
       more.button.hidden = !next.next;
       appendAndFocus(list, next.results.map(item));
-      announce(`${next.results.length} more shown.`);
+      announce(t("mydata.moreShown", { count: next.results.length }));
     },
   });
 
@@ -401,8 +409,8 @@ function auditSection(user, visitDate) {
     empty.textContent = first.results.length
       ? ""
       : toggle.checked
-        ? "Nothing has been recorded yet."
-        : "No one but you has opened your data yet.";
+        ? t("mydata.auditEmptyAll")
+        : t("mydata.auditEmpty");
     empty.hidden = first.results.length > 0;
     more.button.hidden = !first.next;
   };
@@ -412,11 +420,11 @@ function auditSection(user, visitDate) {
     try {
       const first = await json(url(1));
       show(first);
-      announce(toggle.checked ? "Showing what you did too." : "Showing what others did.");
+      announce(toggle.checked ? t("mydata.showingMine") : t("mydata.showingOthers"));
     } catch (error) {
       const line = error?.network
-        ? "You are offline. Try again when you are online."
-        : "The list could not be loaded. Please try again.";
+        ? t("mydata.moreOffline")
+        : t("mydata.listFailed");
       status.replaceChildren(message("error", line));
       announce(line);
     }
@@ -425,16 +433,13 @@ function auditSection(user, visitDate) {
   const section = h(
     "section",
     { class: "card", "aria-labelledby": "audit-title" },
-    h("h2", { id: "audit-title", text: "Who saw my data" }),
-    h("p", {
-      class: "hint",
-      text: "Relief writes down every time someone opens or changes your check-ins, visits or record, and every time someone was refused. Newest first.",
-    }),
+    h("h2", { id: "audit-title", text: t("mydata.auditTitle") }),
+    h("p", { class: "hint", text: t("mydata.auditHint") }),
     h(
       "p",
       { class: "toggle" },
       toggle,
-      h("label", { for: toggleId, text: "Also show what I did myself" }),
+      h("label", { for: toggleId, text: t("mydata.includeMine") }),
     ),
     status,
     empty,
@@ -462,7 +467,7 @@ export async function myDataView(ctx) {
   return h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: "My data" }),
+    h("h1", { tabindex: "-1", text: t("mydata.title") }),
     downloadsSection(user),
     visitsSection(visits, remember),
     audit.section,

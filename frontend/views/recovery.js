@@ -6,6 +6,7 @@ import { chartBox, draw, loadPlotly } from "../charts.js";
 import { formatDate, formatDateTime, localDate } from "../dates.js";
 import { announce, confirmDialog, h, message } from "../dom.js";
 import { CONDITIONS, label, patientSummary } from "../format.js";
+import { locale, t } from "../i18n.js";
 import * as sync from "../sync.js";
 import { entryList } from "./entries.js";
 import { entryForm } from "./form.js";
@@ -27,7 +28,7 @@ function chartSection({ title, summaryText, chartUrl, id, before = null, after =
     .catch((error) => {
       chart.box.dataset.chart = "failed";
       chart.box.replaceChildren(
-        message("error", error?.network ? "Chart unavailable offline." : "Chart unavailable."),
+        message("error", error?.network ? t("recovery.chartOffline") : t("recovery.chartFailed")),
       );
     });
   return section;
@@ -35,11 +36,11 @@ function chartSection({ title, summaryText, chartUrl, id, before = null, after =
 
 async function deleteEntry(ctx, entry) {
   const choice = await confirmDialog({
-    title: "Delete this check-in?",
-    message: "Your clinic will no longer see it in your recovery.",
+    title: t("recovery.deleteTitle"),
+    message: t("recovery.deleteText"),
     buttons: [
-      { value: "delete", label: "Delete", kind: "danger" },
-      { value: "cancel", label: "Cancel" },
+      { value: "delete", label: t("recovery.delete"), kind: "danger" },
+      { value: "cancel", label: t("common.cancel") },
     ],
   });
   if (choice !== "delete") return;
@@ -48,10 +49,10 @@ async function deleteEntry(ctx, entry) {
   });
   announce(
     status === 204
-      ? "Check-in deleted."
+      ? t("recovery.deleted")
       : status === 412
-        ? "This check-in was changed elsewhere; showing the latest."
-        : "The check-in could not be deleted.",
+        ? t("recovery.changedElsewhere")
+        : t("recovery.deleteFailed"),
   );
   ctx.navigate("/recovery");
 }
@@ -59,14 +60,23 @@ async function deleteEntry(ctx, entry) {
 const PAGE = 10;
 
 const visitName = (visit) =>
-  `injection of ${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`;
+  t("recovery.visitName", {
+    date: formatDate(visit.local_date),
+    condition: label(CONDITIONS, visit.condition),
+  });
+
+const visitLine = (visit) =>
+  t("recovery.visitLine", {
+    date: formatDate(visit.local_date),
+    condition: label(CONDITIONS, visit.condition),
+  });
 
 /** The earlier injections, each with its printable report. */
 function earlierReports(visits) {
   return h(
     "section",
     { class: "stack visit-reports", "aria-labelledby": "earlier-title" },
-    h("h3", { id: "earlier-title", text: "Reports of earlier injections" }),
+    h("h3", { id: "earlier-title", text: t("recovery.earlierReports") }),
     h(
       "ul",
       { class: "visit-report-list" },
@@ -74,9 +84,7 @@ function earlierReports(visits) {
         h(
           "li",
           { "data-visit": visit.id },
-          h("p", {
-            text: `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`,
-          }),
+          h("p", { text: visitLine(visit) }),
           printReportButton(visit, { name: visitName(visit) }),
         ),
       ),
@@ -93,7 +101,7 @@ export async function recoveryView(ctx) {
     json(`/api/v1/entries/?page_size=${PAGE}`),
     sync.waitingItems(),
   ]);
-  const view = h("section", { class: "stack" }, h("h1", { tabindex: "-1", text: "My recovery" }));
+  const view = h("section", { class: "stack" }, h("h1", { tabindex: "-1", text: t("recovery.title") }));
 
   const latest = visits.results[0];
   if (latest) {
@@ -102,7 +110,7 @@ export async function recoveryView(ctx) {
     view.append(
       chartSection({
         id: "visit-chart-title",
-        title: `Since your injection on ${formatDate(latest.local_date)}`,
+        title: t("recovery.since", { date: formatDate(latest.local_date) }),
         summaryText,
         chartUrl: `/api/v1/visits/${latest.id}/recovery/chart/`,
         before: printReportButton(latest, { name: visitName(latest) }),
@@ -112,24 +120,28 @@ export async function recoveryView(ctx) {
       view.append(
         h("p", {
           class: "muted",
-          text: "Days 0–2 show the injection's first effects and soreness; whether it is helping shows from day 3.",
+          text: t("recovery.early"),
         }),
       );
     }
   } else {
     view.append(
-      h("p", { text: "No injection has been recorded yet. Your check-ins are kept below." }),
+      h("p", { text: t("recovery.noInjection") }),
     );
   }
   if (visits.results.length > 1) {
     view.append(
       chartSection({
         id: "course-chart-title",
-        title: `All ${visits.results.length} injections`,
-        summaryText: `Your pain after each of your ${visits.results.length} injections (${visits.results
-          .map((v) => label(CONDITIONS, v.condition))
-          .filter((v, i, a) => a.indexOf(v) === i)
-          .join(", ")}).`,
+        title: t("recovery.allInjections", { count: visits.results.length }),
+        summaryText: t("recovery.courseSummary", {
+          count: visits.results.length,
+          conditions: new Intl.ListFormat(locale(), { type: "unit", style: "short" }).format(
+            visits.results
+              .map((v) => label(CONDITIONS, v.condition))
+              .filter((v, i, a) => a.indexOf(v) === i),
+          ),
+        }),
         chartUrl: `/api/v1/patients/${ctx.user.id}/course/chart/`,
         after: earlierReports(visits.results.slice(1)),
       }),
@@ -143,28 +155,28 @@ export async function recoveryView(ctx) {
       h("a", {
         class: "button secondary small",
         href: `#/edit/${entry.id}`,
-        text: "Edit",
-        "aria-label": `Edit check-in of ${formatDateTime(entry.felt_at, tz)}`,
+        text: t("recovery.edit"),
+        "aria-label": t("recovery.editLabel", { when: formatDateTime(entry.felt_at, tz) }),
       }),
       h("button", {
         type: "button",
         class: "button danger small",
-        text: "Delete",
-        "aria-label": `Delete check-in of ${formatDateTime(entry.felt_at, tz)}`,
+        text: t("recovery.delete"),
+        "aria-label": t("recovery.deleteLabel", { when: formatDateTime(entry.felt_at, tz) }),
         onclick: () => deleteEntry(ctx, entry),
       }),
     );
   const history = h(
     "section",
     { class: "stack", "aria-labelledby": "history-title" },
-    h("h2", { id: "history-title", text: "Past check-ins" }),
-    entryList({ entries: entries.results, waiting, timeZone: tz, empty: "No check-ins yet.", actions }),
+    h("h2", { id: "history-title", text: t("recovery.history") }),
+    entryList({ entries: entries.results, waiting, timeZone: tz, empty: t("recovery.noCheckins"), actions }),
   );
   let next = entries.next;
   const more = h("button", {
     type: "button",
     class: "button secondary wide",
-    text: "Show older check-ins",
+    text: t("recovery.older"),
     hidden: !next,
     onclick: async () => {
       more.disabled = true;
@@ -173,7 +185,7 @@ export async function recoveryView(ctx) {
         const list = history.querySelector(".entries");
         const added = entryList({ entries: page.results, timeZone: tz, actions, empty: "" });
         list.append(...added.children);
-        announce(`${page.results.length} older check-ins shown.`);
+        announce(t("recovery.olderShown", { count: page.results.length }));
         next = page.next;
         more.hidden = !next;
       } finally {
@@ -190,26 +202,24 @@ export async function editView(ctx, id) {
   const entry = await json(`/api/v1/entries/${id}/`);
   const form = entryForm({
     entry,
-    submitLabel: "Save changes",
+    submitLabel: t("recovery.saveChanges"),
     onSubmit: async (values, { status }) => {
       const body = { ...values, felt_at: entry.felt_at, version: entry.version };
       try {
         const result = await request(`/api/v1/entries/${id}/`, { method: "PUT", body });
         if (result.status === 200 || result.status === 201) {
-          announce("Check-in updated.");
+          announce(t("recovery.updated"));
           ctx.navigate("/recovery");
           return;
         }
         const text =
           result.status === 412
-            ? "This check-in was changed elsewhere. Go back and open it again."
-            : result.body?.detail || "The check-in could not be saved.";
+            ? t("recovery.editConflict")
+            : result.body?.detail || t("recovery.saveFailed");
         status.replaceChildren(message("error", text));
         announce(text);
       } catch (error) {
-        const text = error?.network
-          ? "You are offline. Editing needs a connection."
-          : "The check-in could not be saved.";
+        const text = error?.network ? t("recovery.editOffline") : t("recovery.saveFailed");
         status.replaceChildren(message("error", text));
         announce(text);
       }
@@ -218,12 +228,12 @@ export async function editView(ctx, id) {
   return h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: "Edit check-in" }),
+    h("h1", { tabindex: "-1", text: t("recovery.editTitle") }),
     h("p", {
       class: "lead",
       text: formatDateTime(entry.felt_at, ctx.user?.timezone || undefined),
     }),
     form,
-    h("a", { href: "#/recovery", class: "button secondary wide", text: "Back to my recovery" }),
+    h("a", { href: "#/recovery", class: "button secondary wide", text: t("recovery.back") }),
   );
 }

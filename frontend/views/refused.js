@@ -5,6 +5,7 @@
 import { formatDateTime } from "../dates.js";
 import { announce, confirmDialog, h, uid } from "../dom.js";
 import { refusalMessages } from "../format.js";
+import { t } from "../i18n.js";
 import { facts } from "./entries.js";
 import { entryForm } from "./form.js";
 
@@ -18,15 +19,8 @@ export function refusedCard({ items, sync, timeZone }) {
   return h(
     "section",
     { class: "card refused", "aria-labelledby": titleId, "data-refused-count": items.length },
-    h("h2", { id: titleId, text: "Not accepted by the clinic" }),
-    h("p", {
-      text:
-        items.length === 1
-          ? "This check-in was refused by the clinic's server, so it has not been sent. " +
-            "Correct it and send it again, or discard it."
-          : `These ${items.length} check-ins were refused by the clinic's server, so they have ` +
-            "not been sent. Correct each and send it again, or discard it.",
-    }),
+    h("h2", { id: titleId, text: t("refused.title") }),
+    h("p", { text: t("refused.lead", { count: items.length }) }),
     h(
       "ul",
       { class: "entries" },
@@ -42,7 +36,7 @@ function refusedRow({ item, sync, timeZone }) {
     row.replaceChildren(
       h("p", {
         class: "entry-when",
-        text: `Made ${formatDateTime(item.entry.felt_at, timeZone)}`,
+        text: t("refused.made", { when: formatDateTime(item.entry.felt_at, timeZone) }),
       }),
       h("p", { text: facts(item.entry) }),
       item.entry.notes ? h("p", { class: "entry-notes", text: item.entry.notes }) : null,
@@ -57,14 +51,14 @@ function refusedRow({ item, sync, timeZone }) {
         h("button", {
           type: "button",
           class: "button secondary small",
-          text: "Correct and send again",
+          text: t("refused.correct"),
           "aria-describedby": errorsId,
           onclick: edit,
         }),
         h("button", {
           type: "button",
           class: "button danger small",
-          text: "Discard",
+          text: t("refused.discard"),
           "aria-describedby": errorsId,
           onclick: discard,
         }),
@@ -73,39 +67,39 @@ function refusedRow({ item, sync, timeZone }) {
 
   async function discard() {
     const choice = await confirmDialog({
-      title: "Discard this check-in?",
-      message: "It has not reached the clinic and will be deleted from this phone.",
+      title: t("refused.discardTitle"),
+      message: t("refused.discardText"),
       buttons: [
-        { value: "discard", label: "Discard it", kind: "danger" },
-        { value: "keep", label: "Keep it" },
+        { value: "discard", label: t("refused.discardIt"), kind: "danger" },
+        { value: "keep", label: t("refused.keepIt") },
       ],
     });
     if (choice !== "discard") return;
     await sync.discard(item.id);
-    announce("Check-in discarded.");
+    announce(t("refused.discarded"));
   }
 
   function edit() {
     const timeRefused = Boolean(item.refused?.fields?.felt_at);
     const form = entryForm({
       entry: item.entry,
-      submitLabel: "Send again",
+      submitLabel: t("refused.sendAgain"),
       onSubmit: async (values) => {
         const result = await sync.resend(item.id, values);
         const refusedAgain = (await sync.refusedItems()).some((i) => i.id === item.id);
         announce(
           refusedAgain
-            ? "The clinic's server refused this check-in again."
+            ? t("refused.again")
             : result?.remaining && (await sync.isWaiting(item.id))
-              ? "Saved on this phone; it will be sent when you are back online."
-              : "Check-in sent. Thank you!",
+              ? t("refused.savedOffline")
+              : t("refused.sent"),
         );
       },
     });
     row.replaceChildren(
       h("p", {
         class: "entry-when",
-        text: `Correct the check-in made ${formatDateTime(item.entry.felt_at, timeZone)}`,
+        text: t("refused.correctMade", { when: formatDateTime(item.entry.felt_at, timeZone) }),
       }),
       h(
         "ul",
@@ -115,11 +109,11 @@ function refusedRow({ item, sync, timeZone }) {
       timeRefused
         ? h("p", {
             class: "hint",
-            text: "Its time was refused: it will be sent with the current time instead.",
+            text: t("refused.timeRefused"),
           })
         : null,
       form,
-      h("button", { type: "button", class: "button secondary", text: "Cancel", onclick: show }),
+      h("button", { type: "button", class: "button secondary", text: t("common.cancel"), onclick: show }),
     );
     form.querySelector("input:checked, input")?.focus();
   }

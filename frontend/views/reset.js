@@ -1,22 +1,20 @@
 // Forgotten password: ask for a link by email (#/reset), then choose a new password on the
 // page the emailed link opens (#/reset?token=...), then sign in with it.
 
-import { ApiError, NetworkError } from "../api.js";
+import { ApiError, NetworkError, baseHeaders } from "../api.js";
 import { h, message, uid } from "../dom.js";
-import { PASSWORD_HINT, errorText, field } from "./signin.js";
+import { t } from "../i18n.js";
+import { languageSwitch } from "./settings-display.js";
+import { errorText, field, passwordHint } from "./signin.js";
 
-const OFFLINE = "You are offline. This needs a connection.";
-// The same words whether or not the address has an account (the server answers alike).
-const SENT =
-  "If an account exists for that email, we have sent a link to it. The link works for " +
-  "30 minutes. If nothing arrives, check your spam folder or ask again.";
+const offline = () => t("reset.offline");
 
 async function post(path, body) {
   let response;
   try {
     response = await fetch(path, {
       method: "POST",
-      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      headers: { ...baseHeaders(), "Content-Type": "application/json" },
       body: JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
@@ -37,7 +35,7 @@ export function showPassword(input) {
   box.addEventListener("change", () => {
     input().type = box.checked ? "text" : "password";
   });
-  return h("span", { class: "toggle" }, box, h("label", { for: id, text: "Show password" }));
+  return h("span", { class: "toggle" }, box, h("label", { for: id, text: t("reset.showPassword") }));
 }
 
 function tokenFromHash() {
@@ -56,12 +54,12 @@ function askView(ctx) {
     { class: "stack" },
     field({
       name: "email",
-      labelText: "Email",
+      labelText: t("signin.email"),
       type: "email",
       autocomplete: "username",
       value: ctx.lastEmail ?? "",
     }),
-    h("button", { type: "submit", class: "button primary wide", text: "Send me a link" }),
+    h("button", { type: "submit", class: "button primary wide", text: t("reset.send") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -71,12 +69,13 @@ function askView(ctx) {
     status.replaceChildren();
     try {
       await post("/api/v1/auth/password/reset/", { email: form.elements.email.value.trim() });
-      status.replaceChildren(message("success", SENT, { "data-sent": "" }));
+      // The same words whether or not the address has an account (the server answers alike).
+      status.replaceChildren(message("success", t("reset.sent"), { "data-sent": "" }));
     } catch (error) {
       const text =
         error instanceof ApiError && error.status === 429
-          ? "You have asked several times. Please wait a few minutes before asking again."
-          : errorText(error, OFFLINE);
+          ? t("reset.tooMany")
+          : errorText(error, offline());
       status.replaceChildren(message("error", text));
     } finally {
       button.disabled = false;
@@ -85,13 +84,11 @@ function askView(ctx) {
   return h(
     "section",
     { class: "stack narrow" },
-    h("h1", { tabindex: "-1", text: "Forgot your password?" }),
-    h("p", {
-      class: "lead",
-      text: "Enter the email you sign in with. We will email you a link to choose a new password.",
-    }),
+    ctx.user ? null : languageSwitch(),
+    h("h1", { tabindex: "-1", text: t("reset.title") }),
+    h("p", { class: "lead", text: t("reset.lead") }),
     form,
-    h("p", {}, h("a", { href: "#/", text: "Back to sign in" })),
+    h("p", {}, h("a", { href: "#/", text: t("signin.back") })),
   );
 }
 
@@ -99,17 +96,17 @@ function newPasswordView(ctx, token) {
   const status = h("div", { role: "alert", class: "form-status" });
   const password = field({
     name: "password",
-    labelText: "New password",
+    labelText: t("reset.newPassword"),
     type: "password",
     autocomplete: "new-password",
-    hint: PASSWORD_HINT,
+    hint: passwordHint(),
   });
   const form = h(
     "form",
     { class: "stack" },
     password,
     showPassword(() => form.elements.password),
-    h("button", { type: "submit", class: "button primary wide", text: "Save my new password" }),
+    h("button", { type: "submit", class: "button primary wide", text: t("reset.save") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -125,7 +122,7 @@ function newPasswordView(ctx, token) {
       // Every session has ended, this device's too: sign in with the new password. The
       // link is replaced in the history, so "back" does not offer a spent link.
       ctx.lastEmail = done.email;
-      ctx.notice = "Your password has been changed. Sign in with your new password.";
+      ctx.notice = t("reset.changed");
       history.replaceState(null, "", "#/");
       ctx.focusNext();
       ctx.route();
@@ -136,12 +133,12 @@ function newPasswordView(ctx, token) {
           h(
             "div",
             { class: "message error" },
-            h("p", { text: "This link has expired or has already been used." }),
-            h("p", {}, h("a", { href: "#/reset", text: "Ask for a new link" })),
+            h("p", { text: t("reset.expired") }),
+            h("p", {}, h("a", { href: "#/reset", text: t("reset.askAgain") })),
           ),
         );
       } else {
-        status.replaceChildren(message("error", errorText(error, OFFLINE)));
+        status.replaceChildren(message("error", errorText(error, offline())));
         if (fields?.password) form.elements.password.focus();
       }
     } finally {
@@ -151,11 +148,9 @@ function newPasswordView(ctx, token) {
   return h(
     "section",
     { class: "stack narrow" },
-    h("h1", { tabindex: "-1", text: "Choose a new password" }),
-    h("p", {
-      class: "lead",
-      text: "Once it is saved, you will be signed out everywhere and can sign in with it.",
-    }),
+    ctx.user ? null : languageSwitch(),
+    h("h1", { tabindex: "-1", text: t("reset.newTitle") }),
+    h("p", { class: "lead", text: t("reset.newLead") }),
     form,
   );
 }

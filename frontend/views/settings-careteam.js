@@ -3,6 +3,7 @@
 
 import { json } from "../api.js";
 import { h, uid } from "../dom.js";
+import { t } from "../i18n.js";
 
 export async function section(ctx) {
   if (ctx.user?.role !== "patient") return null;
@@ -16,13 +17,13 @@ export async function section(ctx) {
   return h(
     "section",
     { class: "card stack settings-careteam", "aria-labelledby": titleId },
-    h("h2", { id: titleId, text: "Your care team" }),
+    h("h2", { id: titleId, text: t("settings.careTeam.title") }),
     team.physicians.length
       ? [
           h("p", {
             text: team.practice
-              ? `These physicians at ${team.practice} see your check-ins and visits:`
-              : "These physicians see your check-ins and visits:",
+              ? t("settings.careTeam.atPractice", { practice: team.practice })
+              : t("settings.careTeam.physicians"),
           }),
           h(
             "ul",
@@ -30,6 +31,6 @@ export async function section(ctx) {
             team.physicians.map((p) => h("li", { text: p.display_name })),
           ),
         ]
-      : h("p", { text: "No physician is following your recovery yet." }),
+      : h("p", { text: t("settings.careTeam.none") }),
   );
 }

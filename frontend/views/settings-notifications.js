@@ -2,16 +2,14 @@
 // and whether this patient turned them on here; one button to change it.
 
 import { announce, h, uid } from "../dom.js";
+import { t } from "../i18n.js";
 
+// What each state says (catalog keys).
 const TEXT = {
-  on: "Reminders come to this phone as notifications.",
-  off: "Reminders do not come to this phone as notifications. They come by e-mail instead.",
-  blocked:
-    "Notifications are blocked for Relief in this browser, so reminders come by e-mail. To " +
-    "get them here, allow notifications for this site in the browser's settings.",
-  unsupported:
-    "This browser cannot show notifications from Relief, so reminders come by e-mail. On an " +
-    "iPhone, add Relief to your Home Screen first (Share, then Add to Home Screen).",
+  on: "settings.notifications.on",
+  off: "settings.notifications.off",
+  blocked: "settings.notifications.blocked",
+  unsupported: "settings.notifications.unsupported",
 };
 
 export async function section(ctx) {
@@ -25,9 +23,10 @@ export async function section(ctx) {
   const button = h("button", { type: "button", class: "button secondary" });
   const show = (state) => {
     status.dataset.pushState = state;
-    status.textContent = TEXT[state];
+    status.textContent = t(TEXT[state]);
     button.hidden = state === "blocked" || state === "unsupported";
-    button.textContent = state === "on" ? "Turn off notifications" : "Turn on notifications";
+    button.textContent =
+      state === "on" ? t("settings.notifications.turnOff") : t("settings.notifications.turnOn");
   };
   const say = (kind, text) => {
     result.className = `message ${kind}`;
@@ -39,17 +38,14 @@ export async function section(ctx) {
     if (status.dataset.pushState === "on") {
       await push.turnOff();
       show("off");
-      say("success", "Notifications are off for this phone.");
+      say("success", t("settings.notifications.nowOff"));
     } else {
       // Straight from the tap: the browser asks for permission only in answer to one.
       const outcome = await push.turnOn().catch(() => "failed");
       show(outcome === "on" ? "on" : await push.state().catch(() => "off"));
-      if (outcome === "on") say("success", "Notifications are on for this phone.");
-      else if (outcome === "denied") {
-        say("info", "Notifications were not allowed, so reminders come by e-mail.");
-      } else {
-        say("info", "This phone could not turn on notifications just now. Please try later.");
-      }
+      if (outcome === "on") say("success", t("settings.notifications.nowOn"));
+      else if (outcome === "denied") say("info", t("settings.notifications.denied"));
+      else say("info", t("settings.notifications.failed"));
     }
     button.disabled = false;
   });
@@ -57,7 +53,7 @@ export async function section(ctx) {
   return h(
     "section",
     { class: "card settings-notifications", "aria-labelledby": titleId },
-    h("h2", { id: titleId, text: "Notifications" }),
+    h("h2", { id: titleId, text: t("settings.notifications.title") }),
     status,
     button,
     result,

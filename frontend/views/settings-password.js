@@ -3,10 +3,9 @@
 
 import { ApiError, json } from "../api.js";
 import { h, message } from "../dom.js";
+import { t } from "../i18n.js";
 import { showPassword } from "./reset.js";
-import { PASSWORD_HINT, errorText, field } from "./signin.js";
-
-const OFFLINE = "You are offline. Changing your password needs a connection.";
+import { errorText, field, passwordHint } from "./signin.js";
 
 export async function section(ctx) {
   const status = h("div", { role: "status", class: "form-status" });
@@ -24,19 +23,19 @@ export async function section(ctx) {
     }),
     field({
       name: "current_password",
-      labelText: "Current password",
+      labelText: t("settings.password.current"),
       type: "password",
       autocomplete: "current-password",
     }),
     field({
       name: "new_password",
-      labelText: "New password",
+      labelText: t("reset.newPassword"),
       type: "password",
       autocomplete: "new-password",
-      hint: PASSWORD_HINT,
+      hint: passwordHint(),
     }),
     showPassword(() => form.elements.new_password),
-    h("button", { type: "submit", class: "button primary", text: "Change password" }),
+    h("button", { type: "submit", class: "button primary", text: t("settings.password.submit") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -60,14 +59,13 @@ export async function section(ctx) {
       status.replaceChildren(
         message(
           "success",
-          "Your password has been changed. You are still signed in here; any other phone " +
-            "or computer has been signed out.",
+          t("settings.password.changed"),
           { "data-changed": "" },
         ),
       );
     } catch (error) {
       const fields = error instanceof ApiError ? error.body?.fields : null;
-      status.replaceChildren(message("error", errorText(error, OFFLINE)));
+      status.replaceChildren(message("error", errorText(error, t("settings.password.offline"))));
       const first = fields && Object.keys(fields).find((name) => form.elements[name]);
       if (first) {
         form.elements[first].setAttribute("aria-invalid", "true");
@@ -80,7 +78,7 @@ export async function section(ctx) {
   return h(
     "section",
     { class: "card stack", "data-section": "password" },
-    h("h2", { id: "settings-password-title", text: "Password" }),
+    h("h2", { id: "settings-password-title", text: t("settings.password.title") }),
     form,
   );
 }

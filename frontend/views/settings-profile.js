@@ -3,10 +3,9 @@
 
 import { ApiError, json } from "../api.js";
 import { h, message, uid } from "../dom.js";
+import { t } from "../i18n.js";
 import { profileChanged } from "../session.js";
 import { errorText, field } from "./signin.js";
-
-const OFFLINE = "You are offline. Saving needs a connection.";
 
 /** "America/Argentina/Buenos_Aires" → "America / Argentina / Buenos Aires". */
 export const zoneLabel = (zone) => zone.replaceAll("_", " ").replaceAll("/", " / ");
@@ -38,7 +37,7 @@ export async function section(ctx) {
   const usePhone = h("button", {
     type: "button",
     class: "button secondary",
-    text: `Use this phone's timezone (${zoneLabel(phoneZone ?? "")})`,
+    text: t("settings.profile.usePhone", { zone: zoneLabel(phoneZone ?? "") }),
     onclick: () => {
       select.value = phoneZone;
       usePhone.hidden = true;
@@ -59,9 +58,7 @@ export async function section(ctx) {
         class: "hint",
         id: hintId,
         "data-timezone-hint": "",
-        text:
-          "If you move to another timezone, check-ins you have already saved keep the day " +
-          "they were logged on. New check-ins use the new timezone.",
+        text: t("settings.profile.zoneHint"),
       })
     : null;
   const form = h(
@@ -69,13 +66,13 @@ export async function section(ctx) {
     { class: "stack", "aria-labelledby": "settings-profile-title" },
     field({
       name: "display_name",
-      labelText: "Your name",
+      labelText: t("settings.profile.name"),
       autocomplete: "name",
       value: user.display_name,
     }),
-    h("div", { class: "field" }, h("label", { for: selectId, text: "Timezone" }), hint, select),
+    h("div", { class: "field" }, h("label", { for: selectId, text: t("settings.profile.zone") }), hint, select),
     usePhone,
-    h("button", { type: "submit", class: "button primary", text: "Save" }),
+    h("button", { type: "submit", class: "button primary", text: t("settings.save") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -92,10 +89,10 @@ export async function section(ctx) {
       form.elements.display_name.value = updated.display_name;
       select.value = updated.timezone;
       offerPhone();
-      status.replaceChildren(message("success", "Saved.", { "data-saved-profile": "" }));
+      status.replaceChildren(message("success", t("settings.saved"), { "data-saved-profile": "" }));
     } catch (error) {
       const fields = error instanceof ApiError ? error.body?.fields : null;
-      status.replaceChildren(message("error", errorText(error, OFFLINE)));
+      status.replaceChildren(message("error", errorText(error, t("settings.profile.offline"))));
       const first = fields && Object.keys(fields).find((name) => form.elements[name]);
       if (first) form.elements[first].focus();
     } finally {
@@ -105,7 +102,7 @@ export async function section(ctx) {
   return h(
     "section",
     { class: "card stack", "data-section": "profile" },
-    h("h2", { id: "settings-profile-title", text: "Your name and timezone" }),
+    h("h2", { id: "settings-profile-title", text: t("settings.profile.title") }),
     form,
   );
 }

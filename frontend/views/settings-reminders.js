@@ -5,6 +5,7 @@
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
+import { t } from "../i18n.js";
 
 const URL = "/api/v1/reminders/settings/";
 
@@ -40,12 +41,10 @@ function timeField(name, text, hint, { min, max, value }) {
 }
 
 function nextText(settings) {
-  if (!settings.enabled) return "Reminders are off.";
-  if (!settings.next_reminder_at) {
-    return "No reminder is planned: they start on the day of your next injection.";
-  }
+  if (!settings.enabled) return t("settings.reminders.off");
+  if (!settings.next_reminder_at) return t("settings.reminders.nonePlanned");
   const when = formatDateTime(settings.next_reminder_at, settings.timezone);
-  return `Next reminder: ${when}, unless you have checked in by then.`;
+  return t("settings.reminders.next", { when });
 }
 
 export async function section(ctx) {
@@ -54,7 +53,7 @@ export async function section(ctx) {
   const box = h(
     "section",
     { class: "card stack", "aria-labelledby": titleId, "data-section": "reminders" },
-    h("h2", { id: titleId, text: "Reminders" }),
+    h("h2", { id: titleId, text: t("settings.reminders.title") }),
   );
   let settings;
   try {
@@ -64,40 +63,38 @@ export async function section(ctx) {
       message(
         "error",
         error?.network
-          ? "You are offline. Reminder settings need a connection."
-          : "Reminder settings could not be loaded. Please try again later.",
+          ? t("settings.reminders.loadOffline")
+          : t("settings.reminders.loadFailed"),
       ),
     );
     return box;
   }
 
-  const enabled = toggle("enabled", "Remind me to check in", settings.enabled);
-  const evening = timeField("evening_time", "Evening reminder", "Between 12:00 and 22:00.", {
+  const enabled = toggle("enabled", t("settings.reminders.enabled"), settings.enabled);
+  const evening = timeField("evening_time", t("settings.reminders.evening"), t("settings.reminders.between", { from: "12:00", to: "22:00" }), {
     min: "12:00",
     max: "22:00",
     value: settings.evening_time,
   });
-  const morningOn = toggle("morning", "Also remind me in the morning", settings.morning_time !== null);
-  const morning = timeField("morning_time", "Morning reminder", "Between 05:00 and 11:59.", {
+  const morningOn = toggle("morning", t("settings.reminders.morningToo"), settings.morning_time !== null);
+  const morning = timeField("morning_time", t("settings.reminders.morning"), t("settings.reminders.between", { from: "05:00", to: "11:59" }), {
     min: "05:00",
     max: "11:59",
     value: settings.morning_time ?? "08:00",
   });
-  const times = h("fieldset", { class: "stack" }, h("legend", { text: "When" }), evening, morningOn, morning);
+  const times = h("fieldset", { class: "stack" }, h("legend", { text: t("form.when") }), evening, morningOn, morning);
   const next = h("p", { class: "hint", "data-next": "", text: nextText(settings) });
   const status = h("div", { class: "form-status", role: "status" });
-  const save = h("button", { type: "submit", class: "button primary", text: "Save reminders" });
+  const save = h("button", { type: "submit", class: "button primary", text: t("settings.reminders.save") });
   const form = h(
     "form",
     { class: "stack", novalidate: true },
     h("p", {
-      text:
-        "For two weeks after each injection, Relief reminds you once a day to check in, " +
-        "but not on a day you have already checked in.",
+      text: t("settings.reminders.lead"),
     }),
     enabled,
     times,
-    h("p", { class: "hint", text: `Times are in your timezone (${settings.timezone}).` }),
+    h("p", { class: "hint", text: t("settings.reminders.zone", { zone: settings.timezone }) }),
     next,
     save,
     status,
@@ -135,7 +132,7 @@ export async function section(ctx) {
     try {
       settings = await json(URL, { method: "PATCH", body });
       next.textContent = nextText(settings);
-      status.replaceChildren(message("success", `Saved. ${nextText(settings)}`));
+      status.replaceChildren(message("success", t("settings.reminders.saved", { next: nextText(settings) })));
     } catch (error) {
       const fields = error?.body?.fields;
       if (fields) {
@@ -153,15 +150,15 @@ export async function section(ctx) {
             status.append(message("error", text));
           }
         }
-        status.prepend(message("error", "Your reminders were not saved: please check the time."));
+        status.prepend(message("error", t("settings.reminders.checkTime")));
         first?.focus();
       } else {
         status.replaceChildren(
           message(
             "error",
             error?.network
-              ? "You are offline. Your reminders were not changed."
-              : "Your reminders could not be saved. Please try again.",
+              ? t("settings.reminders.saveOffline")
+              : t("settings.reminders.saveFailed"),
           ),
         );
       }

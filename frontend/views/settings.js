@@ -3,8 +3,10 @@
 // that is not for this role returns null.
 
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 
 const SECTIONS = [
+  "./settings-display.js",
   "./settings-profile.js",
   "./settings-password.js",
   "./settings-reminders.js",
@@ -18,7 +20,7 @@ export async function settingsView(ctx) {
   return h(
     "section",
     { class: "stack settings" },
-    h("h1", { tabindex: "-1", text: "Settings" }),
+    h("h1", { tabindex: "-1", text: t("settings.title") }),
     ...sections.filter(Boolean),
   );
 }

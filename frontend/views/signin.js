@@ -3,11 +3,11 @@
 
 import { ApiError, acceptInvitation, settleSignOut, signIn } from "../api.js";
 import { h, message, uid } from "../dom.js";
+import { t } from "../i18n.js";
+import { languageSwitch } from "./settings-display.js";
 
 // accounts/passwords.py, in the patient's words.
-export const PASSWORD_HINT =
-  "At least 15 characters: a few words in a row make a good one, and spaces count. " +
-  "Not your name or email, and not a common password.";
+export const passwordHint = () => t("signin.passwordHint");
 
 export function field({ name, labelText, type = "text", autocomplete, value = "", hint }) {
   const id = uid(name);
@@ -29,17 +29,17 @@ export function field({ name, labelText, type = "text", autocomplete, value = ""
   );
 }
 
-export function errorText(error, offline = "You are offline. Signing in needs a connection.") {
+export function errorText(error, offline = t("signin.offline")) {
   if (error?.network) return offline;
   if (error instanceof ApiError) {
-    if (error.status === 429) return "Too many attempts. Please wait a few minutes.";
+    if (error.status === 429) return t("error.tooMany");
     const fields = error.body?.fields;
     if (fields) {
       return Object.values(fields).flat().join(" ") || error.message;
     }
     return error.message;
   }
-  return "Something went wrong. Please try again.";
+  return t("error.generic");
 }
 
 export function signInView(ctx) {
@@ -49,18 +49,18 @@ export function signInView(ctx) {
     { class: "stack", novalidate: false },
     field({
       name: "email",
-      labelText: "Email",
+      labelText: t("signin.email"),
       type: "email",
       autocomplete: "username",
       value: ctx.lastEmail ?? "",
     }),
     field({
       name: "password",
-      labelText: "Password",
+      labelText: t("signin.password"),
       type: "password",
       autocomplete: "current-password",
     }),
-    h("button", { type: "submit", class: "button primary wide", text: "Sign in" }),
+    h("button", { type: "submit", class: "button primary wide", text: t("signin.submit") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -81,11 +81,12 @@ export function signInView(ctx) {
   return h(
     "section",
     { class: "stack narrow" },
-    h("h1", { tabindex: "-1", text: "Sign in to Relief" }),
+    languageSwitch(),
+    h("h1", { tabindex: "-1", text: t("signin.title") }),
     ctx.notice ? h("p", { class: "message info", role: "status", text: ctx.notice }) : null,
     form,
-    h("p", {}, h("a", { href: "#/reset", text: "Forgot password?" })),
-    h("p", {}, h("a", { href: "#/accept", text: "I have an invitation code" })),
+    h("p", {}, h("a", { href: "#/reset", text: t("signin.forgot") })),
+    h("p", {}, h("a", { href: "#/accept", text: t("signin.haveCode") })),
   );
 }
 
@@ -97,19 +98,19 @@ export function acceptView(ctx) {
     { class: "stack" },
     field({
       name: "code",
-      labelText: "Invitation code",
+      labelText: t("accept.code"),
       autocomplete: "one-time-code",
       value: code,
-      hint: "From your clinic's invitation.",
+      hint: t("accept.codeHint"),
     }),
     field({
       name: "password",
-      labelText: "Choose a password",
+      labelText: t("accept.password"),
       type: "password",
       autocomplete: "new-password",
-      hint: PASSWORD_HINT,
+      hint: passwordHint(),
     }),
-    h("button", { type: "submit", class: "button primary wide", text: "Create my account" }),
+    h("button", { type: "submit", class: "button primary wide", text: t("accept.submit") }),
     status,
   );
   form.addEventListener("submit", async (event) => {
@@ -133,8 +134,9 @@ export function acceptView(ctx) {
   return h(
     "section",
     { class: "stack narrow" },
-    h("h1", { tabindex: "-1", text: "Join your clinic on Relief" }),
+    languageSwitch(),
+    h("h1", { tabindex: "-1", text: t("accept.title") }),
     form,
-    h("p", {}, h("a", { href: "#/", text: "Back to sign in" })),
+    h("p", {}, h("a", { href: "#/", text: t("signin.back") })),
   );
 }

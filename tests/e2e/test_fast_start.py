@@ -25,8 +25,9 @@ def test_check_in_is_usable_before_the_session_refresh_answers(live_server, page
     sign_in(page, live_server.url, patient.email, PASSWORD)
     page.wait_for_selector("form.checkin")
     wait_for_service_worker(page)
-    # All the device remembers outside IndexedDB: the role, no name, id or token.
-    assert page.evaluate(STORAGE) == {"relief.role": "patient"}
+    # All the device remembers outside IndexedDB: the role and the language, no name, id or
+    # token.
+    assert page.evaluate(STORAGE) == {"relief.role": "patient", "relief.language": "en"}
 
     # The next start: the refresh (the session's round trip) is held back.
     held = []
@@ -81,8 +82,9 @@ def test_a_repeat_start_requests_only_the_check_in_form_before_it_is_usable(live
     page.wait_for_selector("form.checkin")
     page.wait_for_function("() => document.documentElement.dataset.ready === 'true'")
     early = page.evaluate(REQUESTED_BEFORE_USABLE)
-    shell = ["/styles.css", "/app.js", "/device.js", "/dom.js", "/views/checkin.js",
-             "/views/form.js", "/format.js"]  # fmt: skip
+    shell = ["/styles.css", "/prefs.js", "/i18n.js", "/locales/en.json", "/app.js",
+             "/device.js", "/dom.js", "/views/checkin.js", "/views/form.js",
+             "/format.js"]  # fmt: skip
     assert sorted(early) == sorted(shell)
     # ...and they do load once it is.
     page.wait_for_function(

@@ -1,5 +1,6 @@
 // The pure part of the care-team block (views/careteam.js): which colleagues can be added,
 // and the patient's words for a care-team change in My data.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

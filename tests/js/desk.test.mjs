@@ -1,4 +1,5 @@
 // The desk table's flags column, and phone-width charts with a legend at the figure's foot.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -1,6 +1,7 @@
 // Issue #17: each signal reads one way. The responder badge is the status over days 3-14,
 // the number beside it the latest day's; early relief is the anaesthetic; a late
 // responder's no-response flag shows as resolved, saying when.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -2,6 +2,7 @@
 // no label for a value the API never sends (a typo, or a value renamed on the server), and
 // no value sent without a label. The enums come from the OpenAPI schema that `make test`
 // writes to var/openapi.json before it runs these tests.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";

@@ -1,5 +1,6 @@
 // The pure parts of My data (views/mydata.js): an audit row in words, and a download's
 // file name and error message.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -1,5 +1,6 @@
 // The outbox's sync rules, without a browser: ordering, what each answer means, and that
 // nothing is removed before the server holds it.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -1,5 +1,6 @@
 // push.js's key handling: the server's base64url key as bytes for pushManager.subscribe(),
 // and whether a subscription was made with the current key (a new key needs a new one).
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -1,5 +1,6 @@
 // A sign-out made offline: the next contact with the server ends that session, and no
 // token refresh can extend it first. api.js against a fake fetch and localStorage.
+import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
