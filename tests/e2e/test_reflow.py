@@ -18,6 +18,7 @@ axe with ``<html lang>`` in its language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -396,11 +397,22 @@ def _text_size(page: Any, size: str) -> dict[str, str]:
 
 
 def _report(name: str, failures: list[str]) -> None:
-    """Every problem found, in the failure and in test-artifacts/<name>.txt."""
+    """Every problem found in test-artifacts/<name>.txt; in the failure, problems that differ
+    only in their element's words (eleven scale buttons, six rows' buttons) once, counted."""
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"{name}.txt").write_text("".join(f"{line}\n" for line in failures))
-    if failures:
-        pytest.fail(f"{name}: {len(failures)} problems:\n" + "\n".join(failures), pytrace=False)
+    if not failures:
+        return
+    kinds: dict[str, list[str]] = {}
+    for line in failures:
+        kinds.setdefault(re.sub(r'"[^"]*"', '"…"', line), []).append(line)
+    lines = [f"{same[0]}" + (f"  (and {len(same) - 1} more like it)" if len(same) > 1 else "")
+             for same in kinds.values()]  # fmt: skip
+    pytest.fail(
+        f"{name}: {len(failures)} problems (all in test-artifacts/{name}.txt):\n"
+        + "\n".join(lines),
+        pytrace=False,
+    )
 
 
 @pytest.mark.parametrize("role_page", ROLE_LANGUAGES, indirect=True)
