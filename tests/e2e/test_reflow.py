@@ -206,7 +206,10 @@ PAGE_PROBLEMS = r"""() => {
     if (el.matches("input, textarea, select, option")) continue;
     if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
       if (!scrolls(el)) {
-        flagged.set(el, `${describe(el)}: content ${el.scrollWidth} px wide in a ${el.clientWidth} px box`);
+        const edge = el.getBoundingClientRect().left + el.clientLeft + el.clientWidth;
+        const wide = [...el.querySelectorAll("*")].find((c) => c.getBoundingClientRect().right > edge + 1);
+        const why = wide ? `; first too wide inside: ${describe(wide)}, ${Math.round(wide.getBoundingClientRect().width)} px` : "";
+        flagged.set(el, `${describe(el)}: content ${el.scrollWidth} px wide in a ${el.clientWidth} px box${why}`);
       } else if (!el.querySelector("table")) {
         flagged.set(el, `${describe(el)} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth} px`);
       }
