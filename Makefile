@@ -8,7 +8,7 @@ PORT ?= 8000
 # Development server settings (never used by `make test` or in production).
 DEV_ENV := DEBUG=true
 
-.PHONY: run serve nginx test test-clock lint schema install install-dev browser node bench bench-tools load faults clean
+.PHONY: catalogs run serve nginx test test-clock lint schema install install-dev browser node bench bench-tools load faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,24 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed catalogs
+install-dev: $(VENV)/.installed-dev catalogs
+
+# The server's translations (backend/locale/<lang>/LC_MESSAGES/django.po, committed) compiled
+# to the .mo files Django reads (generated, never committed; a missing or stale one stops
+# start-up: core/checks.py). msgfmt is what `relief compilemessages` runs, with the same
+# checks; called directly it compiles only these files, never a package's under .venv.
+PO_FILES := $(wildcard backend/locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "compiling the translations needs msgfmt: apt-get install gettext"; exit 1; fi; }
+	msgfmt --check-format -o $@ $<
+
+catalogs: $(MO_FILES)
 
 # The web app's npm files (plotly.js partial bundle, axe-core for the browser tests).
 node_modules/.installed: package.json package-lock.json

@@ -1,7 +1,7 @@
 """The production topology on one machine: nginx in front of gunicorn on a unix socket.
 
 ``make serve`` runs ``main()``: secrets from the environment or ``var/secrets.env``
-(generated on first use, mode 0600), ``migrate`` and ``collectstatic``, then nginx on
+(generated on first use, mode 0600), ``compilemessages``, ``migrate`` and ``collectstatic``, then nginx on
 ``PORT`` (8000) in front of gunicorn with ``DEBUG`` off, until Ctrl-C or SIGTERM stops both.
 
 ``start()`` starts the same two processes on any port and directory: the tests
@@ -364,8 +364,15 @@ def main() -> None:
     relief = str(BIN / "relief")
     app_env = {**env, "PYTHONPATH": str(ROOT / "backend")}
     try:
-        for step in (["migrate", "--noinput"], ["collectstatic", "--noinput", "-v", "0"]):
-            if subprocess.run([relief, *step], env=app_env, cwd=ROOT, check=False).returncode:
+        # The translations first: start-up (migrate's checks too) refuses a missing or
+        # stale catalog. From backend/, so that only backend/locale is compiled.
+        steps = (
+            (["compilemessages", "-v", "0"], ROOT / "backend"),
+            (["migrate", "--noinput"], ROOT),
+            (["collectstatic", "--noinput", "-v", "0"], ROOT),
+        )
+        for step, cwd in steps:
+            if subprocess.run([relief, *step], env=app_env, cwd=cwd, check=False).returncode:
                 sys.exit(f"make serve: relief {step[0]} failed")
     except KeyboardInterrupt:
         sys.exit("make serve: interrupted before serving")

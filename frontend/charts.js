@@ -4,6 +4,7 @@
 
 import { formatDate } from "./dates.js";
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const PLOTLY_SRC = "/vendor/plotly-basic.min.js";
 let loading = null;
@@ -26,7 +27,7 @@ export function loadPlotly() {
       script.onerror = () => {
         loading = null;
         script.remove();
-        reject(new Error("The chart library could not be loaded."));
+        reject(new Error(t("charts.loadFailed")));
       };
       document.head.append(script);
     });
@@ -80,7 +81,7 @@ export function pointsText(points) {
     .filter((text, i, all) => text && all.indexOf(text) === i);
   if (!texts.length) return "";
   const body = texts.join("; ");
-  return `Day ${day}: ${body}${/[.!?]$/.test(body) ? "" : "."}`;
+  return t(/[.!?]$/.test(body) ? "charts.pointEnded" : "charts.point", { day, text: body });
 }
 
 const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, displaylogo: false };
@@ -136,7 +137,7 @@ export async function draw({ box, plot, point }, served) {
   // Plotly's SVG is decorative for assistive technology: the caption carries the meaning.
   for (const svg of plot.querySelectorAll("svg")) svg.setAttribute("aria-hidden", "true");
   if (point) {
-    point.textContent = "Tap a point on the chart to see its values here.";
+    point.textContent = t("charts.tapHint");
     plot.on("plotly_click", (event) => {
       const text = pointsText(event?.points ?? []);
       if (text) point.textContent = text;

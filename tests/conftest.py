@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +21,31 @@ if TYPE_CHECKING:
 PASSWORD = "correct horse battery staple"
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def compile_catalogs() -> None:
+    """Compile each server catalog (backend/locale) whose .mo is missing or older than its
+    .po, as `make install` does, so that a clean clone's suite runs: the .mo files are
+    never committed. Before Django reads any catalog; atomic (a temporary file renamed),
+    so that parallel test processes never read half a file."""
+    for po in sorted((ROOT / "backend" / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if shutil.which("msgfmt") is None:
+            raise pytest.UsageError(
+                f"{mo} must be compiled and msgfmt is missing: make install-dev"
+            )
+        partial = mo.with_suffix(f".mo.{os.getpid()}")
+        subprocess.run(["msgfmt", "--check-format", "-o", str(partial), str(po)], check=True)
+        partial.replace(mo)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # The SQLite test database is a file under var/ (see settings).
-    (Path(__file__).resolve().parents[1] / "var").mkdir(exist_ok=True)
+    (ROOT / "var").mkdir(exist_ok=True)
+    compile_catalogs()
     # In CI the suite must run where it was asked to: no silent fall-back to SQLite.
     if (
         os.environ.get("CI")
@@ -70,10 +94,14 @@ def _clean_cache(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     from django.core.cache import cache
+    from django.utils import translation
 
     cache.clear()
     yield
     cache.clear()
+    # A request in Spanish leaves Spanish active in this thread (as a server thread's next
+    # request would reset it): the next test starts in the default language.
+    translation.deactivate()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -44,6 +46,7 @@ from accounts.serializers import (
 from accounts.timezones import canonical_timezones
 from accounts.tokens import SESSION_CLAIM
 from core.exceptions import ApiError, error_response
+from core.i18n import language_activate
 from core.schema import ErrorSerializer
 
 logger = logging.getLogger("relief.accounts")
@@ -127,7 +130,7 @@ class TokenObtainApi(APIView):
                 window_start=slot.window_start,
             )
             response = error_response(
-                ApiError(429, "too_many_attempts", "Too many sign-in attempts. Try again later.")
+                ApiError(429, "too_many_attempts", _("Too many sign-in attempts. Try again later."))
             )
             response["Retry-After"] = str(slot.retry_after)
             return response
@@ -139,7 +142,7 @@ class TokenObtainApi(APIView):
             )
         except services.SignInFailed:
             return error_response(
-                ApiError(401, "invalid_credentials", "Email or password is incorrect.")
+                ApiError(401, "invalid_credentials", _("Email or password is incorrect."))
             )
         signin_limit.give_back(slot)
         response = _pair_response(signin)
@@ -195,7 +198,7 @@ class TokenRefreshApi(APIView):
             settings.REFRESH_COOKIE_NAME
         )
         if not raw:
-            raise ApiError(400, "invalid", "A refresh token is required.", field="refresh")
+            raise ApiError(400, "invalid", _("A refresh token is required."), field="refresh")
         try:
             signin = services.session_refresh(
                 raw_refresh=raw, client_address=client_address(request)
@@ -205,13 +208,13 @@ class TokenRefreshApi(APIView):
                 # Lost a race with this client's own concurrent refresh: the winner's
                 # response set the new cookie, which clearing it here would destroy.
                 response = error_response(
-                    ApiError(401, "refresh_in_progress", "This token was just used. Retry.")
+                    ApiError(401, "refresh_in_progress", _("This token was just used. Retry."))
                 )
                 response["Retry-After"] = str(exc.retry_after)
                 return response
             return _clear_cookie(
                 error_response(
-                    ApiError(401, "session_expired", "The session has ended. Sign in again.")
+                    ApiError(401, "session_expired", _("The session has ended. Sign in again."))
                 )
             )
         return _pair_response(signin)
@@ -265,9 +268,9 @@ class MeApi(APIView):
         tags=["auth"],
     )
     def patch(self, request: SignedInRequest) -> Response:
-        """Change your display name or timezone. Check-ins already stored keep their local
-        date and day (they were true where and when they were felt); new ones are dated in
-        the new zone."""
+        """Change your display name, timezone or language. Check-ins already stored keep
+        their local date and day (they were true where and when they were felt); new ones
+        are dated in the new zone. The answer already speaks the new language."""
         serializer = ProfileUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -276,9 +279,11 @@ class MeApi(APIView):
                 user=request.user,
                 display_name=data.get("display_name"),
                 timezone_name=data.get("timezone"),
+                language=data.get("language"),
             )
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
+        language_activate(user.language)
         return Response(UserSerializer(user).data)
 
 
@@ -327,11 +332,11 @@ def _too_many(slot: signin_limit.Slot, *, detail: str) -> Response:
     return response
 
 
-RESET_SENT = {
-    "detail": "If an account exists for that email, we have sent a link to reset its "
-    "password. The link works for 30 minutes."
-}
-RESET_LIMITED = "Too many requests for a password reset. Try again later."
+RESET_SENT = gettext_lazy(
+    "If an account exists for that email, we have sent a link to reset its password. "
+    "The link works for 30 minutes."
+)
+RESET_LIMITED = gettext_lazy("Too many requests for a password reset. Try again later.")
 
 
 class PasswordResetApi(APIView):
@@ -377,7 +382,7 @@ class PasswordResetApi(APIView):
                 via="reset_request",
                 kind=SecurityEvent.Kind.RESET_LIMITED,
             )
-            return _too_many(slot, detail=RESET_LIMITED)
+            return _too_many(slot, detail=str(RESET_LIMITED))
         # The same work whether the address has an account or not; whether it has is
         # found out only after the answer has gone (see accounts.password_reset).
         send = partial(
@@ -387,7 +392,9 @@ class PasswordResetApi(APIView):
             app_url=app_url(request),
             now=timezone.now(),
         )
-        return AfterResponse(RESET_SENT, status=status.HTTP_202_ACCEPTED, then=send)
+        return AfterResponse(
+            {"detail": str(RESET_SENT)}, status=status.HTTP_202_ACCEPTED, then=send
+        )
 
 
 class PasswordResetConfirmApi(APIView):
@@ -429,7 +436,7 @@ class PasswordResetConfirmApi(APIView):
                 via="reset_confirm",
                 kind=SecurityEvent.Kind.RESET_LIMITED,
             )
-            return _too_many(slot, detail=RESET_LIMITED)
+            return _too_many(slot, detail=str(RESET_LIMITED))
         try:
             user = password_reset.password_reset_confirm(
                 token=data["token"],
@@ -443,7 +450,7 @@ class PasswordResetConfirmApi(APIView):
             raise ApiError(
                 400,
                 "invalid_token",
-                "This link has expired or has already been used. Ask for a new one.",
+                _("This link has expired or has already been used. Ask for a new one."),
                 field="token",
             ) from None
         except DjangoValidationError as exc:
@@ -502,7 +509,7 @@ class PasswordChangeApi(APIView):
                 window_start=slot.window_start,
                 via="password_change",
             )
-            return _too_many(slot, detail="Too many attempts. Try again later.")
+            return _too_many(slot, detail=_("Too many attempts. Try again later."))
         token: Any = request.auth  # simplejwt's validated token (None when forced in tests)
         session = token.get(SESSION_CLAIM) if token is not None else None
         try:
@@ -519,7 +526,7 @@ class PasswordChangeApi(APIView):
             raise ApiError(
                 400,
                 "wrong_password",
-                "That is not your current password.",
+                _("That is not your current password."),
                 field="current_password",
             ) from None
         except DjangoValidationError as exc:

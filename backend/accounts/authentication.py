@@ -8,6 +8,7 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from django.utils import timezone
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -15,8 +16,18 @@ from rest_framework_simplejwt.settings import api_settings
 from accounts.models import User
 from accounts.session_cache import Known, session_cache
 from accounts.tokens import SESSION_CLAIM
+from core.i18n import language_activate
 
-USER_FIELDS = ("id", "email", "display_name", "role", "timezone", "is_active", "is_staff")
+USER_FIELDS = (
+    "id",
+    "email",
+    "display_name",
+    "role",
+    "timezone",
+    "language",
+    "is_active",
+    "is_staff",
+)
 _TOKENS_KEPT = 4096
 
 
@@ -31,9 +42,20 @@ class RevocableJWTAuthentication(JWTAuthentication):
 
     A token's signature and claims are checked once per process: the decoded token is kept
     by its exact text, and its expiry is checked again on every use.
+
+    Every API request signed in this way then speaks its user's language, whatever its
+    ``Accept-Language`` (which LocaleMiddleware applied before the user was known): this
+    is the one place every authenticated API request passes once the user is known.
     """
 
     _decoded: ClassVar[OrderedDict[bytes, tuple[Any, float]]] = OrderedDict()
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        result = super().authenticate(request)
+        if result is not None:
+            user: User = result[0]  # type: ignore[assignment]  # get_user() returns a User
+            language_activate(user.language)
+        return result
 
     def get_validated_token(self, raw_token: bytes) -> Any:
         kept = self._decoded.get(raw_token)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -20,11 +22,45 @@ from accounts.requests import SignedInRequest
 from accounts.serializers import TimezoneField, UserSerializer
 from core.api import IsPhysician, Pagination, StrictSerializer, reject_empty_params
 from core.exceptions import ApiError
+from core.i18n import Language, language_from_request, supported_language
+
+INVITEE_LANGUAGE_HELP = (
+    "The language to invite them in (`en` English, `es` Spanish): the mail's, and their "
+    "account's unless they choose another when signing up. Omitted: the mail goes in the "
+    "language of this request, and the account takes the one their sign-up asks for."
+)
+
+
+def invitee_language_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=Language.choices, required=False, help_text=INVITEE_LANGUAGE_HELP
+    )
+
+
+class ChosenLanguageField(serializers.ChoiceField):
+    """An invitation's chosen language; null where none was (stored as "")."""
+
+    def to_representation(self, value: Any) -> Any:
+        return super().to_representation(value) if value else None
+
+
+def invitation_language_field() -> serializers.ChoiceField:
+    return ChosenLanguageField(
+        choices=Language.choices,
+        allow_null=True,
+        help_text="The language chosen for them (their mail's); null when none was.",
+    )
+
+
+def request_language() -> str:
+    """The language this request speaks (the signed-in user's, see core/i18n.py)."""
+    return supported_language(get_language()) or Language.EN.value
 
 
 class InvitationCreateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     display_name = serializers.CharField(max_length=150)
+    language = invitee_language_field()
 
 
 MAIL_STATUS_HELP = (
@@ -54,6 +90,7 @@ class InvitationSerializer(InvitationMailFields):
     id = serializers.UUIDField()
     email = serializers.EmailField()
     display_name = serializers.CharField()
+    language = invitation_language_field()
     expires_at = serializers.DateTimeField()
     code = serializers.CharField(
         help_text="The one-time code, grouped for reading (`K7QX-M2PD-R9TB-W4HZ`); accepted "
@@ -83,6 +120,7 @@ def issued_answer(issued: invitations.IssuedInvitation, site: str) -> dict[str, 
         "id": inv.id,
         "email": inv.email,
         "display_name": inv.display_name,
+        "language": inv.language,
         "role": inv.role,
         "expires_at": inv.expires_at,
         "code": issued.code,
@@ -96,6 +134,7 @@ class InvitationListSerializer(InvitationMailFields):
     id = serializers.UUIDField()
     email = serializers.EmailField()
     display_name = serializers.CharField()
+    language = invitation_language_field()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     accepted_at = serializers.DateTimeField(allow_null=True)
@@ -107,6 +146,13 @@ class InvitationAcceptSerializer(StrictSerializer):
     timezone = TimezoneField(
         help_text="IANA timezone, e.g. Europe/Berlin: a canonical zone, or a legacy alias "
         "(US/Eastern, Asia/Calcutta), which is stored under its canonical name."
+    )
+    language = serializers.ChoiceField(
+        choices=Language.choices,
+        required=False,
+        help_text="The account's language (`en` English, `es` Spanish). Omitted: the one "
+        "the invitation chose for them, else the first of Accept-Language that Relief "
+        "speaks, else English.",
     )
 
 
@@ -136,7 +182,10 @@ class InvitationCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         site = app_origin(request)
         issued = invitations.invitation_create(
-            physician=request.user, site=site, **serializer.validated_data
+            physician=request.user,
+            site=site,
+            mail_language=request_language(),
+            **serializer.validated_data,
         )
         body = issued_answer(issued, site)
         return Response(InvitationSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -156,11 +205,15 @@ class InvitationAcceptApi(APIView):
         data = serializer.validated_data
         try:
             user = invitations.invitation_accept(
-                code=data["code"], password=data["password"], timezone_name=data["timezone"]
+                code=data["code"],
+                password=data["password"],
+                timezone_name=data["timezone"],
+                language=data.get("language"),
+                fallback_language=language_from_request(request._request),
             )
         except invitations.InvitationInvalid:
             raise ApiError(
-                400, "invalid_code", "This code is unknown, used or expired.", field="code"
+                400, "invalid_code", _("This code is unknown, used or expired."), field="code"
             ) from None
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc

@@ -15,6 +15,7 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import CareLink, Role, User
 from accounts.patient_time import lock_patient
@@ -51,7 +52,7 @@ def care_team_of(patient: User) -> QuerySet[User]:
 
 
 def _not_a_colleague() -> ValidationError:
-    return ValidationError({"physician": ["Not a physician of this patient's practice."]})
+    return ValidationError({"physician": [_("Not a physician of this patient's practice.")]})
 
 
 def care_link(*, physician: User, patient: User) -> CareLink:

@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone as dj_tz
+from django.utils.translation import gettext as _
 
 from accounts.timezones import timezone_canonical
+from core.i18n import DEFAULT_LANGUAGE, Language
 
 
 def validate_timezone(value: str) -> None:
@@ -20,10 +22,14 @@ def validate_timezone(value: str) -> None:
     what is stored is what every browser's Intl knows, never ``localtime`` or an alias."""
     canonical = timezone_canonical(value)
     if canonical is None:
-        raise ValidationError(f"{value!r} is not a known IANA timezone.", code="invalid_timezone")
+        raise ValidationError(
+            _("%(value)s is not a known IANA timezone.") % {"value": repr(value)},
+            code="invalid_timezone",
+        )
     if canonical != value:
         raise ValidationError(
-            f"{value!r} is an old name for {canonical!r}: use {canonical!r}.",
+            _("%(value)s is an old name for %(canonical)s: use %(canonical)s.")
+            % {"value": repr(value), "canonical": repr(canonical)},
             code="invalid_timezone",
         )
 
@@ -102,6 +108,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # What Relief speaks to them: the app, API messages, mail and push (core/i18n.py).
+    language = models.CharField(max_length=8, choices=Language.choices, default=DEFAULT_LANGUAGE)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=dj_tz.now)
@@ -117,6 +125,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=Language.values), name="user_language_valid"
             ),
             models.CheckConstraint(
                 condition=~models.Q(role=Role.PATIENT) | models.Q(practice__isnull=True),
@@ -352,6 +363,10 @@ class Invitation(models.Model):
     )
     email = models.EmailField(max_length=254)
     display_name = models.CharField(max_length=150)
+    # The language the inviter chose for the invitee: the mail's, and the account's when
+    # its owner signs up without choosing one. Empty: not chosen (the mail went in the
+    # inviter's language; the account takes the sign-up request's Accept-Language).
+    language = models.CharField(max_length=8, choices=Language.choices, blank=True, default="")
     code_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=dj_tz.now)
     expires_at = models.DateTimeField()
@@ -376,6 +391,10 @@ class Invitation(models.Model):
                     & models.Q(physician__isnull=True, practice__isnull=False)
                 ),
                 name="invitation_patient_or_practice",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=["", *Language.values]),
+                name="invitation_language_valid",
             ),
         ]
 

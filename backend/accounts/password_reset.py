@@ -25,6 +25,9 @@ from urllib.parse import urlencode
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.mail import mail_send
 from accounts.models import OutboundMail, PasswordReset, SecurityEvent, User
@@ -72,20 +75,28 @@ def password_reset_send(
     user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
     if user is None:
         return None
-    with transaction.atomic():
+    minutes = int(RESET_LIFETIME.total_seconds() // 60)
+    with transaction.atomic(), translation.override(user.language):
         row = PasswordReset(user=user, token_hash=reset.token_hash, created_at=now)
-        minutes = int(RESET_LIFETIME.total_seconds() // 60)
         row.mail = mail_send(
             to=user.email,
-            subject="Reset your Relief password",
-            body=(
-                f"Hello {user.display_name},\n\n"
+            subject=_("Reset your Relief password"),
+            body=_("Hello %(name)s,") % {"name": user.display_name}
+            + "\n\n"
+            + ngettext(
                 "Someone asked to reset the password of your Relief account, we hope it "
-                f"was you. Open this link within {minutes} minutes to choose a new "
-                f"password:\n\n    {reset_link(app_url=app_url, token=reset.token)}\n\n"
+                "was you. Open this link within %(minutes)d minute to choose a new "
+                "password:\n\n    %(link)s\n\n"
                 "The link works once. If you did not ask for it, you can ignore this "
-                "email: your password stays as it is."
-            ),
+                "email: your password stays as it is.",
+                "Someone asked to reset the password of your Relief account, we hope it "
+                "was you. Open this link within %(minutes)d minutes to choose a new "
+                "password:\n\n    %(link)s\n\n"
+                "The link works once. If you did not ask for it, you can ignore this "
+                "email: your password stays as it is.",
+                minutes,
+            )
+            % {"minutes": minutes, "link": reset_link(app_url=app_url, token=reset.token)},
             discard_after=now + RESET_LIFETIME,  # a dead link is not worth sending
         )
         row.save(force_insert=True)
@@ -153,22 +164,36 @@ def after_password_change(
         created_at=now,
         detail=detail or {},
     )
-    if kind == SecurityEvent.Kind.PASSWORD_RESET:
-        how, ended = "with a reset link", "Every device signed in to it has been signed out."
-    else:
-        how, ended = "in Settings", "Other devices signed in to it have been signed out."
-    return mail_send(
-        to=user.email,
-        subject="Your Relief password was changed",
-        body=(
-            f"Hello {user.display_name},\n\n"
-            f"The password of your Relief account was changed {how} on "
-            f"{now:%Y-%m-%d at %H:%M} UTC. {ended}\n\n"
-            "If that was you, there is nothing more to do. If it was not, choose a new "
-            f"password now at\n\n    {reset_link(app_url=app_url)}\n\nand tell your clinic."
-        ),
-        discard_after=now + NOTICE_LIFETIME,
-    )
+    words = {
+        "date": f"{now:%Y-%m-%d}",
+        "time": f"{now:%H:%M}",
+        "link": reset_link(app_url=app_url),
+    }
+    with translation.override(user.language):
+        if kind == SecurityEvent.Kind.PASSWORD_RESET:
+            what = _(
+                "The password of your Relief account was changed with a reset link on "
+                "%(date)s at %(time)s UTC. Every device signed in to it has been signed out."
+            )
+        else:
+            what = _(
+                "The password of your Relief account was changed in Settings on %(date)s at "
+                "%(time)s UTC. Other devices signed in to it have been signed out."
+            )
+        return mail_send(
+            to=user.email,
+            subject=_("Your Relief password was changed"),
+            body=_("Hello %(name)s,") % {"name": user.display_name}
+            + "\n\n"
+            + what % words
+            + "\n\n"
+            + _(
+                "If that was you, there is nothing more to do. If it was not, choose a new "
+                "password now at\n\n    %(link)s\n\nand tell your clinic."
+            )
+            % words,
+            discard_after=now + NOTICE_LIFETIME,
+        )
 
 
 def _ip_or_none(address: str | None) -> str | None:

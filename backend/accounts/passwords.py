@@ -22,6 +22,8 @@ import unicodedata
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 MIN_LENGTH = 15
 MAX_LENGTH = 128
@@ -57,27 +59,44 @@ class LengthValidator:
         text = normalized(password)
         if len(text) > self.max_length:
             raise ValidationError(
-                f"This password is too long: at most {self.max_length} characters.",
+                ngettext(
+                    "This password is too long: at most %(count)d character.",
+                    "This password is too long: at most %(count)d characters.",
+                    self.max_length,
+                )
+                % {"count": self.max_length},
                 code="password_too_long",
             )
         if len(text) < self.min_length:
             raise ValidationError(
-                f"This password is too short: use at least {self.min_length} characters. "
-                "A few words in a row make a good one.",
+                ngettext(
+                    "This password is too short: use at least %(count)d character. "
+                    "A few words in a row make a good one.",
+                    "This password is too short: use at least %(count)d characters. "
+                    "A few words in a row make a good one.",
+                    self.min_length,
+                )
+                % {"count": self.min_length},
                 code="password_too_short",
             )
         if len(_repeated_unit(text)) < self.min_length:
             raise ValidationError(
-                "This password repeats a shorter one: use at least "
-                f"{self.min_length} characters that do not repeat a pattern.",
+                ngettext(
+                    "This password repeats a shorter one: use at least %(count)d character "
+                    "that does not repeat a pattern.",
+                    "This password repeats a shorter one: use at least %(count)d characters "
+                    "that do not repeat a pattern.",
+                    self.min_length,
+                )
+                % {"count": self.min_length},
                 code="password_repeats",
             )
 
     def get_help_text(self) -> str:
-        return (
-            f"Your password must be {self.min_length} to {self.max_length} characters long; "
-            "spaces count."
-        )
+        return _("Your password must be %(min)d to %(max)d characters long; spaces count.") % {
+            "min": self.min_length,
+            "max": self.max_length,
+        }
 
 
 def _is_blank(ch: str) -> bool:
@@ -92,11 +111,11 @@ class NotBlankValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if all(_is_blank(ch) for ch in normalized(password)):
             raise ValidationError(
-                "This password is only spaces or invisible characters.", code="password_blank"
+                _("This password is only spaces or invisible characters."), code="password_blank"
             )
 
     def get_help_text(self) -> str:
-        return "Your password cannot be only spaces."
+        return _("Your password cannot be only spaces.")
 
 
 class PersonalInfoValidator:
@@ -135,7 +154,7 @@ class PersonalInfoValidator:
         folded = _folded(password)
         if user is not None and any(part in folded for part in self._parts(user)):
             raise ValidationError(
-                "This password contains your email address or your name.",
+                _("This password contains your email address or your name."),
                 code="password_personal",
             )
         rest = folded
@@ -143,8 +162,9 @@ class PersonalInfoValidator:
             rest = rest.replace(name, "")
         if rest != folded and (rest == "" or rest.isdigit()):
             raise ValidationError(
-                "This password is built from the service's name.", code="password_service_name"
+                _("This password is built from the service's name."),
+                code="password_service_name",
             )
 
     def get_help_text(self) -> str:
-        return "Your password cannot contain your email address or your name."
+        return _("Your password cannot contain your email address or your name.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -17,7 +18,10 @@ from accounts.care_apis import (
     InvitationMailFields,
     InvitationSerializer,
     app_origin,
+    invitation_language_field,
+    invitee_language_field,
     issued_answer,
+    request_language,
 )
 from accounts.models import PRACTICE_ROLES, Practice, User
 from accounts.requests import SignedInRequest
@@ -58,7 +62,7 @@ def own_practice(user: User) -> Practice:
     """The signed-in member's practice; 404 for an account that has none (a physician made
     by `createsuperuser`; staff and administrators always have one, a database constraint)."""
     if user.practice is None:
-        raise NotFound("You are not in a practice.")
+        raise NotFound(_("You are not in a practice."))
     return user.practice
 
 
@@ -80,6 +84,7 @@ class PracticeInvitationCreateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     display_name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=PRACTICE_ROLE_CHOICES)
+    language = invitee_language_field()
 
 
 class PracticeInvitationSerializer(InvitationSerializer):
@@ -91,6 +96,7 @@ class PracticeInvitationListSerializer(InvitationMailFields):
     email = serializers.EmailField()
     display_name = serializers.CharField()
     role = serializers.ChoiceField(choices=PRACTICE_ROLE_CHOICES)
+    language = invitation_language_field()
     created_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     invited_by = serializers.CharField(
@@ -140,6 +146,7 @@ class PracticeInvitationsApi(APIView):
                 practice=practice,
                 invited_by=request.user,
                 site=site,
+                mail_language=request_language(),
                 **serializer.validated_data,
             )
         except DjangoValidationError as exc:
@@ -231,14 +238,14 @@ class CareTeamMemberApi(AuditedApiMixin, APIView):
                 patient=patient, physician_id=physician_id, audit=AuditContext.from_request(request)
             )
         except care_team.NotOnCareTeam:
-            raise NotFound("This physician is not on the patient's care team.") from None
+            raise NotFound(_("This physician is not on the patient's care team.")) from None
         except care_team.ActorNotOnCareTeam:
             raise NotFound() from None  # taken off the team a moment ago: as any other patient
         except care_team.LastPhysician:
             raise ApiError(
                 400,
                 "last_physician",
-                "A patient's care team keeps at least one physician.",
+                _("A patient's care team keeps at least one physician."),
                 field="physician",
             ) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
 from accounts.timezones import accepted_timezones, timezone_canonical
 from core.api import StrictSerializer
+from core.i18n import Language
+
+LANGUAGE_HELP = (
+    "What Relief speaks to the account: the app, the API's messages, its mail and "
+    "notifications (`en` English, `es` Spanish)."
+)
 
 
 # The accepted names as a plain enum: DRF's choice field would also list each of the ~570
@@ -18,7 +25,9 @@ class TimezoneField(serializers.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
-            "error_messages", {"invalid_choice": '"{input}" is not a known IANA timezone.'}
+            "error_messages",
+            # DRF fills in {input}: a named placeholder of its own.
+            {"invalid_choice": gettext_lazy('"{input}" is not a known IANA timezone.')},
         )
         super().__init__(choices=accepted_timezones(), **kwargs)
 
@@ -30,8 +39,9 @@ class TimezoneField(serializers.ChoiceField):
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ("id", "email", "display_name", "role", "timezone")
+        fields = ("id", "email", "display_name", "role", "timezone", "language")
         read_only_fields = fields
+        extra_kwargs = {"language": {"help_text": LANGUAGE_HELP}}  # noqa: RUF012
 
 
 class SignInSerializer(StrictSerializer):
@@ -74,6 +84,9 @@ class ProfileUpdateSerializer(StrictSerializer):
         help_text="IANA timezone, e.g. Europe/Berlin (a legacy alias is stored under its "
         "canonical name). Check-ins already stored keep their local date and day; new "
         "ones are dated in this zone.",
+    )
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, help_text=LANGUAGE_HELP
     )
 
 

@@ -343,9 +343,14 @@ def password_change(
 
 
 def user_profile_update(
-    *, user: User, display_name: str | None = None, timezone_name: str | None = None
+    *,
+    user: User,
+    display_name: str | None = None,
+    timezone_name: str | None = None,
+    language: str | None = None,
 ) -> User:
-    """Change the signed-in user's display name and timezone (a canonical IANA name).
+    """Change the signed-in user's display name, timezone (a canonical IANA name) and
+    language (``core.i18n.Language``).
 
     A patient who moves keeps every stored check-in as it is: its ``local_date`` and
     ``day`` were true where and when it was felt, so nothing is re-placed here; check-ins
@@ -357,7 +362,7 @@ def user_profile_update(
         if timezone_name is not None:
             lock_patient(user)
         account = User.objects.get(pk=user.pk)
-        changes = {"display_name": display_name, "timezone": timezone_name}
+        changes = {"display_name": display_name, "timezone": timezone_name, "language": language}
         changed = [
             name
             for name, value in changes.items()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -78,7 +79,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             if instance.patient_id != viewer.pk:
                 data["patient"] = None
             if instance.actor_role == "patient" and instance.actor_id != viewer.pk:
-                data["actor"] = {"id": None, "display_name": "Another patient"}
+                data["actor"] = {"id": None, "display_name": _("Another patient")}
         if viewer.is_patient and instance.patient_id == viewer.pk:
             # A patient's own list: what their app needs to say it in words, and no internal
             # id they do not already hold (their own and their records' ids are theirs).

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import DatabaseError, InterfaceError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import replica
 from core.outage import RETRY_AFTER, outage
 
 
@@ -20,7 +23,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """The process can reach its database; 503 tells the balancer to send traffic elsewhere."""
+    """The process can reach its database; 503 tells the balancer to send traffic elsewhere.
+
+    With a read replica, its state too (``ok``, ``lagging``, ``down``, ``not_standby``,
+    ``unknown``; ``lag_seconds`` when measured): for the operator only, never a reason for
+    503, since reads fall back to the primary without it."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -30,4 +37,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         response = JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
         response["Retry-After"] = RETRY_AFTER
         return response
-    return JsonResponse({"status": "ok", "database": "ok"})
+    body: dict[str, Any] = {"status": "ok", "database": "ok"}
+    if (state := replica.health()) is not None:
+        body["replica"] = state
+    return JsonResponse(body)

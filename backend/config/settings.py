@@ -140,6 +140,10 @@ MIDDLEWARE = [
     "core.middleware.NoStoreApiMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The language of Accept-Language (no language in URLs); a signed-in API request's user
+    # language then wins (core/i18n.py). Sets Content-Language and Vary: Accept-Language.
+    # After the static files, which are the same in every language.
+    "django.middleware.locale.LocaleMiddleware",
     # After the static files (the web app's shell loads offline-first even then): while
     # PostgreSQL is known to be down, 503 with Retry-After at once (see core/outage.py).
     "core.outage.DatabaseOutageGate",
@@ -211,6 +215,54 @@ _db["ATOMIC_REQUESTS"] = False
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Read replica (optional) ----------------------------------------------------------------
+# postgres://… of a PostgreSQL streaming replica of DATABASE_URL: the cohort, the course, the
+# exports and the physician's patient list read it when it is up, a standby, at most
+# DATABASE_REPLICA_MAX_LAG seconds behind and past the user's own last write; everything else,
+# and every write, uses the primary. See core/replica.py.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_MAX_LAG = env.float("DATABASE_REPLICA_MAX_LAG", default=10.0)
+if not 0 < DATABASE_REPLICA_MAX_LAG <= 3600:
+    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG must be seconds between 0 and 3600.")
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if (
+        _replica["ENGINE"] != "django.db.backends.postgresql"
+        or _db["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URL must be a postgres:// URL, and DATABASE_URL too."
+        )
+    if not env.str("CACHE_URL", default=""):
+        # Each user's last write position must be known to every app process.
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs CACHE_URL (redis://…) as well.")
+    # No pool: a pool waits DATABASE_POOL_TIMEOUT for a dead server and reconnects with a
+    # growing back-off; a persistent connection per worker fails at once (connect_timeout
+    # bounds an unanswered connect) and reconnects at the first request after the replica
+    # is back. Health-checked before reuse, so a restarted replica costs no failed query.
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options.setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+    # A replica that vanishes without closing the connection (a network partition) is
+    # noticed in about 11 s, not after the kernel's TCP timeout of many minutes.
+    for _name, _value in (
+        ("keepalives", 1),
+        ("keepalives_idle", 5),
+        ("keepalives_interval", 2),
+        ("keepalives_count", 3),
+    ):
+        _replica_options.setdefault(_name, _value)
+    _replica["CONN_MAX_AGE"] = 60
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["ATOMIC_REQUESTS"] = False
+    # Tests do not create a database for it: it is the same database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
+    # Last: its process_exception sees a replica failure first and runs the view again.
+    MIDDLEWARE.append("core.replica.ReplicaReadsMiddleware")
+
 # --- Cache --------------------------------------------------------------------------------
 # Unset: local memory (one process). redis://…: shared by every app process, which the
 # sign-in limit needs when several workers or instances run.
@@ -244,7 +296,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# --- Languages ------------------------------------------------------------------------------
+# What Relief speaks (#18). An API request speaks its signed-in user's language
+# (User.language, activated after authentication: core/i18n.py); an anonymous one the first
+# of these its Accept-Language names (LocaleMiddleware), else English. Mail and push speak
+# their recipient's. The Spanish catalog is backend/locale/es/LC_MESSAGES/django.po; its
+# .mo is compiled (`relief compilemessages`), never committed: a missing or stale one stops
+# start-up (core/checks.py).
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "backend" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -310,7 +371,12 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Relief API",
-    "DESCRIPTION": "Recovery tracking after trigger point injections.",
+    "DESCRIPTION": "Recovery tracking after trigger point injections.\n\n"
+    "Languages: English (`en`, the default) and Spanish (`es`). A signed-in request's "
+    "messages (`detail`, `fields`, chart and flag words) are in the user's `language` "
+    "(`GET`/`PATCH /api/v1/auth/me/`); an anonymous one's in the first language of its "
+    "`Accept-Language` that Relief speaks, else English. Every answer says which in "
+    "`Content-Language`. Codes, enum values and JSON keys are the same in every language.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -321,6 +387,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "accounts.models.Role",
         "PracticeRoleEnum": "accounts.practice_apis.PRACTICE_ROLE_CHOICES",
+        "LanguageEnum": "core.i18n.Language",
     },
 }
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import pagination, permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -15,25 +17,35 @@ from rest_framework.views import APIView
 from core.exceptions import ApiError
 from core.parsers import TOO_LARGE
 
+# Worded only when a value is refused (gettext_lazy: the language of that request).
+_MUST_BE = {
+    "boolean": gettext_lazy("Must be a boolean."),
+    "integer": gettext_lazy("Must be an integer."),
+    "number": gettext_lazy("Must be a number."),
+    "list": gettext_lazy("Must be a list."),
+    "object": gettext_lazy("Must be an object."),
+    "string": gettext_lazy("Must be a string."),
+}
+
 
 def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     """The JSON type a field takes, checked before DRF's lenient coercion (which would
     take 0 for a string, "5" for a number or "yes" for a boolean)."""
     if value is TOO_LARGE:
-        return "Out of range: too many digits."
+        return _("Out of range: too many digits.")
     if value is None:
         return None  # allow_null is the field's own business
     if isinstance(field, serializers.BooleanField):
-        ok, expected = isinstance(value, bool), "a boolean"
+        ok, expected = isinstance(value, bool), "boolean"
     elif isinstance(field, serializers.IntegerField):
-        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "integer"
     elif isinstance(field, serializers.FloatField | serializers.DecimalField):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        expected = "a number"
+        expected = "number"
     elif isinstance(field, serializers.ListField | serializers.ListSerializer):
-        ok, expected = isinstance(value, list), "a list"
+        ok, expected = isinstance(value, list), "list"
     elif isinstance(field, serializers.Serializer | serializers.DictField):
-        ok, expected = isinstance(value, dict), "an object"
+        ok, expected = isinstance(value, dict), "object"
     elif isinstance(
         field,
         serializers.CharField
@@ -42,10 +54,10 @@ def _json_type_error(field: serializers.Field[Any, Any, Any, Any], value: Any) -
         | serializers.DateTimeField
         | serializers.DateField,
     ):
-        ok, expected = isinstance(value, str), "a string"
+        ok, expected = isinstance(value, str), "string"
     else:
         return None
-    return None if ok else f"Must be {expected}."
+    return None if ok else str(_MUST_BE[expected])
 
 
 class StrictSerializer(serializers.Serializer[Any]):
@@ -55,15 +67,15 @@ class StrictSerializer(serializers.Serializer[Any]):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Expected a JSON object."]}, code="invalid"
+                {"non_field_errors": [_("Expected a JSON object.")]}, code="invalid"
             )
         errors = {}
         for name, value in data.items():
             field = self.fields.get(name)
             if field is None:
-                errors[name] = ["Unknown field."]
+                errors[name] = [_("Unknown field.")]
             elif field.read_only:
-                errors[name] = ["This field is read-only."]
+                errors[name] = [_("This field is read-only.")]
             elif problem := _json_type_error(field, value):
                 errors[name] = [problem]
         if errors:
@@ -94,7 +106,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 date-time that must carry its UTC offset; stored and returned in UTC."""
 
     default_error_messages = {  # noqa: RUF012  (DRF merges these per class)
-        "naive": "Include a UTC offset (for example 2026-03-01T09:30:00+01:00).",
+        "naive": gettext_lazy("Include a UTC offset (for example 2026-03-01T09:30:00+01:00)."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -135,7 +147,7 @@ class Pagination(pagination.PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound as exc:
             raise ApiError(
-                404, "no_such_page", "There is no such page.", field=self.page_query_param
+                404, "no_such_page", _("There is no such page."), field=self.page_query_param
             ) from exc
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
@@ -148,7 +160,7 @@ class Pagination(pagination.PageNumberPagination):
 class IsPhysician(permissions.BasePermission):
     """Only physicians may do this."""
 
-    message = "Only physicians may do this."
+    message = gettext_lazy("Only physicians may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_physician)
@@ -157,7 +169,7 @@ class IsPhysician(permissions.BasePermission):
 class IsPatient(permissions.BasePermission):
     """Only patients may do this."""
 
-    message = "Only patients may do this."
+    message = gettext_lazy("Only patients may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_patient)
@@ -166,7 +178,7 @@ class IsPatient(permissions.BasePermission):
 class IsPhysicianOrPracticeAdmin(permissions.BasePermission):
     """Only physicians and practice administrators may do this (the practice's numbers)."""
 
-    message = "Only physicians and practice administrators may do this."
+    message = gettext_lazy("Only physicians and practice administrators may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -178,7 +190,7 @@ class IsPhysicianOrPracticeAdmin(permissions.BasePermission):
 class IsPracticeMember(permissions.BasePermission):
     """Only a practice's physicians, staff and administrators may do this."""
 
-    message = "Only members of a practice may do this."
+    message = gettext_lazy("Only members of a practice may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
@@ -192,7 +204,7 @@ class IsPracticeMember(permissions.BasePermission):
 class IsPracticeAdmin(permissions.BasePermission):
     """Only a practice administrator may do this."""
 
-    message = "Only a practice administrator may do this."
+    message = gettext_lazy("Only a practice administrator may do this.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return bool(
@@ -222,7 +234,7 @@ def reject_empty_params(request: Request, names: tuple[str, ...]) -> None:
     """``?visit=`` is a mistake to report, not a filter to ignore silently."""
     empty = [name for name in names if request.query_params.get(name) == ""]
     if empty:
-        raise serializers.ValidationError({name: ["May not be empty."] for name in empty})
+        raise serializers.ValidationError({name: [_("May not be empty.")] for name in empty})
 
 
 # The largest whole number a request may carry (page, page_size, version, If-Match): a
@@ -248,7 +260,9 @@ def query_int(text: str, *, field: str, maximum: int = INT_MAX) -> int:
     """A whole number from 1 to ``maximum`` given as text (a query parameter or header), or
     a 400 naming ``field``."""
     if not is_positive_int(text, maximum=maximum):
-        raise serializers.ValidationError({field: [f"Must be a whole number from 1 to {maximum}."]})
+        raise serializers.ValidationError(
+            {field: [_("Must be a whole number from 1 to %(maximum)s.") % {"maximum": maximum}]}
+        )
     return int(text)
 
 

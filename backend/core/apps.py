@@ -24,6 +24,8 @@ class CoreConfig(AppConfig):
     name = "core"
 
     def ready(self) -> None:
-        from core import periodic
+        from core import checks, periodic
+
+        checks.register_all()
 
         periodic.register("task-results-prune", prune_task_results, every_seconds=3600)

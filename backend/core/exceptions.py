@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -68,7 +69,7 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
         fields = flatten_errors(exc.detail)
         return {
             "code": "validation_error",
-            "detail": f"Invalid input: {', '.join(fields)}.",
+            "detail": _("Invalid input: %(fields)s.") % {"fields": ", ".join(fields)},
             "fields": fields,
         }
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
@@ -79,9 +80,9 @@ def error_body(exc: exceptions.APIException) -> dict[str, Any]:
             else "token_not_valid"
         )
         message = (
-            "Authentication credentials were not provided."
+            _("Authentication credentials were not provided.")
             if code == "not_authenticated"
-            else "The access token is invalid or expired."
+            else _("The access token is invalid or expired.")
         )
         return {"code": code, "detail": message}
     codes = exc.get_codes()
@@ -106,7 +107,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         logger.warning("database unavailable: %s", type(exc).__name__)
         outage.outage.saw(exc)  # a lost server: later requests get their 503 at once
         response = Response(
-            {"code": "service_unavailable", "detail": "Temporarily unavailable. Try again."},
+            {"code": "service_unavailable", "detail": _("Temporarily unavailable. Try again.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
         response["Retry-After"] = outage.RETRY_AFTER
@@ -125,8 +126,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 def json_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"code": "server_error", "detail": "Something went wrong."}, status=500)
+    return JsonResponse({"code": "server_error", "detail": _("Something went wrong.")}, status=500)

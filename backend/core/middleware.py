@@ -4,6 +4,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from core.i18n import language_from_request
 
 
 class NoStoreApiMiddleware:
@@ -74,17 +78,27 @@ class BodySizeLimitMiddleware:
         limit = self.limits.get(request.path_info, self.default_limit)
         declared = request.META.get("CONTENT_LENGTH") or ""
         if declared:
+            # Before LocaleMiddleware: the refusal speaks Accept-Language's language itself.
+            with translation.override(language_from_request(request)):
+                refusal = self._refusal(declared, limit)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    def _refusal(self, declared: str, limit: int) -> HttpResponse | None:
+        if declared:
             # Any malformed length (not plain ASCII digits, or absurdly long) is refused too:
             # int() of thousands of digits is itself a cost, and Python refuses > 4,300.
             if not (declared.isascii() and declared.isdigit() and len(declared) <= 18):
-                return _error(400, "invalid_content_length", "Content-Length is not a number.")
+                return _error(400, "invalid_content_length", _("Content-Length is not a number."))
             if int(declared) > limit:
                 return _error(
                     413,
                     "request_too_large",
-                    f"The request body is larger than this endpoint accepts ({limit} bytes).",
+                    _("The request body is larger than this endpoint accepts (%(limit)d bytes).")
+                    % {"limit": limit},
                 )
-        return self.get_response(request)
+        return None
 
 
 def _error(status: int, code: str, detail: str) -> HttpResponse:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("relief.health")
 
@@ -114,7 +115,7 @@ def _probe() -> bool:
 
 def unavailable_response() -> JsonResponse:
     response = JsonResponse(
-        {"code": "service_unavailable", "detail": "Temporarily unavailable. Try again."},
+        {"code": "service_unavailable", "detail": _("Temporarily unavailable. Try again.")},
         status=503,
     )
     response["Retry-After"] = RETRY_AFTER

@@ -7,6 +7,7 @@ import uuid
 from typing import Any, cast
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -87,7 +88,12 @@ def _expected_version(request: SignedInRequest, body_version: int | None) -> int
     found = _IF_MATCH.fullmatch(header.strip())
     if found is None:
         raise serializers.ValidationError(
-            {"version": [f"If-Match must be a version number from 1 to {INT_MAX}."]}
+            {
+                "version": [
+                    _("If-Match must be a version number from 1 to %(maximum)d.")
+                    % {"maximum": INT_MAX}
+                ]
+            }
         )
     version = int(found.group(1) or found.group(2))
     if body_version is not None and body_version != version:
@@ -101,15 +107,15 @@ def _expected_version(request: SignedInRequest, body_version: int | None) -> int
 def _conflict(exc: EntryConflict | EntryGone) -> Response:
     entry = exc.entry
     if isinstance(exc, EntryGone):
-        code, detail, status_code = "entry_deleted", "This check-in was deleted.", 409
+        code, detail, status_code = "entry_deleted", _("This check-in was deleted."), 409
         body = {"code": code, "detail": detail, "version": entry.version}
     else:
         if exc.stale:
             status_code, code = 412, "version_mismatch"
-            detail = "This check-in was changed elsewhere. Reload it and try again."
+            detail = _("This check-in was changed elsewhere. Reload it and try again.")
         else:
             status_code, code = 409, "conflict"
-            detail = "A different check-in with this id exists. Send its version to edit it."
+            detail = _("A different check-in with this id exists. Send its version to edit it.")
         body = {
             "code": code,
             "detail": detail,
@@ -225,7 +231,7 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
             serializer.is_valid(raise_exception=True)
             data = dict(serializer.validated_data)
         if data.pop("id", pk) != pk:
-            raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
+            raise serializers.ValidationError({"id": [_("Does not match the id in the URL.")]})
         return self._save(request, pk, data)
 
     @extend_schema(
@@ -239,9 +245,11 @@ class EntryDetailApi(EntryWriteMixin, GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if data.pop("id", pk) != pk:
-            raise serializers.ValidationError({"id": ["Does not match the id in the URL."]})
+            raise serializers.ValidationError({"id": [_("Does not match the id in the URL.")]})
         if _expected_version(request, data.get("version")) is None:
-            raise serializers.ValidationError({"version": ["Required to edit (or send If-Match)."]})
+            raise serializers.ValidationError(
+                {"version": [_("Required to edit (or send If-Match).")]}
+            )
         current = self.scoped_get(entries_visible_to(request.user), pk, owner=entry_owner)
         merged = {name: data.get(name, getattr(current, name)) for name in CONTENT_FIELDS}
         merged["version"] = data.get("version")
@@ -342,7 +350,7 @@ class EntrySyncApi(AuditedApiMixin, GenericAPIView):
                     continue
             entry_id = data.pop("id")
             if entry_id in seen:
-                results[index] = _invalid(raw, {"id": ["Appears more than once in this batch."]})
+                results[index] = _invalid(raw, {"id": [_("Appears more than once in this batch.")]})
                 continue
             seen.add(entry_id)
             version = data.pop("version", None)

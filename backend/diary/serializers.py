@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -48,14 +49,14 @@ class EntrySerializer(StrictSerializer):
 
     def validate_felt_at(self, value: datetime) -> datetime:
         if value > timezone.now() + FUTURE_TOLERANCE:
-            raise serializers.ValidationError("Cannot be more than 10 minutes in the future.")
+            raise serializers.ValidationError(_("Cannot be more than 10 minutes in the future."))
         if value < EARLIEST:
-            raise serializers.ValidationError("Must be after 2000-01-01.")
+            raise serializers.ValidationError(_("Must be after 2000-01-01."))
         return value
 
     def validate_notes(self, value: str) -> str:
         if "\x00" in value:
-            raise serializers.ValidationError("Null characters are not allowed.")
+            raise serializers.ValidationError(_("Null characters are not allowed."))
         return value
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -28,6 +29,7 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysicianOrPracticeAdmin
+from core.replica import replica_reads
 from interop import csv_export, fhir, practice_export, selectors, services
 from recovery.selectors import patient_today
 from treatments.selectors import visit_owner, visits_visible_to
@@ -43,6 +45,7 @@ class ReportLinkSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="The link works once, until then.")
 
 
+@replica_reads
 class _ExportApi(AuditedApiMixin, APIView):
     """A patient's record, written by the view itself (not through a DRF renderer)."""
 
@@ -154,7 +157,7 @@ class PracticeOutcomesExportApi(_ExportApi):
         practice = request.user.practice
         if practice is None:
             # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
-            raise PermissionDenied("You belong to no practice.", code="no_practice")
+            raise PermissionDenied(_("You belong to no practice."), code="no_practice")
         # One row per patient in the file (each is a pseudonym in it), naming the practice:
         # each patient's "who saw my data" lists the download.
         audit_record(

@@ -14,11 +14,13 @@ import uuid
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
+from core.replica import replica_reads
 from interop import services
 from interop.report import visit_report_context
 from treatments.selectors import visit_owner, visits_visible_to
@@ -34,10 +36,12 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _link_not_valid(request: HttpRequest) -> HttpResponse:
-    """One answer for every refusal: it says nothing about the visit or the link."""
+    """One answer for every refusal: it says nothing about the visit or the link (in the
+    language of the request's Accept-Language)."""
     return _private(render(request, "interop/report_link_invalid.html", status=404))
 
 
+@replica_reads
 @require_GET
 def visit_report_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     """The report of visit ``pk`` for the user who minted the link in ``?token=``."""
@@ -60,5 +64,9 @@ def visit_report_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     if visit is None:
         # Access ended between minting the link and opening it (care link removed).
         return _link_not_valid(request)
-    context = visit_report_context(visit=visit, user=user)
-    return _private(render(request, "interop/visit_report.html", context))
+    # The report speaks the language of the user it was made for, as the API does.
+    with translation.override(user.language):
+        context = visit_report_context(visit=visit, user=user)
+        response = render(request, "interop/visit_report.html", context)
+        response["Content-Language"] = translation.get_language()
+    return _private(response)

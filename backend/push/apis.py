@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -82,8 +83,8 @@ class SubscriptionsApi(APIView):
         endpoint = request.query_params.get("endpoint", "")
         if not endpoint or len(endpoint) > 2048 or "\x00" in endpoint:
             raise serializers.ValidationError(
-                {"endpoint": ["Give the subscription's endpoint (at most 2048 characters)."]}
+                {"endpoint": [_("Give the subscription's endpoint (at most 2048 characters).")]}
             )
         if not services.push_unsubscribe(user=request.user, endpoint=endpoint):
-            raise ApiError(404, "not_found", "No such subscription of yours.", field="endpoint")
+            raise ApiError(404, "not_found", _("No such subscription of yours."), field="endpoint")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -34,13 +35,13 @@ def endpoint_problem(endpoint: str) -> str | None:
         host = parts.hostname or ""
         parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
     except ValueError:
-        return "Enter a valid URL."
+        return _("Enter a valid URL.")
     if parts.username is not None or parts.password is not None or not host:
-        return "Enter a valid URL."
+        return _("Enter a valid URL.")
     if parts.scheme == "http" and host in LOCAL_HOSTS and settings.PUSH_ALLOW_LOCAL_HTTP:
         return None
     if parts.scheme != "https":
-        return "Must be an https:// address."
+        return _("Must be an https:// address.")
     if not host_allowed(host, settings.PUSH_SERVICE_HOSTS):
-        return "Not a push service this server sends to."
+        return _("Not a push service this server sends to.")
     return None

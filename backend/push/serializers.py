@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -34,6 +36,13 @@ class EndpointField(serializers.CharField):
         return value
 
 
+def _base64url_message(size: int) -> str:
+    return _("Must be %(size)d bytes in base64url.") % {"size": size}
+
+
+_bytes_message = lazy(_base64url_message, str)
+
+
 class Base64urlField(serializers.RegexField):
     """Base64url of exactly ``size`` bytes (padding optional), returned unpadded."""
 
@@ -44,7 +53,8 @@ class Base64urlField(serializers.RegexField):
         self.size = size
         super().__init__(
             pattern,
-            error_messages={"invalid": f"Must be {size} bytes in base64url."},
+            # Lazy: the field is built when the module is imported, worded when it answers.
+            error_messages={"invalid": _bytes_message(size)},
             **kwargs,
         )
 
@@ -72,7 +82,7 @@ class SubscriptionSerializer(StrictSerializer):
             )
         except ValueError:
             raise serializers.ValidationError(
-                {"keys": {"p256dh": ["Not a P-256 public key."]}}
+                {"keys": {"p256dh": [_("Not a P-256 public key.")]}}
             ) from None
         return attrs
 

@@ -51,6 +51,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from core.i18n import gettext_if_configured as _
+
 MODERATE_RELIEF = 30.0  # IMMPACT "moderately important" (~2 NRS points)
 SUBSTANTIAL_RELIEF = 50.0  # IMMPACT "substantial"
 THERAPEUTIC_READ_DAY = 3  # days 0-2 show anaesthetic effect and post-injection soreness
@@ -554,27 +556,43 @@ def _flag_soreness_rising(daily: pd.DataFrame) -> list[_Episode]:
     clear = (~_at_least(sore["soreness"], SORENESS_RISING_MIN)).to_numpy(dtype=bool)
     days = sore["day"].to_numpy()
     episodes = []
-    for _, at, resolved in _two_day_episodes(days, lambda i, _start: rising[i], clear):
+    for _first, at, resolved in _two_day_episodes(days, lambda i, _start: rising[i], clear):
         day, value = int(days[at]), sore["soreness"].iloc[at]
         before_day, before = int(days[at - 1]), sore["soreness"].iloc[at - 1]
         flag = _flag(
             "soreness_rising",
             day,
-            f"Injection-site soreness rose to {_points(value)} on day {day} "
-            f"(from {_points(before)} on day {before_day}). Soreness usually settles by about "
-            "72 hours; consider checking in with the patient about the injection sites.",
+            _(
+                "Injection-site soreness rose to %(score)s on day %(day)d (from "
+                "%(before)s on day %(before_day)d). Soreness usually settles by about 72 "
+                "hours; consider checking in with the patient about the injection sites."
+            )
+            % {
+                "score": _points(value),
+                "day": day,
+                "before": _points(before),
+                "before_day": before_day,
+            },
         )
-        episodes.append(_two_day_episode(flag, days, resolved, "soreness below 5/10"))
+        episodes.append(
+            _two_day_episode(
+                flag,
+                days,
+                resolved,
+                _("Resolved: soreness below 5/10 on days %(first)d and %(second)d."),
+            )
+        )
     return episodes
 
 
 def _two_day_episode(
-    flag: dict[str, Any], days: np.ndarray, resolved: int | None, what: str
+    flag: dict[str, Any], days: np.ndarray, resolved: int | None, resolution: str
 ) -> _Episode:
+    """``resolution`` names the two days it resolved on as ``%(first)d`` and ``%(second)d``."""
     if resolved is None:
         return _Episode(flag, None, None)
     first, second = int(days[resolved - 1]), int(days[resolved])
-    return _Episode(flag, second, f"Resolved: {what} on days {first} and {second}.")
+    return _Episode(flag, second, resolution % {"first": first, "second": second})
 
 
 def _flag_soreness_severe(daily: pd.DataFrame) -> list[_Episode]:
@@ -586,16 +604,25 @@ def _flag_soreness_severe(daily: pd.DataFrame) -> list[_Episode]:
     ).to_numpy(dtype=bool)
     days = sore["day"].to_numpy()
     episodes = []
-    for _, at, resolved in _two_day_episodes(days, lambda i, _start: severe[i], ~severe):
+    for _first, at, resolved in _two_day_episodes(days, lambda i, _start: severe[i], ~severe):
         day = int(days[at])
         flag = _flag(
             "soreness_severe",
             day,
-            f"Injection-site soreness was {_points(sore['soreness'].iloc[at])} on day {day}, "
-            "after the first 72 hours when it usually settles. Consider checking the "
-            "injection sites.",
+            _(
+                "Injection-site soreness was %(score)s on day %(day)d, after the first 72 "
+                "hours when it usually settles. Consider checking the injection sites."
+            )
+            % {"score": _points(sore["soreness"].iloc[at]), "day": day},
         )
-        episodes.append(_two_day_episode(flag, days, resolved, "soreness below 7/10"))
+        episodes.append(
+            _two_day_episode(
+                flag,
+                days,
+                resolved,
+                _("Resolved: soreness below 7/10 on days %(first)d and %(second)d."),
+            )
+        )
     return episodes
 
 
@@ -605,15 +632,25 @@ def _flag_large_bruise(daily: pd.DataFrame) -> list[_Episode]:
     large = daily["large_bruise"].to_numpy(dtype=bool)
     days = daily["day"].to_numpy()
     episodes = []
-    for _, at, resolved in _two_day_episodes(days, lambda i, _start: large[i], ~large):
+    for _first, at, resolved in _two_day_episodes(days, lambda i, _start: large[i], ~large):
         day = int(days[at])
         flag = _flag(
             "large_bruise",
             day,
-            f"Large bruising (over about 4 cm²) was reported on day {day}. "
-            "Consider checking the injection site.",
+            _(
+                "Large bruising (over about 4 cm²) was reported on day %(day)d. Consider "
+                "checking the injection site."
+            )
+            % {"day": day},
         )
-        episodes.append(_two_day_episode(flag, days, resolved, "no large bruising"))
+        episodes.append(
+            _two_day_episode(
+                flag,
+                days,
+                resolved,
+                _("Resolved: no large bruising on days %(first)d and %(second)d."),
+            )
+        )
     return episodes
 
 
@@ -645,13 +682,17 @@ def _flag_worse_than_baseline(daily: pd.DataFrame, baseline: float | None) -> li
         flag = _flag(
             "worse_than_baseline",
             second,
-            f"Pain was 2 or more points above the baseline ({_points(baseline)}) on "
-            f"{len(seen)} logged days from day 3 on (first on days {first} and {second}). "
-            "Consider reviewing how the patient is doing.",
+            _(
+                "Pain was 2 or more points above the baseline (%(baseline)s) on %(count)d "
+                "logged days from day 3 on (first on days %(first)d and %(second)d). "
+                "Consider reviewing how the patient is doing."
+            )
+            % {"baseline": _points(baseline), "count": len(seen), "first": first, "second": second},
         )
-        episodes.append(
-            _two_day_episode(flag, days, resolved, f"pain below baseline + 2 ({_points(limit)})")
-        )
+        resolution = _(
+            "Resolved: pain below baseline + 2 (%(limit)s) on days %%(first)d and %%(second)d."
+        ) % {"limit": _points(limit)}
+        episodes.append(_two_day_episode(flag, days, resolved, resolution))
     return episodes
 
 
@@ -673,17 +714,21 @@ def _flag_no_response(
     if _at_least(read["relief"], MODERATE_RELIEF).any():
         return []
     if read.empty:
-        message = (
-            "Nothing was logged on days 3 to 7, so no relief of 30 % or more was recorded "
-            "by day 7. Consider asking the patient how the injection worked."
-        )
+        message = _(
+            "Nothing was logged on days 3 to 7, so no relief of %(percent)s or more was "
+            "recorded by day 7. Consider asking the patient how the injection worked."
+        ) % {"percent": _percent(MODERATE_RELIEF)}
     else:
         best = read.loc[read["relief"].idxmax()]
-        message = (
-            "No logged day from day 3 to day 7 reached 30 % relief (best: "
-            f"{_percent(best['relief'])} on day {int(best['day'])}). As a guide, the patient "
-            "may not be responding to this injection; consider reviewing the plan."
-        )
+        message = _(
+            "No logged day from day 3 to day 7 reached %(percent)s relief (best: %(best)s on "
+            "day %(day)d). As a guide, the patient may not be responding to this injection; "
+            "consider reviewing the plan."
+        ) % {
+            "percent": _percent(MODERATE_RELIEF),
+            "best": _percent(best["relief"]),
+            "day": int(best["day"]),
+        }
     late = daily["day"].between(NO_RESPONSE_LAST_DAY + 1, RESPONSE_LAST_DAY) & _at_least(
         daily["relief"], MODERATE_RELIEF
     )
@@ -691,7 +736,8 @@ def _flag_no_response(
     resolution = (
         None
         if resolved is None
-        else f"Resolved: reached 30 % relief on day {resolved} (late responder)."
+        else _("Resolved: reached %(percent)s relief on day %(day)d (late responder).")
+        % {"percent": _percent(MODERATE_RELIEF), "day": resolved}
     )
     return [_Episode(_flag("no_response", NO_RESPONSE_LAST_DAY, message), resolved, resolution)]
 
@@ -725,12 +771,17 @@ def _flag_not_logging(
             flag = _flag(
                 "not_logging",
                 start + NOT_LOGGING_RUN - 1,
-                f"No entries for {end - start + 1} days in a row (days {start} to {end}) in the "
-                "first two weeks after the injection. Consider reminding the patient to log "
-                "how they feel.",
+                _(
+                    "No entries for %(count)d days in a row (days %(start)d to %(end)d) in "
+                    "the first two weeks after the injection. Consider reminding the patient "
+                    "to log how they feel."
+                )
+                % {"count": end - start + 1, "start": start, "end": end},
             )
             resolution = (
-                None if resolved is None else f"Resolved: logging resumed on day {resolved}."
+                None
+                if resolved is None
+                else _("Resolved: logging resumed on day %(day)d.") % {"day": resolved}
             )
             episodes.append(_Episode(flag, resolved, resolution))
         start = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -24,6 +25,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import IsPhysician, IsPhysicianOrPracticeAdmin, reject_empty_params
 from core.exceptions import ApiError
+from core.replica import replica_reads
 from core.schema import ErrorSerializer
 from recovery import analytics, charts, cohort, reports, services
 from recovery.serializers import (
@@ -111,7 +113,12 @@ class FlagAcknowledgeApi(AuditedApiMixin, APIView):
         visit = self.scoped_get(visits, pk, owner=visit_owner)
         if code not in analytics.FLAG_CODES:
             raise ValidationError(
-                {"code": [f"Unknown flag code; one of {', '.join(analytics.FLAG_CODES)}."]}
+                {
+                    "code": [
+                        _("Unknown flag code; one of %(codes)s.")
+                        % {"codes": ", ".join(analytics.FLAG_CODES)}
+                    ]
+                }
             )
         body = FlagAcknowledgeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -128,6 +135,7 @@ class FlagAcknowledgeApi(AuditedApiMixin, APIView):
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
 
+@replica_reads
 class _CourseBase(AuditedApiMixin, APIView):
     audit_resource = "course"
 
@@ -153,6 +161,7 @@ class PatientCourseChartApi(_CourseBase):
         return Response(reports.course_chart(self._patient(request, pk)))
 
 
+@replica_reads
 class _CohortBase(AuditedApiMixin, APIView):
     """Physicians: their own patients, or their practice's. A practice administrator: the
     practice's. Aggregates either way, so no patient is named."""
@@ -170,13 +179,16 @@ class _CohortBase(AuditedApiMixin, APIView):
         if scope == cohort.MINE and not user.is_physician:
             # A PermissionDenied, so the refusal is audited as one (AuditedApiMixin).
             raise PermissionDenied(
-                "A practice administrator has no patients of their own: ask for scope=practice."
+                _("A practice administrator has no patients of their own: ask for scope=practice.")
             )
         if scope == cohort.PRACTICE and user.practice_id is None:
             # 400, not 403: the role may read a practice's numbers; this account has no
             # practice to read, and the same request with scope=mine answers.
             raise ApiError(
-                400, "no_practice", "You belong to no practice: ask for scope=mine.", field="scope"
+                400,
+                "no_practice",
+                _("You belong to no practice: ask for scope=mine."),
+                field="scope",
             )
         result = cohort.cohort(user, scope=scope, **chosen)
         audit_record(

@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import gettext_if_configured as _
+from core.i18n import ngettext_if_configured as ngettext
 from recovery.analytics import (
     MODERATE_RELIEF,
     SUBSTANTIAL_RELIEF,
@@ -84,8 +86,8 @@ def percent_text(value: object) -> str:
 
 def entries_text(count: int | None) -> str:
     if count is None:
-        return "no entries"
-    return "1 entry" if int(count) == 1 else f"{int(count)} entries"
+        return _("no entries")
+    return ngettext("%(count)d entry", "%(count)d entries", int(count)) % {"count": int(count)}
 
 
 def pain_point_text(
@@ -97,11 +99,21 @@ def pain_point_text(
     value = round1(pain)
     if value is None:
         return None
-    detail = [entries_text(count)]
-    if round1(relief) is not None:
-        detail.append(f"relief {percent_text(relief)}")
-    when = f" on {jsonable(day_date)}" if day_date is not None else ""
-    return f"{label} {value:g}{when} ({', '.join(detail)})"
+    entries = entries_text(count)
+    words = {
+        "label": label,
+        "value": f"{value:g}",
+        "date": jsonable(day_date),
+        "entries": entries,
+        "relief": percent_text(relief),
+    }
+    if round1(relief) is None:
+        if day_date is None:
+            return _("%(label)s %(value)s (%(entries)s)") % words
+        return _("%(label)s %(value)s on %(date)s (%(entries)s)") % words
+    if day_date is None:
+        return _("%(label)s %(value)s (%(entries)s, relief %(relief)s)") % words
+    return _("%(label)s %(value)s on %(date)s (%(entries)s, relief %(relief)s)") % words
 
 
 def score_point_text(label: str, values: Sequence[Any]) -> list[str | None]:
@@ -140,8 +152,10 @@ def _period_annotations() -> list[dict[str, Any]]:
             **label,
             "name": "first_72h",
             "x": 1,
-            "text": "First 72 h",
-            "hovertext": "Anaesthetic effect and post-injection soreness; not used to judge relief",
+            "text": _("First 72 h"),
+            "hovertext": _(
+                "Anaesthetic effect and post-injection soreness; not used to judge relief"
+            ),
             "font": {"size": 10},
         },
         {
@@ -149,18 +163,25 @@ def _period_annotations() -> list[dict[str, Any]]:
             "name": "rest_period",
             "x": (THERAPEUTIC_READ_DAY + REST_LAST_DAY) / 2,
             "yshift": 13,
-            "text": "Rest 3–4 d",  # noqa: RUF001 - the en dash is the typographic range
-            "hovertext": "Avoid strenuous activity for 3-4 days after the injection",
+            "text": _("Rest 3–4 d"),  # noqa: RUF001 - the en dash is the typographic range
+            "hovertext": _("Avoid strenuous activity for 3-4 days after the injection"),
             "font": {"size": 10},
         },
     ]
 
 
 def reference_line(
-    name: str, y: float, x_max: float, dash: str, *, show_level: bool = True
+    name: str,
+    y: float,
+    x_max: float,
+    dash: str,
+    *,
+    show_level: bool = True,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """A horizontal reference line drawn as a legend-labelled trace (a phone has no room
-    for in-plot labels at three nearby heights); ``meta.role`` marks it for the front end."""
+    for in-plot labels at three nearby heights); ``meta.role`` marks it for the front end,
+    ``meta.level`` names it (``key``: the same words in every language; default ``name``)."""
     level = round1(y)
     return {
         "type": "scatter",
@@ -170,7 +191,7 @@ def reference_line(
         "y": [level, level],
         "line": {"color": REFERENCE_COLOUR, "width": 1, "dash": dash},
         "hoverinfo": "skip",
-        "meta": {"role": "reference", "level": name},
+        "meta": {"role": "reference", "level": key or name},
     }
 
 
@@ -178,12 +199,21 @@ def pain_reference_lines(baseline: float | None, x_max: float) -> list[dict[str,
     """Baseline and the 30 % / 50 % relief levels in pain units (baseline x 0.7 and x 0.5)."""
     if baseline is None:
         return []
-    lines = [reference_line("Baseline", baseline, x_max, "solid")]
+    lines = [reference_line(_("Baseline"), baseline, x_max, "solid", key="Baseline")]
     if baseline > 0:  # baseline 0 has no relief levels
         for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
             level = baseline * (1 - percent / 100)
-            lines.append(reference_line(f"{percent:g} % relief", level, x_max, dash))
+            lines.append(
+                reference_line(
+                    relief_level_name(percent), level, x_max, dash, key=f"{percent:g} % relief"
+                )
+            )
     return lines
+
+
+def relief_level_name(percent: float) -> str:
+    """ "30 % relief": a reference line's name."""
+    return _("%(percent)s relief") % {"percent": percent_text(percent)}
 
 
 def chart_layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +230,7 @@ def chart_layout(title: str, x_max: float, yaxis: dict[str, Any]) -> dict[str, A
         "dragmode": False,
         "legend": dict(LEGEND),
         "xaxis": {
-            "title": {"text": "Days since injection", "standoff": 8},
+            "title": {"text": _("Days since injection"), "standoff": 8},
             "automargin": True,
             "range": [-0.5, x_max + 0.5],
             "tickmode": "linear",
@@ -233,7 +263,8 @@ def marker_strip(layout: dict[str, Any]) -> dict[str, Any]:
 
 def nrs_axis() -> dict[str, Any]:
     return {
-        "title": {"text": "0–10 scale"},  # noqa: RUF001 - typographic range
+        # Translators: the 0-10 numeric rating scale (NRS) of pain and soreness.
+        "title": {"text": _("0–10 scale")},  # noqa: RUF001 - typographic range
         "range": NRS_RANGE,
         "tickvals": [0, 2, 4, 6, 8, 10],
         "zeroline": False,

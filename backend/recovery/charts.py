@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.i18n import gettext_if_configured as _
+from core.i18n import ngettext_if_configured as ngettext
 from recovery.analytics import (
     MODERATE_RELIEF,
     SUBSTANTIAL_RELIEF,
@@ -51,6 +53,7 @@ from recovery.chart_style import (
     percent_text,
     plot_values,
     reference_line,
+    relief_level_name,
     score_point_text,
     x_max_of,
 )
@@ -88,13 +91,13 @@ def visit_chart(
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": "Pain",
+            "name": _("Pain"),
             "x": x,
             "y": plot_values(grid["pain"]),
             "customdata": hover,
             # What a tap on the point says (shown as text under the chart by the app).
             "text": [
-                pain_point_text("Pain", pain, day_date, count, relief)
+                pain_point_text(_("Pain"), pain, day_date, count, relief)
                 for pain, day_date, count, relief in zip(
                     grid["pain"], grid["date"], grid["entries"], grid["relief"], strict=True
                 )
@@ -103,42 +106,48 @@ def visit_chart(
             "line": {"color": PAIN_COLOUR, "width": 2.5},
             "marker": {"color": PAIN_COLOUR, "size": 7, "symbol": "circle"},
             "hovertemplate": "%{customdata[0]} · %{customdata[1]}<br>"
-            "Pain %{y:.1f} · relief %{customdata[2]}<extra></extra>",
+            + _("Pain %(value)s · relief %(relief)s")
+            % {"value": "%{y:.1f}", "relief": "%{customdata[2]}"}
+            + "<extra></extra>",
         },
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": "Soreness",
+            # Translators: injection-site soreness (not the patient's pain), as the app
+            # asks about it. Spanish: "dolor en el sitio de la inyección".
+            "name": _("Soreness"),
             "x": x,
             "y": plot_values(grid["soreness"]),
-            "text": score_point_text("Soreness", grid["soreness"]),
+            "text": score_point_text(_("Soreness"), grid["soreness"]),
             "connectgaps": False,
             # Dashed and square-marked as well as coloured: never colour alone.
             "line": {"color": SORENESS_COLOUR, "width": 2, "dash": "dash"},
             "marker": {"color": SORENESS_COLOUR, "size": 7, "symbol": "square"},
-            "hovertemplate": "Soreness %{y:.1f}<extra></extra>",
+            "hovertemplate": _("Soreness %(value)s") % {"value": "%{y:.1f}"} + "<extra></extra>",
         },
     ]
     post = summary.get("post_injection_pain")
+    immediate = percent_text(summary.get("immediate_relief"))
     if post is not None:
         data.append(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "Pain right after injection",
+                "name": _("Pain right after injection"),
                 "x": [0],
                 "y": [round1(post)],
                 "text": [
-                    f"Pain right after the injection {round1(post):g}"
-                    + (
-                        ""
+                    (
+                        _("Pain right after the injection %(value)s")
                         if summary.get("immediate_relief") is None
-                        else f" (relief {percent_text(summary.get('immediate_relief'))})"
+                        else _("Pain right after the injection %(value)s (relief %(relief)s)")
                     )
+                    % {"value": f"{round1(post):g}", "relief": immediate}
                 ],
                 "marker": {"color": PAIN_COLOUR, "size": 9, "symbol": "star-open"},
-                "hovertemplate": "Right after injection: pain %{y:.1f} · relief "
-                f"{percent_text(summary.get('immediate_relief'))}<extra></extra>",
+                "hovertemplate": _("Right after injection: pain %(value)s · relief %(relief)s")
+                % {"value": "%{y:.1f}", "relief": immediate}
+                + "<extra></extra>",
             }
         )
     data.extend(pain_reference_lines(baseline, x_max))
@@ -148,13 +157,13 @@ def visit_chart(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "Large bruising",
+                "name": _("Large bruising"),
                 "x": [int(day) for day in bruised],
                 "y": [BRUISE_ROW] * len(bruised),
                 "yaxis": MARKER_AXIS,
-                "text": ["Large bruising reported"] * len(bruised),
+                "text": [_("Large bruising reported")] * len(bruised),
                 "marker": {"color": BRUISE_COLOUR, "size": 10, "symbol": "triangle-down"},
-                "hovertemplate": "Large bruising reported<extra></extra>",
+                "hovertemplate": _("Large bruising reported") + "<extra></extra>",
             }
         )
     shown = [flag for flag in flags if flag["code"] != "large_bruise"]
@@ -163,7 +172,7 @@ def visit_chart(
             {
                 "type": "scatter",
                 "mode": "markers",
-                "name": "Flag",
+                "name": _("Flag"),
                 "x": [int(flag["day"]) for flag in shown],
                 "y": [FLAG_ROW] * len(shown),
                 "yaxis": MARKER_AXIS,
@@ -174,9 +183,13 @@ def visit_chart(
             }
         )
     visit_date = jsonable(summary.get("visit_date"))
-    title = f"Injection on {visit_date}" if visit_date else "Recovery after injection"
+    title = (
+        _("Injection on %(date)s") % {"date": visit_date}
+        if visit_date
+        else _("Recovery after injection")
+    )
     if baseline is not None:
-        title += f" · baseline {round1(baseline):g}/10"
+        title += " · " + _("baseline %(score)s") % {"score": f"{round1(baseline):g}/10"}
     layout = chart_layout(title, x_max, nrs_axis())
     if bruised or shown:
         layout = marker_strip(layout)
@@ -205,7 +218,11 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
         summary = report.summary
         colour = VISIT_COLOURS[position % len(VISIT_COLOURS)]
         number = summary.get("visit_number", position + 1)
-        name = f"Visit {number} ({jsonable(summary.get('visit_date'))})"
+        name = _("Visit %(number)s (%(date)s)") % {
+            "number": number,
+            "date": jsonable(summary.get("visit_date")),
+        }
+        visit_words = {"number": number}
         daily = report.daily
         if "relief" not in daily:
             daily = with_relief(daily, summary.get("baseline"))
@@ -225,7 +242,9 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
                     )
                 ],
                 "text": [
-                    pain_point_text(f"Visit {number}: pain", pain, day_date, count, relief)
+                    pain_point_text(
+                        _("Visit %(number)s: pain") % visit_words, pain, day_date, count, relief
+                    )
                     for pain, day_date, count, relief in zip(
                         grid["pain"], grid["date"], grid["entries"], grid["relief"], strict=True
                     )
@@ -233,13 +252,20 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
                 "connectgaps": False,
                 "line": {"color": colour, "width": 2},
                 "marker": {"color": colour, "size": 6},
-                "hovertemplate": f"Visit {number}: pain %{{y:.1f}} · relief %{{customdata[2]}}"
-                "<br>%{customdata[0]} · %{customdata[1]}<extra></extra>",
+                "hovertemplate": _("Visit %(number)s: pain %(value)s · relief %(relief)s")
+                % {**visit_words, "value": "%{y:.1f}", "relief": "%{customdata[2]}"}
+                + "<br>%{customdata[0]} · %{customdata[1]}<extra></extra>",
             }
         )
         baseline = summary.get("baseline")
         if baseline is not None:
-            line = reference_line(f"Visit {number} baseline", baseline, x_max, "dot")
+            line = reference_line(
+                _("Visit %(number)s baseline") % visit_words,
+                baseline,
+                x_max,
+                "dot",
+                key=f"Visit {number} baseline",
+            )
             line.update(
                 legendgroup="baselines",
                 showlegend=False,
@@ -252,7 +278,7 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
             {
                 "type": "scatter",
                 "mode": "lines",
-                "name": "Baseline of each visit (dotted)",
+                "name": _("Baseline of each visit (dotted)"),
                 "legendgroup": "baselines",
                 "x": [None],
                 "y": [None],
@@ -261,7 +287,7 @@ def course_chart(reports: Sequence[VisitReport]) -> dict[str, Any]:
                 "meta": {"role": "key", "level": "baselines"},
             }
         )
-    layout = chart_layout("Pain after each injection", x_max, nrs_axis())
+    layout = chart_layout(_("Pain after each injection"), x_max, nrs_axis())
     return {"data": data + baselines, "layout": layout}
 
 
@@ -291,7 +317,7 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
         {
             "type": "scatter",
             "mode": "lines",
-            "name": "Middle half of visits (IQR)",
+            "name": _("Middle half of visits (IQR)"),
             "legendgroup": "iqr",
             **iqr_band(x, q1, q3),
             # "toself" closes each run of logged days on its own: a "tonexty" fill between
@@ -305,31 +331,56 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": "Median relief",
+            "name": _("Median relief"),
             "x": x,
             "y": median,
             "customdata": [[count, low, high] for count, low, high in zip(n, q1, q3, strict=True)],
             "text": [
                 None
                 if middle is None or low is None or high is None
-                else f"Median relief {middle:g} % (middle half {low:g} to {high:g} %, "
-                f"{count} visit{'' if count == 1 else 's'})"
+                else ngettext(
+                    "Median relief %(median)s (middle half %(low)s to %(high)s, %(count)d visit)",
+                    "Median relief %(median)s (middle half %(low)s to %(high)s, %(count)d visits)",
+                    count,
+                )
+                % {
+                    "median": percent_text(middle),
+                    "low": f"{low:g}",
+                    "high": percent_text(high),
+                    "count": count,
+                }
                 for middle, low, high, count in zip(median, q1, q3, n, strict=True)
             ],
             "connectgaps": False,
             "line": {"color": OKABE_ITO["blue"], "width": 2.5},
             "marker": {"color": OKABE_ITO["blue"], "size": 5},
-            "hovertemplate": "Median %{y:.1f} % (IQR %{customdata[1]:.1f} to "
-            "%{customdata[2]:.1f} %)<br>n = %{customdata[0]} visits<extra></extra>",
+            "hovertemplate": _("Median %(median)s (IQR %(low)s to %(high)s)")
+            % {
+                "median": "%{y:.1f} %",
+                "low": "%{customdata[1]:.1f}",
+                "high": "%{customdata[2]:.1f} %",
+            }
+            + "<br>"
+            + _("n = %(count)s visits") % {"count": "%{customdata[0]}"}
+            + "<extra></extra>",
         },
     ]
     for percent, dash in ((MODERATE_RELIEF, "dash"), (SUBSTANTIAL_RELIEF, "dot")):
-        data.append(reference_line(f"{percent:g} % relief", percent, x_max, dash, show_level=False))
+        data.append(
+            reference_line(
+                relief_level_name(percent),
+                percent,
+                x_max,
+                dash,
+                show_level=False,
+                key=f"{percent:g} % relief",
+            )
+        )
     # n per day without hovering: a bar strip under the curve, each bar labelled.
     data.append(
         {
             "type": "bar",
-            "name": "Visits logged that day (n)",
+            "name": _("Visits logged that day (n)"),
             "x": x,
             "y": n,
             "yaxis": "y2",
@@ -339,18 +390,19 @@ def cohort_chart(curve: pd.DataFrame, rates: Mapping[str, Any] | None = None) ->
             "cliponaxis": False,
             "textfont": {"size": 9},
             "marker": {"color": REFERENCE_COLOUR},
-            "hovertemplate": "n = %{y} visits<extra></extra>",
+            "hovertemplate": _("n = %(count)s visits") % {"count": "%{y}"} + "<extra></extra>",
         }
     )
-    title = "Relief after injection across visits"
+    title = _("Relief after injection across visits")
     if rates and rates.get("n"):
-        title += (
-            f" · responders {rates['responders']}/{rates['n']}"
-            f" ({percent_text(rates['responder_rate'])})"
-        )
+        title += " · " + _("responders %(responders)s/%(n)s (%(rate)s)") % {
+            "responders": rates["responders"],
+            "n": rates["n"],
+            "rate": percent_text(rates["responder_rate"]),
+        }
     # standoff: the title keeps clear of the " %" tick labels (automargin makes the room).
     yaxis = {
-        "title": {"text": "Relief (%)", "standoff": 10},
+        "title": {"text": _("Relief (%)"), "standoff": 10},
         "ticksuffix": " %",
         "zeroline": True,
         "domain": COHORT_PLOT_DOMAIN,

@@ -23,6 +23,7 @@ from audit.context import AuditContext
 from audit.models import AuditEvent
 from audit.services import audit_record
 from core.api import INT_MAX, IsPhysician, Pagination, reject_empty_params
+from core.replica import replica_reads
 from diary.models import Entry
 from recovery.reports import FLAG_WEIGHT, attention_key, latest_summaries
 from recovery.serializers import FlagSerializer, LatestSerializer
@@ -144,6 +145,7 @@ class PatientListRowSerializer(PatientSerializer):
     )
 
 
+@replica_reads
 @extend_schema(tags=["care team"])
 class PatientListApi(AuditedApiMixin, APIView):
     """The physician's patients: those needing attention first (``ordering=attention``,

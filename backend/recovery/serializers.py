@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api import StrictSerializer
@@ -168,7 +169,7 @@ class CohortFilterSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         unknown = [name for name in data if name not in self.fields]
         if unknown:
-            raise serializers.ValidationError({name: ["Unknown filter."] for name in unknown})
+            raise serializers.ValidationError({name: [_("Unknown filter.")] for name in unknown})
         return super().to_internal_value(data)
 
 

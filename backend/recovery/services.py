@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.context import AuditContext
@@ -36,10 +37,10 @@ def flag_acknowledge(
         flags = reports.visit_recovery(visit)["flags"]
         unresolved = [f for f in flags if f["code"] == code and f["state"] != "resolved"]
         if not unresolved:
-            raise NoOpenFlag("This visit has no open flag of this kind: nothing to acknowledge.")
+            raise NoOpenFlag(_("This visit has no open flag of this kind: nothing to acknowledge."))
         flag = unresolved[-1]
         if flag["state"] == "acknowledged":
-            raise NoOpenFlag("This flag was acknowledged already.")
+            raise NoOpenFlag(_("This flag was acknowledged already."))
         try:
             with transaction.atomic():
                 row = FlagAcknowledgement.objects.create(
@@ -51,7 +52,7 @@ def flag_acknowledge(
                     note=note,
                 )
         except IntegrityError as exc:  # acknowledged at the same moment by another request
-            raise NoOpenFlag("This flag was acknowledged already.") from exc
+            raise NoOpenFlag(_("This flag was acknowledged already.")) from exc
         audit_record(
             audit=audit,
             action=AuditEvent.Action.CREATE,

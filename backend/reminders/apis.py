@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -109,7 +110,7 @@ class PatientRemindApi(AuditedApiMixin, APIView):
                 AlreadyRemindedSerializer(
                     {
                         "code": "already_reminded",
-                        "detail": (
+                        "detail": _(
                             "This patient has had a reminder today. You can send another "
                             "tomorrow (their time)."
                         ),

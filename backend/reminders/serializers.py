@@ -4,6 +4,7 @@ import re
 from datetime import time
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -29,14 +30,15 @@ class ClockTimeField(serializers.Field):
 
     def to_internal_value(self, data: Any) -> time:
         if not isinstance(data, str):
-            raise serializers.ValidationError("Must be a string.")
+            raise serializers.ValidationError(_("Must be a string."))
         text = data.strip()
         if not _CLOCK.fullmatch(text):
-            raise serializers.ValidationError("Use a 24-hour time such as 19:00.")
+            raise serializers.ValidationError(_("Use a 24-hour time such as 19:00."))
         value = time(int(text[:2]), int(text[3:]))
         if not self.earliest <= value <= self.latest:
             raise serializers.ValidationError(
-                f"Choose a time from {self.earliest:%H:%M} to {self.latest:%H:%M}."
+                _("Choose a time from %(earliest)s to %(latest)s.")
+                % {"earliest": f"{self.earliest:%H:%M}", "latest": f"{self.latest:%H:%M}"}
             )
         return value
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from accounts.patient_time import local_date_for
@@ -244,14 +244,21 @@ def _decide(reminder: Reminder, *, now: datetime) -> Decision:
 
 
 def reminder_send(*, reminder_id: int, now: datetime) -> str:
-    """Deliver one claimed reminder (the send task). Returns the row's status afterwards
-    (``sent``, ``skipped``, ``planned`` when rescheduled), or what it already was when it
-    was not ``queued`` (another run of the task had it)."""
+    """Deliver one claimed reminder (the send task), worded in the patient's language.
+    Returns the row's status afterwards (``sent``, ``skipped``, ``planned`` when
+    rescheduled), or what it already was when it was not ``queued`` (another run of the
+    task had it)."""
     reminder = _for_send(reminder_id)
     if reminder is None:
         return "gone"
     if reminder.status != Reminder.Status.QUEUED:
         return reminder.status
+    with translation.override(reminder.patient.language):
+        return _send(reminder, now=now)
+
+
+def _send(reminder: Reminder, *, now: datetime) -> str:
+    reminder_id = reminder.pk
     if reminder.kind == Reminder.Kind.PHYSICIAN:
         by = reminder.requested_by
         message = message_for(kind=reminder.kind, day=None, physician=by.display_name if by else "")

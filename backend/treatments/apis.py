@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -37,7 +38,7 @@ def _own_patient(request: SignedInRequest, patient_id: Any) -> Any:
             patient_ids=[p for p in [patient_owner(patient_id)] if p],
             outcome=AuditEvent.Outcome.DENIED,
         )
-        raise serializers.ValidationError({"patient": ["Not one of your patients."]})
+        raise serializers.ValidationError({"patient": [_("Not one of your patients.")]})
     return patient
 
 
@@ -117,12 +118,12 @@ class VisitListApi(AuditedApiMixin, APIView):
         denied create."""
         error = None
         if taken is None or (taken.physician_id, taken.patient_id) != (request.user.pk, patient.pk):
-            error = ApiError(409, "conflict", "This id belongs to another visit.", field="id")
+            error = ApiError(409, "conflict", _("This id belongs to another visit."), field="id")
         elif not services.visit_matches(taken, data):
             error = ApiError(
                 409,
                 "already_recorded",
-                "This visit was recorded already, with other details: edit it instead.",
+                _("This visit was recorded already, with other details: edit it instead."),
                 field="id",
             )
         audit_record(
@@ -160,7 +161,7 @@ class VisitDetailApi(AuditedApiMixin, APIView):
         data = dict(serializer.validated_data)
         if "patient" in data and data.pop("patient") != visit.patient_id:
             raise serializers.ValidationError(
-                {"patient": ["A visit cannot move to another patient."]}
+                {"patient": [_("A visit cannot move to another patient.")]}
             )
         services.visit_update(visit=visit, data=data, audit=AuditContext.from_request(request))
         visit = visits_visible_to(request.user).get(pk=visit.pk)

@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api import (
@@ -40,7 +41,7 @@ class SiteSerializer(StrictSerializer):
 
     def validate_injectates(self, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
-            raise serializers.ValidationError("List each injectate once.")
+            raise serializers.ValidationError(_("List each injectate once."))
         return [name for name in INJECTATES if name in value]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -75,16 +76,16 @@ class VisitSerializer(StrictSerializer):
 
     def validate_performed_at(self, value: Any) -> Any:
         if value > timezone.now() + FUTURE_TOLERANCE:
-            raise serializers.ValidationError("A visit cannot be in the future.")
+            raise serializers.ValidationError(_("A visit cannot be in the future."))
         if value < EARLIEST:
-            raise serializers.ValidationError("Must be after 2000-01-01.")
+            raise serializers.ValidationError(_("Must be after 2000-01-01."))
         return value
 
     def validate_sites(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # A PATCH is partial for the visit, never for a site: sites are replaced whole.
         required = ("body_region", "muscle", "side", "injectates", "volume_ml")
         errors = [
-            {name: ["This field is required."] for name in required if name not in site}
+            {name: [_("This field is required.")] for name in required if name not in site}
             for site in value
         ]
         if any(errors):

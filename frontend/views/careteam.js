@@ -4,6 +4,7 @@
 
 import { json, request } from "../api.js";
 import { announce, h, message, uid } from "../dom.js";
+import { t } from "../i18n.js";
 
 /** The physicians of the practice who are not on the team, by name. */
 export function colleaguesToAdd(members, team) {
@@ -18,11 +19,11 @@ export function careTeamBox(ctx, patient) {
   const selectId = uid("care-team-add");
   const list = h("ul", { class: "care-team", "data-care-team": "" });
   const select = h("select", { id: selectId, name: "physician" });
-  const add = h("button", { type: "submit", class: "button secondary", text: "Add to care team" });
+  const add = h("button", { type: "submit", class: "button secondary", text: t("careteam.add") });
   const addForm = h(
     "form",
     { class: "row-actions care-team-add" },
-    h("label", { for: selectId, text: "Add a colleague" }),
+    h("label", { for: selectId, text: t("careteam.addColleague") }),
     select,
     add,
   );
@@ -37,14 +38,16 @@ export function careTeamBox(ctx, patient) {
         h(
           "li",
           { "data-physician": p.id },
-          h("span", { text: p.id === ctx.user?.id ? `${p.display_name} (you)` : p.display_name }),
+          h("span", {
+            text: p.id === ctx.user?.id ? t("careteam.you", { name: p.display_name }) : p.display_name,
+          }),
           alone
             ? null
             : h("button", {
                 type: "button",
                 class: "button secondary small",
-                text: "Remove",
-                "aria-label": `Remove ${p.display_name} from the care team`,
+                text: t("careteam.remove"),
+                "aria-label": t("careteam.removeLabel", { name: p.display_name }),
                 onclick: () => remove(p),
               }),
         ),
@@ -78,10 +81,10 @@ export function careTeamBox(ctx, patient) {
     status.replaceChildren();
     try {
       render(await json(base, { method: "POST", body: { physician: select.value } }));
-      announce(`${name} added to the care team.`);
-      status.replaceChildren(message("success", `${name} is on the care team.`));
+      announce(t("careteam.added", { name }));
+      status.replaceChildren(message("success", t("careteam.onTeam", { name })));
     } catch (error) {
-      failed(error, "The colleague could not be added.");
+      failed(error, t("careteam.addFailed"));
     } finally {
       add.disabled = false;
     }
@@ -92,27 +95,27 @@ export function careTeamBox(ctx, patient) {
     try {
       const { status: code, body } = await request(`${base}${physician.id}/`, { method: "DELETE" });
       if (code !== 204) {
-        status.replaceChildren(message("error", body?.detail || "Could not remove."));
+        status.replaceChildren(message("error", body?.detail || t("careteam.removeFailed")));
         return;
       }
     } catch (error) {
-      failed(error, "Could not remove.");
+      failed(error, t("careteam.removeFailed"));
       return;
     }
-    announce(`${physician.display_name} removed from the care team.`);
+    announce(t("careteam.removed", { name: physician.display_name }));
     // Off the team, this physician no longer sees the patient.
     if (physician.id === ctx.user?.id) ctx.navigate("/");
     else await load();
   }
 
-  load().catch(() => status.replaceChildren(message("error", "Care team unavailable.")));
+  load().catch(() => status.replaceChildren(message("error", t("careteam.unavailable"))));
   return h(
     "section",
     { class: "card stack", "aria-labelledby": titleId, "data-care-team-box": "" },
-    h("h2", { id: titleId, text: "Care team" }),
+    h("h2", { id: titleId, text: t("careteam.title") }),
     h("p", {
       class: "hint",
-      text: "Physicians of your practice who see this patient. Add a colleague to cover for you.",
+      text: t("careteam.hint"),
     }),
     list,
     addForm,

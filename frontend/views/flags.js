@@ -6,13 +6,14 @@ import { request } from "../api.js";
 import { formatDate, formatDateTime } from "../dates.js";
 import { announce, h, uid } from "../dom.js";
 import { FLAG_STATES, FLAG_TITLES, flagRaisedLine, flagStateLine, label } from "../format.js";
+import { t } from "../i18n.js";
 
 const DATES = { formatDate, formatDateTime };
 const NOTE_MAX = 500;
 
 function headingText(flags) {
   const open = flags.filter((f) => f.state === "open").length;
-  return open ? `Flags: ${open} open` : "Flags: none open";
+  return open ? t("flags.heading", { count: open }) : t("flags.headingNone");
 }
 
 function acknowledgeForm(visit, flag, title, done) {
@@ -21,17 +22,14 @@ function acknowledgeForm(visit, flag, title, done) {
   const button = h("button", {
     type: "submit",
     class: "button secondary small",
-    text: "Acknowledge",
-    "aria-label": `Acknowledge: ${title}, ${flagRaisedLine(flag, DATES)}`,
+    text: t("flags.acknowledge"),
+    "aria-label": t("flags.acknowledgeLabel", { title, raised: flagRaisedLine(flag, DATES) }),
   });
   const status = h("p", { class: "form-status", role: "status" });
   const form = h(
     "form",
     { class: "flag-acknowledge", "data-acknowledge": flag.code },
-    h("label", {
-      for: noteId,
-      text: "Note (optional; the patient can read it in their record)",
-    }),
+    h("label", { for: noteId, text: t("flags.noteLabel") }),
     note,
     button,
     status,
@@ -46,13 +44,13 @@ function acknowledgeForm(visit, flag, title, done) {
         { method: "POST", body: { note: note.value.trim() } },
       );
       if (code === 201) {
-        announce(`${title} acknowledged.`);
+        announce(t("flags.acknowledged", { title }));
         done(body);
         return;
       }
-      status.textContent = body?.detail || "The flag could not be acknowledged.";
+      status.textContent = body?.detail || t("flags.failed");
     } catch {
-      status.textContent = "Not sent: check the connection and try again.";
+      status.textContent = t("flags.notSent");
     }
     button.disabled = false;
   });
@@ -87,7 +85,7 @@ function flagItem(visit, flag, onAcknowledged) {
       h(
         "details",
         { class: "flag-was" },
-        h("summary", { text: "What was flagged" }),
+        h("summary", { text: t("flags.whatWasFlagged") }),
         h("p", { text: flag.message }),
       ),
     );
@@ -99,10 +97,12 @@ function flagItem(visit, flag, onAcknowledged) {
     item.append(
       h("p", {
         class: "flag-ack",
-        text: `Acknowledged by ${ack.by}, ${formatDateTime(ack.at)}`,
+        text: t("flags.acknowledgedBy", { by: ack.by, when: formatDateTime(ack.at) }),
       }),
     );
-    if (ack.note) item.append(h("p", { class: "flag-note", text: `Note: ${ack.note}` }));
+    if (ack.note) {
+      item.append(h("p", { class: "flag-note", text: t("flags.note", { note: ack.note }) }));
+    }
   }
   if (flag.state === "open") item.append(acknowledgeForm(visit, flag, title, onAcknowledged));
   return item;

@@ -3,24 +3,21 @@
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
+import { LANGUAGES, language, t, tParts } from "../i18n.js";
 
 // What became of the invitation mail (the task worker sends it after the invitation is
 // saved; a mail server that is down never loses the code, which is on screen either way).
 export function mailNote(inv) {
   if (inv.mail_status === "pending") {
-    return message("pending", `Sending the email to ${inv.email}…`, { "data-mail": "pending" });
+    return message("pending", t("invite.mailSending", { email: inv.email }), { "data-mail": "pending" });
   }
   if (inv.mail_status === "sent") {
-    return message("success", `Emailed to ${inv.email}.`, { "data-mail": "sent" });
+    return message("success", t("invite.mailSent", { email: inv.email }), { "data-mail": "sent" });
   }
-  const retry = inv.mail_next_attempt_at
-    ? ` It will be tried again from ${formatDateTime(inv.mail_next_attempt_at)}.`
-    : "";
-  return message(
-    "pending",
-    `The email has not been sent: give the patient the code or the link yourself.${retry}`,
-    { "data-mail": inv.mail_status || "unknown" },
-  );
+  const text = inv.mail_next_attempt_at
+    ? t("invite.mailNotSentRetry", { when: formatDateTime(inv.mail_next_attempt_at) })
+    : t("invite.mailNotSent");
+  return message("pending", text, { "data-mail": inv.mail_status || "unknown" });
 }
 
 // Follow a just-created invitation's mail until the worker has tried it (up to a minute),
@@ -48,9 +45,9 @@ async function followMail(inv, note, listPath) {
 async function copyText(text, status) {
   try {
     await navigator.clipboard.writeText(text);
-    status.textContent = "Copied.";
+    status.textContent = t("invite.copied");
   } catch {
-    status.textContent = "Could not copy: select the text instead.";
+    status.textContent = t("invite.copyFailed");
   }
 }
 
@@ -58,14 +55,18 @@ async function copyText(text, status) {
 // link and its QR code (an SVG data: URI drawn by the server, shown as an image). Also the
 // practice administrator's invitations of physicians and staff (views/people.js): `who`
 // says whom the invitation is for.
-export function invitationCard(inv, note, who = `${inv.display_name} (${inv.email})`) {
+export function invitationCard(
+  inv,
+  note,
+  who = t("invite.who", { name: inv.display_name, email: inv.email }),
+) {
   const link = inv.accept_url;
   const copied = h("span", { class: "hint", role: "status", "data-copied": "" });
   return h(
     "div",
     { class: "card invitation stack" },
-    h("p", { text: `Invitation for ${who}.` }),
-    h("p", { class: "invitation-label", text: "One-time code" }),
+    h("p", { text: t("invite.for", { who }) }),
+    h("p", { class: "invitation-label", text: t("invite.code") }),
     // The code as the patient types it (groups joined by dashes), large and monospaced.
     h("p", { class: "code invitation-code", "data-code": "", text: inv.code }),
     h(
@@ -75,14 +76,14 @@ export function invitationCard(inv, note, who = `${inv.display_name} (${inv.emai
         type: "button",
         class: "button",
         "data-copy": "code",
-        text: "Copy code",
+        text: t("invite.copyCode"),
         onclick: () => copyText(inv.code, copied),
       }),
       h("button", {
         type: "button",
         class: "button",
         "data-copy": "link",
-        text: "Copy link",
+        text: t("invite.copyLink"),
         onclick: () => copyText(link, copied),
       }),
       copied,
@@ -90,8 +91,7 @@ export function invitationCard(inv, note, who = `${inv.display_name} (${inv.emai
     h(
       "p",
       { class: "hint invitation-link" },
-      "Sign-up link: ",
-      h("a", { href: link, "data-link": "", text: link }),
+      tParts("invite.signupLink", { link: h("a", { href: link, "data-link": "", text: link }) }),
     ),
     inv.qr_svg
       ? h(
@@ -99,17 +99,17 @@ export function invitationCard(inv, note, who = `${inv.display_name} (${inv.emai
           { class: "invitation-qr" },
           h("img", {
             src: inv.qr_svg,
-            alt: "QR code of the sign-up link",
+            alt: t("invite.qrAlt"),
             width: "192",
             height: "192",
             "data-qr": "",
           }),
-          h("figcaption", { class: "hint", text: "They can scan this with their phone." }),
+          h("figcaption", { class: "hint", text: t("invite.qrHint") }),
         )
       : null,
     h("p", {
       class: "hint",
-      text: `Valid until ${formatDateTime(inv.expires_at)}. It is shown only now.`,
+      text: t("invite.validUntil", { when: formatDateTime(inv.expires_at) }),
     }),
     note,
   );
@@ -150,7 +150,7 @@ export function invitationForm({
       h("input", { id: emailId, name: "email", type: "email", required: true, autocomplete: "off" }),
     ),
     fields,
-    h("button", { type: "submit", class: "button primary wide", text: "Create invitation" }),
+    h("button", { type: "submit", class: "button primary wide", text: t("invite.create") }),
     result,
   );
   form.addEventListener("submit", async (event) => {
@@ -177,7 +177,7 @@ export function invitationForm({
       result.replaceChildren(
         message(
           "error",
-          fields ? Object.values(fields).flat().join(" ") : error?.message || "Could not invite.",
+          fields ? Object.values(fields).flat().join(" ") : error?.message || t("invite.failed"),
         ),
       );
     } finally {
@@ -187,19 +187,47 @@ export function invitationForm({
   return form;
 }
 
+// The patient's language (their mail's, and their account's to start with): the app's own
+// language unless the physician picks the other.
+const LANGUAGE_NAMES = { en: "invite.language.en", es: "invite.language.es" };
+
+function languageField() {
+  const id = uid("language");
+  const current = language();
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id, text: t("invite.patientLanguage") }),
+    h(
+      "select",
+      { id, name: "language" },
+      LANGUAGES.map((code) =>
+        h("option", {
+          value: code,
+          lang: code,
+          text: t(LANGUAGE_NAMES[code]),
+          selected: code === current,
+        }),
+      ),
+    ),
+  );
+}
+
 export function inviteView() {
   const form = invitationForm({
     path: "/api/v1/invitations/",
-    nameLabel: "Patient's name",
-    emailLabel: "Patient's email",
+    nameLabel: t("invite.patientName"),
+    emailLabel: t("invite.patientEmail"),
+    fields: languageField(),
+    extraBody: (form) => ({ language: form.elements.language.value }),
   });
   return h(
     "section",
     { class: "stack narrow" },
-    h("h1", { tabindex: "-1", text: "Invite a patient" }),
+    h("h1", { tabindex: "-1", text: t("invite.title") }),
     h("p", {
       class: "lead",
-      text: "The patient sets a password with the code, and joins your care list.",
+      text: t("invite.lead"),
     }),
     form,
   );

@@ -14,6 +14,7 @@ import {
   label,
   physicianSummary,
 } from "../format.js";
+import { locale, t } from "../i18n.js";
 import { careTeamBox } from "./careteam.js";
 import { entryList } from "./entries.js";
 import { flagsSection } from "./flags.js";
@@ -23,20 +24,25 @@ import { printReportButton } from "./report.js";
 import { visitForm } from "./visitform.js";
 
 function sitesText(visit) {
+  const lower = (text) => text.toLocaleLowerCase(locale());
   return visit.sites
-    .map(
-      (s) =>
-        `${s.muscle} (${label(SIDES, s.side).toLowerCase()}, ${label(BODY_REGIONS, s.body_region).toLowerCase()}): ` +
-        `${s.injectates.map((i) => label(INJECTATES, i).toLowerCase()).join(" + ")}, ${s.volume_ml} ml`,
+    .map((s) =>
+      t("patient.site", {
+        muscle: s.muscle,
+        side: lower(label(SIDES, s.side)),
+        region: lower(label(BODY_REGIONS, s.body_region)),
+        injectates: s.injectates.map((i) => lower(label(INJECTATES, i))).join(" + "),
+        volume: s.volume_ml,
+      }),
     )
     .join("; ");
 }
 
 function visitCard(visit, { open, onEdit }) {
   const titleId = `visit-${visit.id}`;
-  const summarySlot = h("p", { class: "summary", text: "Loading summary…" });
+  const summarySlot = h("p", { class: "summary", text: t("patient.loadingSummary") });
   const flagsSlot = h("div");
-  const chart = chartBox(`Recovery chart for the visit on ${formatDate(visit.local_date)}`);
+  const chart = chartBox(t("patient.visitChartLabel", { date: formatDate(visit.local_date) }));
   let drawn = false;
   const drawChart = () => {
     if (drawn) return;
@@ -45,13 +51,13 @@ function visitCard(visit, { open, onEdit }) {
       .then((figure) => draw(chart, figure))
       .catch(() => {
         chart.box.dataset.chart = "failed";
-        chart.box.replaceChildren(message("error", "Chart unavailable."));
+        chart.box.replaceChildren(message("error", t("patient.chartUnavailable")));
       });
   };
   const details = h(
     "details",
     { class: "chart-details", open: open || false },
-    h("summary", { text: "Recovery chart" }),
+    h("summary", { text: t("patient.recoveryChart") }),
     chart.box,
   );
   details.addEventListener("toggle", () => details.open && drawChart());
@@ -64,7 +70,7 @@ function visitCard(visit, { open, onEdit }) {
       if (report.flags?.length) flagsSlot.replaceChildren(flagsSection(visit, report.flags));
     })
     .catch(() => {
-      summarySlot.textContent = "Summary unavailable.";
+      summarySlot.textContent = t("patient.summaryUnavailable");
     });
 
   const title = `${formatDate(visit.local_date)} · ${label(CONDITIONS, visit.condition)}`;
@@ -75,25 +81,29 @@ function visitCard(visit, { open, onEdit }) {
     h(
       "p",
       { class: "visit-meta" },
-      h("span", { class: "badge", "data-cpt": visit.cpt_code, text: `CPT ${visit.cpt_code}` }),
+      h("span", {
+        class: "badge",
+        "data-cpt": visit.cpt_code,
+        text: t("patient.cpt", { code: visit.cpt_code }),
+      }),
       " ",
       visit.baseline_pain === null || visit.baseline_pain === undefined
-        ? "Baseline pain not recorded"
-        : `Baseline pain ${visit.baseline_pain}`,
+        ? t("patient.baselineNotRecorded")
+        : t("patient.baseline", { pain: visit.baseline_pain }),
     ),
     h("p", { class: "visit-sites", text: sitesText(visit) }),
     visit.notes ? h("p", { class: "entry-notes", text: visit.notes }) : null,
     summarySlot,
     flagsSlot,
-    printReportButton(visit, { name: `visit of ${title}` }),
+    printReportButton(visit, { name: t("patient.reportName", { title }) }),
     h(
       "div",
       { class: "row-actions" },
       h("button", {
         type: "button",
         class: "button secondary small",
-        text: "Edit visit",
-        "aria-label": `Edit visit: ${title}`,
+        text: t("patient.editVisit"),
+        "aria-label": t("patient.editVisitLabel", { title }),
         "data-edit": visit.id,
         onclick: () => onEdit(visit),
       }),
@@ -111,7 +121,7 @@ function visitEditor(visit, patientId, done) {
     h("h3", {
       id: titleId,
       tabindex: "-1",
-      text: `Edit the visit of ${formatDate(visit.local_date)}`,
+      text: t("patient.editVisitTitle", { date: formatDate(visit.local_date) }),
     }),
     visitForm({
       patientId,
@@ -133,12 +143,16 @@ const nextPath = (next) => {
 function checkinsSection(first, timeZone) {
   let shown = first.results.length;
   let next = nextPath(first.next);
-  const list = entryList({ entries: first.results, timeZone, empty: "No check-ins yet." });
+  const list = entryList({ entries: first.results, timeZone, empty: t("patient.noCheckins") });
   const count = h("p", { class: "muted", "aria-live": "polite" });
-  const more = h("button", { type: "button", class: "button secondary", text: "Show more check-ins" });
+  const more = h("button", {
+    type: "button",
+    class: "button secondary",
+    text: t("patient.moreCheckins"),
+  });
   const status = h("div", { class: "form-status" });
   const update = () => {
-    count.textContent = first.count > 0 ? `Showing ${shown} of ${first.count} check-ins.` : "";
+    count.textContent = first.count > 0 ? t("patient.showing", { shown, count: first.count }) : "";
     more.hidden = !next;
   };
   more.addEventListener("click", async () => {
@@ -158,7 +172,7 @@ function checkinsSection(first, timeZone) {
       }
     } catch (error) {
       status.replaceChildren(
-        message("error", error?.network ? "You are offline." : "Could not load more check-ins."),
+        message("error", error?.network ? t("patient.offline") : t("patient.moreFailed")),
       );
     } finally {
       more.disabled = false;
@@ -168,7 +182,7 @@ function checkinsSection(first, timeZone) {
   return h(
     "section",
     { class: "stack", "aria-labelledby": "checkins-title" },
-    h("h2", { id: "checkins-title", text: "Check-ins" }),
+    h("h2", { id: "checkins-title", text: t("patient.checkins") }),
     count,
     list,
     more,
@@ -180,12 +194,16 @@ function checkinsSection(first, timeZone) {
 export function reminderNote(last, now = new Date()) {
   if (!last) return "";
   const at = new Date(last.at);
-  const by = last.by ? ` by ${last.by}` : "";
   if (localDate(at) === localDate(now)) {
-    const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(at);
-    return `Reminded today at ${time}${by}.`;
+    const time = new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(at);
+    return last.by
+      ? t("patient.remindedTodayBy", { time, by: last.by })
+      : t("patient.remindedToday", { time });
   }
-  return `Last reminded ${formatDateTime(last.at)}${by}.`;
+  const when = formatDateTime(last.at);
+  return last.by
+    ? t("patient.lastRemindedBy", { when, by: last.by })
+    : t("patient.lastReminded", { when });
 }
 
 /**
@@ -199,12 +217,12 @@ function remindBox(patient) {
   const button = h("button", {
     type: "button",
     class: "button secondary",
-    text: "Remind",
+    text: t("patient.remind"),
     "aria-describedby": noteId,
     "data-remind": patient.id,
   });
   const show = (last) => {
-    note.textContent = reminderNote(last) || "No reminder sent by a physician yet.";
+    note.textContent = reminderNote(last) || t("patient.noReminder");
     // One a day, counted on the patient's calendar.
     const tz = patient.timezone;
     button.disabled = Boolean(last) && localDate(new Date(last.at), tz) === localDate(new Date(), tz);
@@ -219,31 +237,30 @@ function remindBox(patient) {
       });
       if (code === 201) {
         show(body);
-        announce(`Reminder sent to ${patient.display_name || patient.email}.`);
+        announce(t("patient.reminderSent", { name: patient.display_name || patient.email }));
         return;
       }
       if (code === 429) {
-        const next = body?.next_allowed_at ? ` You can send another from ${formatDateTime(body.next_allowed_at)}.` : "";
-        status.replaceChildren(message("pending", `${patient.display_name || "This patient"} has had a reminder today.${next}`));
+        const name = patient.display_name || patient.email;
+        const text = body?.next_allowed_at
+          ? t("patient.remindedAlreadyNext", { name, when: formatDateTime(body.next_allowed_at) })
+          : t("patient.remindedAlready", { name });
+        status.replaceChildren(message("pending", text));
         return;
       }
-      status.replaceChildren(message("error", body?.detail || "The reminder could not be sent."));
+      status.replaceChildren(message("error", body?.detail || t("patient.remindFailed")));
       button.disabled = false;
     } catch (error) {
       status.replaceChildren(
-        message("error", error?.network ? "You are offline. No reminder was sent." : "The reminder could not be sent."),
+        message("error", error?.network ? t("patient.remindOffline") : t("patient.remindFailed")),
       );
       button.disabled = false;
     }
   });
   return h(
     "section",
-    { class: "card stack", "aria-label": "Reminder", "data-remind-box": "" },
-    h(
-      "p",
-      { class: "hint" },
-      "Ask the patient to check in: a notification on their phone, or an e-mail.",
-    ),
+    { class: "card stack", "aria-label": t("patient.reminder"), "data-remind-box": "" },
+    h("p", { class: "hint", text: t("patient.remindHint") }),
     h("div", { class: "row-actions" }, button),
     note,
     status,
@@ -258,26 +275,26 @@ function exportsBox(patient) {
   return h(
     "section",
     { class: "card stack", "aria-labelledby": "exports-title", "data-exports": "" },
-    h("h2", { id: "exports-title", text: "Export" }),
+    h("h2", { id: "exports-title", text: t("patient.export") }),
     h(
       "ul",
       { class: "visit-report-list" },
       downloadButton({
         path: `/api/v1/patients/${patient.id}/entries.csv`,
-        text: "Check-ins (CSV)",
-        description: `${name}'s check-ins, one per line: opens in a spreadsheet.`,
+        text: t("patient.exportCsv"),
+        description: t("patient.exportCsvHint", { name }),
         fallbackName: `relief-${slug}-checkins.csv`,
         kind: "csv",
       }),
       downloadButton({
         path: `/api/v1/patients/${patient.id}/fhir/`,
-        text: "Record (FHIR)",
-        description: "Visits and check-ins for another clinic's system (FHIR R4).",
+        text: t("patient.exportFhir"),
+        description: t("patient.exportFhirHint"),
         fallbackName: `relief-${slug}.fhir.json`,
         kind: "fhir",
       }),
     ),
-    h("p", { class: "hint", text: "Each visit's report: “Print report” on the visit." }),
+    h("p", { class: "hint", text: t("patient.reportHint") }),
   );
 }
 
@@ -314,7 +331,7 @@ export async function patientView(ctx, id) {
 
   const visitsPath = `/api/v1/visits/${qs({ patient: id, page_size: 50 })}`;
   async function edited(saved) {
-    if (saved) announce(`Visit updated. CPT ${saved.cpt_code}.`);
+    if (saved) announce(t("visit.updated", { code: saved.cpt_code }));
     const fresh = saved ? (await json(visitsPath)).results : current;
     renderVisits(fresh);
     const card = visitsSlot.querySelector(`[data-visit="${(saved ?? editing).id}"] h3`);
@@ -341,16 +358,16 @@ export async function patientView(ctx, id) {
             { class: "stack" },
             list.map((v, i) => visitCard(v, { open: i === 0, onEdit: edit })),
           )
-        : h("p", { text: "No visits recorded yet." }),
+        : h("p", { text: t("patient.noVisits") }),
     );
     if (list.length > 1) {
-      const chart = chartBox(`Pain after each of ${list.length} visits`);
+      const chart = chartBox(t("patient.courseChartLabel", { count: list.length }));
       columns.classList.add("with-chart");
       courseSlot.replaceChildren(
         h(
           "section",
           { class: "card", "aria-labelledby": "course-title" },
-          h("h2", { id: "course-title", text: `Course: ${list.length} visits` }),
+          h("h2", { id: "course-title", text: t("patient.course", { count: list.length }) }),
           chart.box,
         ),
       );
@@ -358,7 +375,7 @@ export async function patientView(ctx, id) {
         .then((figure) => draw(chart, figure))
         .catch(() => {
           chart.box.dataset.chart = "failed";
-          chart.box.replaceChildren(message("error", "Chart unavailable."));
+          chart.box.replaceChildren(message("error", t("patient.chartUnavailable")));
         });
     } else {
       columns.classList.remove("with-chart");
@@ -370,7 +387,7 @@ export async function patientView(ctx, id) {
   const form = visitForm({
     patientId: id,
     onSaved: async (visit) => {
-      announce(`Visit recorded. CPT ${visit.cpt_code}.`);
+      announce(t("visit.recorded", { code: visit.cpt_code }));
       const fresh = await json(visitsPath);
       renderVisits(fresh.results);
     },
@@ -380,7 +397,7 @@ export async function patientView(ctx, id) {
     h(
       "section",
       { class: "stack", "aria-labelledby": "visits-title" },
-      h("h2", { id: "visits-title", text: "Visits" }),
+      h("h2", { id: "visits-title", text: t("patient.visits") }),
       visitsSlot,
     ),
     checkinsSection(entries, patient.timezone),
@@ -392,7 +409,7 @@ export async function patientView(ctx, id) {
     h(
       "p",
       {},
-      h("a", { href: "#/", text: "← All patients", "aria-keyshortcuts": "Escape" }),
+      h("a", { href: "#/", text: t("patient.allPatients"), "aria-keyshortcuts": "Escape" }),
     ),
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
     h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
@@ -407,7 +424,7 @@ export async function patientView(ctx, id) {
     h(
       "section",
       { class: "card stack", "aria-labelledby": "record-title" },
-      h("h2", { id: "record-title", text: "Record a visit" }),
+      h("h2", { id: "record-title", text: t("patient.recordVisit") }),
       form,
     ),
   );

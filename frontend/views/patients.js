@@ -4,9 +4,10 @@
 // on the patient page).
 
 import { json, qs } from "../api.js";
-import { formatDateTime } from "../dates.js";
+import { formatDate, formatDateTime } from "../dates.js";
 import { h, uid } from "../dom.js";
-import { CONDITIONS, FLAG_TITLES, openFlags, reliefLabel, responderLabel } from "../format.js";
+import { CONDITIONS, FLAG_TITLES, label, openFlags, reliefLabel, responderLabel } from "../format.js";
+import { formatNumber, t } from "../i18n.js";
 
 export const DESK = "(min-width: 1024px)";
 
@@ -29,15 +30,14 @@ export function flagsCell(row) {
     return i === -1 ? FLAG_ORDER.length : i;
   };
   const worst = [...open].sort((a, b) => rank(a) - rank(b))[0];
-  return `${open.length} · ${FLAG_TITLES[worst.code] ?? worst.code}`;
+  return t("desk.flagsCell", { count: open.length, flag: label(FLAG_TITLES, worst.code) });
 }
 
 /** What the count line adds when the list holds only the first page of the patients. */
 export function firstPageNote(page) {
   const n = page.count ?? page.results.length;
-  return n > page.results.length
-    ? ` (the first ${page.results.length} shown: search or filter to find the others)`
-    : "";
+  // A remark in brackets after the count line's sentence, with its own leading space.
+  return n > page.results.length ? ` ${t("desk.firstPage", { count: page.results.length })}` : "";
 }
 
 // The name search of both lists: `onSearch(text)` once typing pauses for 250 ms.
@@ -78,12 +78,15 @@ function patientRow(p) {
       "p",
       { class: "patient-meta" },
       latest
-        ? `Visit ${latest.visit_date}, day ${latest.days_since_visit}`
-        : `${p.visit_count ?? 0} visits`,
+        ? t("desk.visitDay", {
+            date: formatDate(latest.visit_date, { style: "short" }),
+            day: latest.days_since_visit,
+          })
+        : t("desk.visitCount", { count: p.visit_count ?? 0 }),
       " · ",
       p.last_checkin_at
-        ? `last check-in ${formatDateTime(p.last_checkin_at, p.timezone)}`
-        : "no check-ins yet",
+        ? t("desk.lastCheckin", { when: formatDateTime(p.last_checkin_at, p.timezone) })
+        : t("desk.noCheckinsLower"),
     ),
     h(
       "p",
@@ -96,7 +99,7 @@ function patientRow(p) {
           "ul",
           {
             class: "flags",
-            "aria-label": `${flags.length} open flag${flags.length === 1 ? "" : "s"}`,
+            "aria-label": t("desk.openFlagsLabel", { count: flags.length }),
           },
           flags.map((f) =>
             h("li", { class: "flag", "data-flag": f.code }, h("span", { text: f.message })),
@@ -106,14 +109,14 @@ function patientRow(p) {
   );
 }
 
-// The desk table's columns: the server's ordering name and the header's words.
+// The desk table's columns: the server's ordering name and the header's message key.
 const COLUMNS = [
-  ["name", "Name"],
-  ["days_since_visit", "Days since visit"],
-  ["last_checkin", "Last check-in"],
-  ["latest_relief", "Latest relief"],
-  ["responder", "Responder status"],
-  ["open_flags", "Open flags"],
+  ["name", "desk.column.name"],
+  ["days_since_visit", "desk.column.daysSinceVisit"],
+  ["last_checkin", "desk.column.lastCheckin"],
+  ["latest_relief", "desk.column.latestRelief"],
+  ["responder", "desk.column.responder"],
+  ["open_flags", "desk.column.openFlags"],
 ];
 
 function deskRow(p, { onOpen }) {
@@ -139,14 +142,14 @@ function deskRow(p, { onOpen }) {
       // One tab stop for the whole table (the rows rove): the link is for the mouse.
       h("a", { href: `#/patients/${p.id}`, tabindex: "-1", text: name, onclick: () => rememberRow(p.id) }),
     ),
-    cell("days_since_visit", latest ? String(latest.days_since_visit) : "—"),
+    cell("days_since_visit", latest ? formatNumber(latest.days_since_visit) : "—"),
     cell(
       "last_checkin",
-      p.last_checkin_at ? formatDateTime(p.last_checkin_at, p.timezone) : "No check-ins yet",
+      p.last_checkin_at ? formatDateTime(p.last_checkin_at, p.timezone) : t("desk.noCheckins"),
     ),
     cell("latest_relief", reliefLabel(latest)),
     cell("responder", h("span", { class: `badge ${responder.tone}`, text: responder.text })),
-    cell("open_flags", flags ? h("span", { class: "flag-count", text: flags }) : "None"),
+    cell("open_flags", flags ? h("span", { class: "flag-count", text: flags }) : t("desk.noFlags")),
   );
 }
 
@@ -193,7 +196,7 @@ export function roveRows(tbody, { onOpen }) {
 function deskTable(results, { ordering, onSort, onOpen }) {
   const current = ordering.replace(/^-/, "");
   const descending = ordering.startsWith("-");
-  const header = COLUMNS.map(([key, text]) => {
+  const header = COLUMNS.map(([key, textKey]) => {
     const sorted = key === current;
     const next = sorted && !descending ? `-${key}` : key;
     return h(
@@ -211,7 +214,7 @@ function deskTable(results, { ordering, onSort, onOpen }) {
           "data-sort": key,
           onclick: () => onSort(next),
         },
-        text,
+        t(textKey),
         h("span", { class: "sort-mark", "aria-hidden": "true", text: sorted ? (descending ? " ▼" : " ▲") : "" }),
       ),
     );
@@ -245,8 +248,8 @@ function onWidthChange(desk, section) {
 }
 
 const conditionOptions = () => [
-  h("option", { value: "", text: "Any condition" }),
-  ...Object.entries(CONDITIONS).map(([value, text]) => h("option", { value, text })),
+  h("option", { value: "", text: t("desk.anyCondition") }),
+  ...Object.keys(CONDITIONS).map((value) => h("option", { value, text: label(CONDITIONS, value) })),
 ];
 
 async function deskView(desk) {
@@ -276,9 +279,15 @@ async function deskView(desk) {
     if (mine !== seq) return;
     const n = page.count ?? page.results.length;
     const filtered = state.search || state.condition || state.openFlags;
-    count.textContent = `${n} patient${n === 1 ? "" : "s"}${filtered ? " shown" : ""}${
-      state.ordering === "attention" ? ", those needing attention first" : ""
-    }${firstPageNote(page)}`;
+    const attention = state.ordering === "attention";
+    const countKey = filtered
+      ? attention
+        ? "desk.countShownAttention"
+        : "desk.countShown"
+      : attention
+        ? "desk.countAttention"
+        : "desk.count";
+    count.textContent = t(countKey, { count: n }) + firstPageNote(page);
     slot.replaceChildren(
       page.results.length
         ? deskTable(page.results, {
@@ -289,7 +298,7 @@ async function deskView(desk) {
               load({ focusHeader: ordering.replace(/^-/, "") }).catch(() => {});
             },
           })
-        : h("p", { text: filtered ? "No patient matches." : "No patients yet. Invite one." }),
+        : h("p", { text: filtered ? t("desk.noMatch") : t("desk.noPatients") }),
     );
     if (focusHeader) slot.querySelector(`button[data-sort="${focusHeader}"]`)?.focus();
   }
@@ -323,36 +332,34 @@ async function deskView(desk) {
   const section = h(
     "section",
     { class: "stack desk", "data-layout": "desk" },
-    h("h1", { tabindex: "-1", text: "Patients" }),
+    h("h1", { tabindex: "-1", text: t("desk.title") }),
     h(
       "form",
       { class: "desk-filters", role: "search", onsubmit: (e) => e.preventDefault() },
       h(
         "div",
         { class: "field search" },
-        h("label", { for: searchId, text: "Search by name" }),
+        h("label", { for: searchId, text: t("desk.search") }),
         search,
       ),
       h(
         "div",
         { class: "field" },
-        h("label", { for: conditionId, text: "Condition (latest visit)" }),
+        h("label", { for: conditionId, text: t("desk.condition") }),
         condition,
       ),
       h(
         "div",
         { class: "field checkbox" },
         flagged,
-        h("label", { for: flaggedId, text: "Open flags only" }),
+        h("label", { for: flaggedId, text: t("desk.openFlagsOnly") }),
       ),
     ),
     count,
     h("p", {
       id: "patients-keys",
       class: "hint",
-      text:
-        "Keys: ↑ ↓ or j k move between patients, Enter opens one, Escape on a patient's page comes back. " +
-        "Relief thresholds (30 %, 50 %) are group-level guides from IMMPACT, not a diagnosis.",
+      text: t("desk.keysHint"),
     }),
     slot,
   );
@@ -374,14 +381,12 @@ async function phoneView(desk) {
     if (mine !== seq) return;
     const n = page.count ?? page.results.length;
     count.textContent =
-      (search
-        ? `${n} patient${n === 1 ? "" : "s"} matching “${search}”`
-        : `${n} patient${n === 1 ? "" : "s"}, those needing attention first`) +
+      (search ? t("desk.countMatching", { count: n, search }) : t("desk.countAttention", { count: n })) +
       firstPageNote(page);
     list.replaceChildren(
       page.results.length
         ? h("ul", { class: "patients" }, page.results.map(patientRow))
-        : h("p", { text: search ? "No patient by that name." : "No patients yet. Invite one." }),
+        : h("p", { text: search ? t("desk.noName") : t("desk.noPatients") }),
     );
   }
 
@@ -390,17 +395,17 @@ async function phoneView(desk) {
   const section = h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: "Patients" }),
+    h("h1", { tabindex: "-1", text: t("desk.title") }),
     h(
       "form",
       { class: "field search", role: "search", onsubmit: (e) => e.preventDefault() },
-      h("label", { for: searchId, text: "Search by name" }),
+      h("label", { for: searchId, text: t("desk.search") }),
       input,
     ),
     count,
     h("p", {
       class: "hint",
-      text: "Relief thresholds (30 %, 50 %) are group-level guides from IMMPACT, not a diagnosis.",
+      text: t("desk.thresholds"),
     }),
     list,
   );

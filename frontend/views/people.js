@@ -5,19 +5,33 @@
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
 import { h, uid } from "../dom.js";
+import { t } from "../i18n.js";
 import { invitationForm } from "./invite.js";
 
-export const ROLE_NAMES = {
-  physician: "Physician",
-  staff: "Staff",
-  practice_admin: "Practice administrator",
+// Each member role (the API's enum) and its message key.
+export const ROLE_KEYS = {
+  physician: "people.role.physician",
+  staff: "people.role.staff",
+  practice_admin: "people.role.practiceAdmin",
 };
+
+// Whom an invitation is for, by role (the invitation card's words).
+const INVITED_AS = {
+  physician: "people.invitedAs.physician",
+  staff: "people.invitedAs.staff",
+  practice_admin: "people.invitedAs.practiceAdmin",
+};
+
+/** A role in words ("Physician"), the code itself for a role this app does not know. */
+export function roleName(role) {
+  return ROLE_KEYS[role] ? t(ROLE_KEYS[role]) : role;
+}
 
 function membersList(practice) {
   return h(
     "section",
     { class: "card stack", "aria-labelledby": "members-title" },
-    h("h2", { id: "members-title", text: `People (${practice.members.length})` }),
+    h("h2", { id: "members-title", text: t("people.title", { count: practice.members.length }) }),
     h(
       "ul",
       { class: "members", "data-members": "" },
@@ -26,7 +40,7 @@ function membersList(practice) {
           "li",
           { "data-member": m.id, "data-role": m.role },
           h("strong", { text: m.display_name }),
-          ` · ${ROLE_NAMES[m.role] ?? m.role} · `,
+          ` · ${roleName(m.role)} · `,
           h("span", { class: "muted", text: m.email }),
         ),
       ),
@@ -35,15 +49,18 @@ function membersList(practice) {
 }
 
 function openInvitations(rows) {
-  if (!rows.length) return h("p", { class: "hint", text: "No open invitations." });
+  if (!rows.length) return h("p", { class: "hint", text: t("people.noOpenInvitations") });
   return h(
     "ul",
     { class: "invitations", "data-open-invitations": "" },
     rows.map((inv) =>
       h("li", {
-        text:
-          `${inv.display_name} (${inv.email}) · ${ROLE_NAMES[inv.role] ?? inv.role} · ` +
-          `until ${formatDateTime(inv.expires_at)}`,
+        text: t("people.openInvitation", {
+          name: inv.display_name,
+          email: inv.email,
+          role: roleName(inv.role),
+          when: formatDateTime(inv.expires_at),
+        }),
       }),
     ),
   );
@@ -53,22 +70,24 @@ function inviteForm(refresh) {
   const roleId = uid("role");
   return invitationForm({
     path: "/api/v1/practice/invitations/",
-    nameLabel: "Name",
-    emailLabel: "Email",
+    nameLabel: t("people.name"),
+    emailLabel: t("people.email"),
     attrs: { "data-practice-invite": "" },
     fields: h(
       "div",
       { class: "field" },
-      h("label", { for: roleId, text: "Role" }),
+      h("label", { for: roleId, text: t("people.role") }),
       h(
         "select",
         { id: roleId, name: "role" },
-        Object.entries(ROLE_NAMES).map(([value, text]) => h("option", { value, text })),
+        Object.keys(ROLE_KEYS).map((value) => h("option", { value, text: roleName(value) })),
       ),
     ),
     extraBody: (form) => ({ role: form.elements.role.value }),
     who: (inv) =>
-      `${inv.display_name} (${inv.email}) as ${(ROLE_NAMES[inv.role] ?? inv.role).toLowerCase()}`,
+      INVITED_AS[inv.role]
+        ? t(INVITED_AS[inv.role], { name: inv.display_name, email: inv.email })
+        : t("invite.who", { name: inv.display_name, email: inv.email }),
     onDone: refresh,
   });
 }
@@ -95,13 +114,13 @@ export async function peopleView(ctx) {
       ? h(
           "section",
           { class: "card stack", "aria-labelledby": "invite-title" },
-          h("h2", { id: "invite-title", text: "Invite a physician or staff" }),
+          h("h2", { id: "invite-title", text: t("people.inviteTitle") }),
           h("p", {
             class: "hint",
-            text: "They set a password with the code and join the practice in that role.",
+            text: t("people.inviteHint"),
           }),
           inviteForm(refresh),
-          h("h3", { text: "Open invitations" }),
+          h("h3", { text: t("people.openInvitations") }),
           openSlot,
         )
       : null,

@@ -5,15 +5,18 @@
 import { json, qs } from "../api.js";
 import { chartBox, draw, loadPlotly, purge } from "../charts.js";
 import { h, message, uid } from "../dom.js";
-import { BODY_REGIONS, CONDITIONS, INJECTATES } from "../format.js";
+import { BODY_REGIONS, CONDITIONS, INJECTATES, label } from "../format.js";
+import { t } from "../i18n.js";
 import { downloadButton } from "./mydata.js";
 
+// Whose visits the curve covers: the API's scope and its message key.
 const SCOPES = [
-  ["mine", "My patients"],
-  ["practice", "The practice"],
+  ["mine", "practice.scope.mine"],
+  ["practice", "practice.scope.practice"],
 ];
 
 function filter(name, labelText, options) {
+  // `options`: one of format.js's label maps; each code's words through label().
   const id = uid(name);
   return h(
     "div",
@@ -22,8 +25,8 @@ function filter(name, labelText, options) {
     h(
       "select",
       { id, name },
-      h("option", { value: "", text: "All" }),
-      Object.entries(options).map(([value, text]) => h("option", { value, text })),
+      h("option", { value: "", text: t("practice.all") }),
+      Object.keys(options).map((value) => h("option", { value, text: label(options, value) })),
     ),
   );
 }
@@ -34,11 +37,11 @@ function scopeSwitch(scopes, value) {
   return h(
     "fieldset",
     { class: "choice scope", "data-field": "scope", "aria-describedby": hintId },
-    h("legend", { text: "Whose visits" }),
+    h("legend", { text: t("practice.whoseVisits") }),
     h(
       "div",
       { class: "choice-options" },
-      scopes.map(([v, text]) => {
+      scopes.map(([v, textKey]) => {
         const id = uid(`scope-${v}`);
         const input = h("input", {
           type: "radio",
@@ -49,34 +52,34 @@ function scopeSwitch(scopes, value) {
           checked: value === v,
         });
         input.defaultChecked = value === v;
-        return h("span", { class: "choice-option" }, input, h("label", { for: id, text }));
+        return h("span", { class: "choice-option" }, input, h("label", { for: id, text: t(textKey) }));
       }),
     ),
     h("p", {
       id: hintId,
       class: "hint",
-      text:
-        "The practice view shows aggregates only: numbers across every physician's " +
-        "patients, never a patient.",
+      text: t("practice.scopeHint"),
     }),
   );
 }
 
 /** The words for a failed load (pure). */
 export function practiceErrorText(error) {
-  if (error?.network) return "The practice view needs a connection.";
-  if (error?.body?.code === "no_practice") return "You do not belong to a practice yet.";
-  return "Unavailable.";
+  if (error?.network) return t("practice.offline");
+  if (error?.body?.code === "no_practice") return t("practice.noPractice");
+  return t("practice.unavailable");
 }
 
 function ratesText(cohort) {
   const r = cohort?.rates ?? cohort?.summary ?? null;
-  if (!r || !r.n) return "No visits with a closed response window match these filters yet.";
-  const pct = (v) => (v === null || v === undefined ? "—" : `${Math.round(v)} %`);
-  return (
-    `${r.n} visit${r.n === 1 ? "" : "s"} judged: ${pct(r.responder_rate)} responded (≥ 30 %), ` +
-    `${pct(r.substantial_responder_rate)} substantially (≥ 50 %).`
-  );
+  if (!r || !r.n) return t("practice.noVisits");
+  const pct = (v) =>
+    v === null || v === undefined ? "—" : t("practice.percent", { value: Math.round(v) });
+  return t("practice.rates", {
+    count: r.n,
+    responded: pct(r.responder_rate),
+    substantial: pct(r.substantial_responder_rate),
+  });
 }
 
 /** The Practice page. `practiceOnly`: for a practice administrator, who has no patients
@@ -91,15 +94,15 @@ export async function practiceView({ practiceOnly = false } = {}) {
     "form",
     { class: "filters" },
     scopeSwitch(practiceOnly ? SCOPES.slice(1) : SCOPES, practiceOnly ? "practice" : "mine"),
-    filter("condition", "Condition", CONDITIONS),
-    filter("injectate", "Injectate", INJECTATES),
-    filter("body_region", "Body region", BODY_REGIONS),
+    filter("condition", t("practice.condition"), CONDITIONS),
+    filter("injectate", t("practice.injectate"), INJECTATES),
+    filter("body_region", t("practice.bodyRegion"), BODY_REGIONS),
   );
 
   async function load() {
     const mine = ++seq;
     const params = qs(Object.fromEntries(new FormData(form)));
-    summary.textContent = "Loading…";
+    summary.textContent = t("practice.loading");
     try {
       const [cohort, figure] = await Promise.all([
         json(`/api/v1/cohort/${params}`),
@@ -108,7 +111,7 @@ export async function practiceView({ practiceOnly = false } = {}) {
       if (mine !== seq) return;
       summary.textContent = ratesText(cohort);
       if (current) purge(current.plot);
-      current = chartBox(`Cohort relief by day since injection. ${summary.textContent}`);
+      current = chartBox(t("practice.chartLabel", { summary: summary.textContent }));
       slot.replaceChildren(current.box);
       await draw(current, figure);
     } catch (error) {
@@ -123,28 +126,25 @@ export async function practiceView({ practiceOnly = false } = {}) {
   return h(
     "section",
     { class: "stack" },
-    h("h1", { tabindex: "-1", text: "Practice" }),
+    h("h1", { tabindex: "-1", text: t("practice.title") }),
     h("p", {
       class: "lead",
-      text: "Median relief (with the middle half of patients) by day since injection.",
+      text: t("practice.lead"),
     }),
     form,
     summary,
-    h("section", { class: "card", "aria-label": "Cohort chart" }, slot),
+    h("section", { class: "card", "aria-label": t("practice.chart") }, slot),
     h(
       "section",
       { class: "card", "aria-labelledby": "outcomes-title" },
-      h("h2", { id: "outcomes-title", text: "Quality review" }),
+      h("h2", { id: "outcomes-title", text: t("practice.quality") }),
       h(
         "ul",
         { class: "visit-report-list" },
         downloadButton({
           path: "/api/v1/practice/outcomes.csv",
-          text: "Download outcomes (CSV)",
-          description:
-            "One line per visit of the practice's patients: condition, sites, injectates, " +
-            "CPT code, baseline, relief per day 0–14 and responder status. No names or " +
-            "contact details: each patient is a code.",
+          text: t("practice.outcomes"),
+          description: t("practice.outcomesHint"),
           fallbackName: "relief-practice-outcomes.csv",
           kind: "practice-outcomes",
         }),

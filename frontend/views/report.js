@@ -8,17 +8,16 @@
 
 import { json } from "../api.js";
 import { announce, h, message, uid } from "../dom.js";
-
-const OFFLINE_TEXT = "Needs a connection.";
+import { t } from "../i18n.js";
 
 /** The message for a failed report-link request (pure: unit-tested). */
 export function reportErrorText(error) {
-  if (error?.network) return "You are offline. Opening the report needs a connection.";
-  if (error?.sessionExpired) return "Your session has ended. Please sign in again.";
-  if (error?.status === 404) return "This visit is no longer available.";
-  if (error?.status === 403) return "You cannot open the report of this visit.";
-  if (error?.status === 429) return "Too many requests. Wait a moment and try again.";
-  return "The report could not be opened. Please try again.";
+  if (error?.network) return t("report.offline");
+  if (error?.sessionExpired) return t("report.sessionEnded");
+  if (error?.status === 404) return t("report.notFound");
+  if (error?.status === 403) return t("report.forbidden");
+  if (error?.status === 429) return t("report.tooMany");
+  return t("report.failed");
 }
 
 /**
@@ -42,8 +41,8 @@ function showPlaceholder(tab) {
   // link is fetched, set through the DOM (textContent; no markup, script or style).
   try {
     tab.opener = null; // the report page has no business with this window
-    tab.document.title = "Opening report… · Relief";
-    tab.document.body.textContent = "Opening the report…";
+    tab.document.title = t("report.openingTitle");
+    tab.document.body.textContent = t("report.opening");
   } catch {
     // not scriptable: fine, it is replaced in a moment
   }
@@ -61,9 +60,9 @@ export function printReportButton(visit, { name }) {
     type: "button",
     class: "button secondary small",
     "data-report": visit.id,
-    "aria-label": `Print report: ${name}`,
+    "aria-label": t("report.buttonLabel", { name }),
     "aria-describedby": hintId,
-    text: "Print report",
+    text: t("report.button"),
   });
   let busy = false;
 
@@ -81,20 +80,20 @@ export function printReportButton(visit, { name }) {
     else button.removeAttribute("aria-disabled");
     if (busy) button.setAttribute("aria-busy", "true");
     else button.removeAttribute("aria-busy");
-    hint.textContent = offline ? OFFLINE_TEXT : "";
+    hint.textContent = offline ? t("report.needsConnection") : "";
   };
 
   button.addEventListener("click", async () => {
     if (busy) return;
     status.replaceChildren();
     if (navigator.onLine === false) {
-      showError(`${OFFLINE_TEXT} Try again when you are online.`);
+      showError(t("report.needsConnectionRetry"));
       return;
     }
     // Synchronously, inside the click: a tab opened after an await would be blocked.
     const tab = window.open("", "_blank");
     if (!tab) {
-      showError("Your browser blocked the new tab. Allow pop-ups for this site and try again.");
+      showError(t("report.popupBlocked"));
       return;
     }
     showPlaceholder(tab);
@@ -108,11 +107,11 @@ export function printReportButton(visit, { name }) {
       const url = reportUrl(body, location.origin);
       if (!url) throw new Error("unexpected report link");
       if (tab.closed) {
-        showError("The report tab was closed. Choose Print report again.");
+        showError(t("report.tabClosed"));
         return;
       }
       tab.location.href = url;
-      announce("The report opened in a new tab.");
+      announce(t("report.opened"));
     } catch (error) {
       try {
         tab.close();

@@ -4,7 +4,8 @@
 import { json } from "../api.js";
 import { datetimeLocalValue, fromDatetimeLocal } from "../dates.js";
 import { h, message, uid } from "../dom.js";
-import { BODY_REGIONS, CONDITIONS, INJECTATES, SIDES } from "../format.js";
+import { BODY_REGIONS, CONDITIONS, INJECTATES, SIDES, label } from "../format.js";
+import { t } from "../i18n.js";
 
 function select({ name, labelText, options, value, required = true, placeholder }) {
   const id = uid(name);
@@ -16,8 +17,8 @@ function select({ name, labelText, options, value, required = true, placeholder 
       "select",
       { id, name, required },
       placeholder !== undefined ? h("option", { value: "", text: placeholder }) : null,
-      Object.entries(options).map(([v, text]) =>
-        h("option", { value: v, text, selected: v === value }),
+      Object.keys(options).map((v) =>
+        h("option", { value: v, text: label(options, v), selected: v === value }),
       ),
     ),
   );
@@ -36,9 +37,9 @@ function input({ name, labelText, type = "text", value = "", required = true, ..
 const NRS = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [String(i), String(i)]));
 
 function siteFieldset(index, onRemove, site = null) {
-  const legendText = `Site ${index + 1}`;
+  const legendText = t("visit.site", { n: index + 1 });
   const chosen = site?.injectates ?? ["lidocaine"];
-  const injectates = Object.entries(INJECTATES).map(([v, text]) => {
+  const injectates = Object.keys(INJECTATES).map((v) => {
     const id = uid(`inj-${v}`);
     return h(
       "span",
@@ -51,7 +52,7 @@ function siteFieldset(index, onRemove, site = null) {
         class: "visually-hidden",
         checked: chosen.includes(v),
       }),
-      h("label", { for: id, text }),
+      h("label", { for: id, text: label(INJECTATES, v) }),
     );
   });
   const fieldset = h(
@@ -60,27 +61,27 @@ function siteFieldset(index, onRemove, site = null) {
     h("legend", { text: legendText }),
     select({
       name: "body_region",
-      labelText: "Body region",
+      labelText: t("visit.bodyRegion"),
       options: BODY_REGIONS,
       value: site?.body_region ?? "neck",
     }),
     input({
       name: "muscle",
-      labelText: "Muscle",
+      labelText: t("visit.muscle"),
       autocomplete: "off",
       maxlength: "100",
       value: site?.muscle ?? "",
     }),
-    select({ name: "side", labelText: "Side", options: SIDES, value: site?.side ?? "left" }),
+    select({ name: "side", labelText: t("visit.side"), options: SIDES, value: site?.side ?? "left" }),
     h(
       "fieldset",
       { class: "choice" },
-      h("legend", { text: "Injectates" }),
+      h("legend", { text: t("visit.injectates") }),
       h("div", { class: "choice-options" }, injectates),
     ),
     input({
       name: "volume_ml",
-      labelText: "Volume (ml)",
+      labelText: t("visit.volume"),
       type: "number",
       value: site ? String(site.volume_ml) : "1.0",
       min: "0.1",
@@ -92,7 +93,7 @@ function siteFieldset(index, onRemove, site = null) {
       ? h("button", {
           type: "button",
           class: "button secondary small",
-          text: `Remove site ${index + 1}`,
+          text: t("visit.removeSite", { n: index + 1 }),
           onclick: onRemove,
         })
       : null,
@@ -118,12 +119,15 @@ function fieldErrors(body) {
     if (name === "sites" && Array.isArray(value)) {
       value.forEach((site, i) => {
         if (site && typeof site === "object" && !Array.isArray(site)) {
-          for (const [f, msgs] of Object.entries(site)) lines.push(`Site ${i + 1} ${f}: ${msgs}`);
-        } else if (site) lines.push(`Sites: ${site}`);
+          for (const [f, msgs] of Object.entries(site)) {
+            const text = [msgs].flat().join(" ");
+            lines.push(t("visit.siteFieldError", { n: i + 1, field: f, message: text }));
+          }
+        } else if (site) lines.push(t("visit.sitesError", { message: String(site) }));
       });
-    } else lines.push(`${name}: ${[value].flat().join(" ")}`);
+    } else lines.push(t("visit.fieldError", { field: name, message: [value].flat().join(" ") }));
   }
-  return lines.length ? lines.join(" ") : body?.detail || "The visit could not be saved.";
+  return lines.length ? lines.join(" ") : body?.detail || t("visit.saveFailed");
 }
 
 const painValue = (v) => (v === null || v === undefined ? "" : String(v));
@@ -141,7 +145,7 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
   const renumber = () => {
     const all = [...sites.children];
     all.forEach((fs, i) => {
-      fs.querySelector("legend").textContent = `Site ${i + 1}`;
+      fs.querySelector("legend").textContent = t("visit.site", { n: i + 1 });
       fs.dataset.site = String(i);
     });
   };
@@ -169,30 +173,30 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
     { class: "stack visit-form", novalidate: true },
     input({
       name: "performed_at",
-      labelText: "Date and time of the visit",
+      labelText: t("visit.performedAt"),
       type: "datetime-local",
       value: performedAt,
     }),
     select({
       name: "condition",
-      labelText: "Condition",
+      labelText: t("visit.condition"),
       options: CONDITIONS,
-      placeholder: "Choose…",
+      placeholder: t("visit.choose"),
       value: visit?.condition,
     }),
     select({
       name: "baseline_pain",
-      labelText: "Baseline pain before injection (0–10)",
+      labelText: t("visit.baselinePain"),
       options: NRS,
-      placeholder: "Not recorded",
+      placeholder: t("visit.notRecorded"),
       required: false,
       value: painValue(visit?.baseline_pain),
     }),
     select({
       name: "post_injection_pain",
-      labelText: "Pain just after injection (0–10)",
+      labelText: t("visit.postInjectionPain"),
       options: NRS,
-      placeholder: "Not recorded",
+      placeholder: t("visit.notRecorded"),
       required: false,
       value: painValue(visit?.post_injection_pain),
     }),
@@ -200,22 +204,27 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
     h("button", {
       type: "button",
       class: "button secondary",
-      text: "Add another site",
+      text: t("visit.addSite"),
       onclick: () => addSite().querySelector("select").focus(),
     }),
     h(
       "div",
       { class: "field" },
-      h("label", { for: notesId, text: "Notes (optional)" }),
+      h("label", { for: notesId, text: t("visit.notes") }),
       h("textarea", { id: notesId, name: "notes", rows: "2", maxlength: "5000" }),
     ),
     h("button", {
       type: "submit",
       class: "button primary wide",
-      text: visit ? "Save changes" : "Record visit",
+      text: visit ? t("visit.save") : t("visit.record"),
     }),
     onCancel
-      ? h("button", { type: "button", class: "button secondary", text: "Cancel", onclick: onCancel })
+      ? h("button", {
+          type: "button",
+          class: "button secondary",
+          text: t("visit.cancel"),
+          onclick: onCancel,
+        })
       : null,
     status,
   );
@@ -226,13 +235,13 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
     const el = form.elements;
     const siteValues = [...sites.children].map(readSite);
     const problems = [];
-    if (!el.performed_at.value) problems.push("Enter the date and time of the visit.");
-    if (!el.condition.value) problems.push("Choose the condition.");
+    if (!el.performed_at.value) problems.push(t("visit.needDate"));
+    if (!el.condition.value) problems.push(t("visit.needCondition"));
     siteValues.forEach((s, i) => {
-      if (!s.muscle) problems.push(`Site ${i + 1}: name the muscle.`);
-      if (!s.injectates.length) problems.push(`Site ${i + 1}: choose at least one injectate.`);
+      if (!s.muscle) problems.push(t("visit.needMuscle", { n: i + 1 }));
+      if (!s.injectates.length) problems.push(t("visit.needInjectate", { n: i + 1 }));
       if (!(s.volume_ml >= 0.1 && s.volume_ml <= 20)) {
-        problems.push(`Site ${i + 1}: volume between 0.1 and 20 ml.`);
+        problems.push(t("visit.needVolume", { n: i + 1, min: 0.1, max: 20 }));
       }
     });
     if (problems.length) {
@@ -257,7 +266,7 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
         ? await json(`/api/v1/visits/${visit.id}/`, { method: "PATCH", body })
         : await json("/api/v1/visits/", { method: "POST", body: { id: newVisitId, ...body } });
       if (!visit) newVisitId = crypto.randomUUID(); // the next Save is another visit
-      const text = `${visit ? "Visit updated" : "Visit recorded"}. CPT ${saved.cpt_code}.`;
+      const text = t(visit ? "visit.updated" : "visit.recorded", { code: saved.cpt_code });
       status.replaceChildren(message("success", text, { "data-cpt": saved.cpt_code }));
       onSaved?.(saved);
     } catch (error) {
@@ -265,7 +274,7 @@ export function visitForm({ patientId, visit = null, onSaved, onCancel = null })
       // the list) or, by a fluke, by another visit (a new id lets the next Save through).
       if (error?.status === 409 && error.body?.code === "conflict") newVisitId = crypto.randomUUID();
       const text = error?.network
-        ? "You are offline."
+        ? t("visit.offline")
         : error?.status === 409
           ? error.body?.detail
           : fieldErrors(error?.body);

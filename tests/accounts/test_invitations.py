@@ -45,6 +45,7 @@ def test_physician_invites_and_the_code_is_stored_hashed_and_emailed(
         "id": str(invitation.id),
         "email": "new.patient@example.org",
         "display_name": "Nia New",
+        "language": None,
         "expires_at": invitation.expires_at.isoformat().replace("+00:00", "Z"),
         "code": body["code"],
         "accept_url": f"http://testserver/#/accept?code={body['code']}",
@@ -95,6 +96,7 @@ def test_accepting_creates_the_patient_and_the_care_link(
         "display_name": "Nia New",
         "role": "patient",
         "timezone": "Europe/Paris",
+        "language": "en",
     }
     assert CareLink.objects.filter(physician=physician, patient=user).exists()
     assert sign_in("new.patient@example.org", "a long and private passphrase")

@@ -28,6 +28,7 @@ def me(user: User, **changes: Any) -> dict[str, Any]:
         "display_name": user.display_name,
         "role": user.role,
         "timezone": user.timezone,
+        "language": "en",
         **changes,
     }
 

@@ -71,6 +71,7 @@ def test_the_admin_invites_a_physician_who_accepts_and_joins_the_practice(
         "id": str(invitation.id),
         "email": "dr.new@example.org",
         "display_name": "Dr. New",
+        "language": None,
         "role": "physician",
         "expires_at": _z(invitation.expires_at),
         "code": body["code"],
@@ -109,6 +110,7 @@ def test_the_admin_invites_a_physician_who_accepts_and_joins_the_practice(
         "display_name": "Dr. New",
         "role": "physician",
         "timezone": "Europe/Paris",
+        "language": "en",
     }
     assert user.practice == practice
     assert not CareLink.objects.filter(physician=user).exists()
@@ -164,6 +166,7 @@ def test_the_admin_lists_the_open_invitations_of_their_practice_only(
                 "email": "desk@example.org",
                 "display_name": "Desk",
                 "role": "staff",
+                "language": None,
                 "created_at": _z(mine.created_at),
                 "expires_at": _z(mine.expires_at),
                 "invited_by": "Ada Admin",

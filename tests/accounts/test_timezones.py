@@ -96,6 +96,7 @@ def test_an_alias_is_accepted_and_stored_under_its_canonical_name(
         "display_name": "Nia New",
         "role": "patient",
         "timezone": stored,
+        "language": "en",
     }
     assert user.timezone == stored
     assert CareLink.objects.filter(physician=physician, patient=user).exists()

@@ -21,6 +21,7 @@ def test_patient_obtains_a_token_pair_and_uses_the_access_token(patient: User, p
         "display_name": "Pat Patient",
         "role": "patient",
         "timezone": "Europe/Berlin",
+        "language": "en",
     }
     me = bearer(body["access"]).get(ME_URL)
     assert me.status_code == 200

@@ -4,6 +4,8 @@ import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { colleaguesToAdd } from "../../frontend/views/careteam.js";
 import { auditSentence } from "../../frontend/views/mydata.js";
 

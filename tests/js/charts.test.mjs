@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { localDates, localiseFigure, pointsText } from "../../frontend/charts.js";
 
 test("ISO dates in a figure's text are written the reader's way", () => {

@@ -3,6 +3,8 @@ import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { fitToWidth } from "../../frontend/charts.js";
 import { FLAG_ORDER, firstPageNote, flagsCell } from "../../frontend/views/patients.js";
 

@@ -5,6 +5,8 @@ import "./i18n-setup.mjs";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import {
   flagRaisedLine,
   flagStateLine,

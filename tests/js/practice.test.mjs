@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { practiceErrorText } from "../../frontend/views/practice.js";
 
 test("a failed practice load in words", () => {

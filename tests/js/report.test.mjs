@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import "./i18n-setup.mjs";
+
 import { reportErrorText, reportUrl } from "../../frontend/views/report.js";
 
 const ORIGIN = "https://relief.example.org";

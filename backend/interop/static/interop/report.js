@@ -4,25 +4,42 @@
 // of the history). A static module: the CSP allows no inline script. The dates go through
 // the app's own dates.js, so the report and the app write a date the same way.
 
-import { fitToWidth, localDates, localiseFigure } from "/charts.js";
+import { fitToWidth, localiseFigure } from "/charts.js";
 import { formatDate, formatDateTime } from "/dates.js";
 
 const CHART_WIDTH = 680; // px: 180 mm, the text width of A4 and US Letter with margins
 
+const ISO_DATE = /\b\d{4}-\d{2}-\d{2}\b/g;
+
+/** The page's language (the one of the user it was made for, <html lang>), in the reader's
+ * own regional form when their browser speaks it too ("es-US" for "es"). */
+function reportLocale() {
+  const page = document.documentElement.lang || undefined;
+  const reader = globalThis.navigator?.language || "";
+  if (!page) return reader || undefined;
+  return reader.toLowerCase().startsWith(`${page.toLowerCase()}-`) ? reader : page;
+}
+
 /** <time datetime> in the short or long form; [data-dates] text with ISO dates in it. */
 function writeDates() {
   const zone = document.querySelector("[data-timezone]")?.dataset.timezone || undefined;
+  const locale = reportLocale();
   for (const time of document.querySelectorAll("time[data-format]")) {
     const value = time.getAttribute("datetime");
     if (!value) continue;
     const style = time.dataset.format;
     time.textContent =
-      value.length === 10 ? formatDate(value, { style }) : formatDateTime(value, zone, { style });
+      value.length === 10
+        ? formatDate(value, { style, locale })
+        : formatDateTime(value, zone, { style, locale });
   }
   for (const element of document.querySelectorAll("[data-dates]")) {
+    const style = element.dataset.dates || "short";
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      node.textContent = localDates(node.textContent, element.dataset.dates || "short");
+      node.textContent = node.textContent.replace(ISO_DATE, (iso) =>
+        formatDate(iso, { style, locale }),
+      );
     }
   }
 }
