@@ -163,3 +163,11 @@ faults: install-dev nginx
 
 clean:
 	rm -rf $(VENV) var test-artifacts
+
+# Lighthouse's accessibility score (must be 100) of a signed-in patient's check-in screen,
+# in English and in Spanish: tests/e2e/test_lighthouse.py, through Debian's Chromium (nothing
+# is downloaded). Reports: test-artifacts/lighthouse-checkin-<lang>.report.html (and .json).
+# Part of `make test` as well; this runs only it.
+.PHONY: lighthouse
+lighthouse: install-dev browser node
+	$(BIN)/python -m pytest -q tests/e2e/test_lighthouse.py $(PYTEST_ARGS)

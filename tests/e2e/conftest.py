@@ -217,3 +217,88 @@ def wait_for_service_worker(page: Any) -> None:
     """The shell is cached once the worker controls the page."""
     page.evaluate("() => navigator.serviceWorker.ready")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
+
+
+# --------------------------------------------------------------------------- languages (#18)
+
+# The languages of the web app, and the browser locale a context in each is given (a
+# Spanish speaker in the US; an English one as the other browser tests).
+LANGUAGES = ("en", "es")
+BROWSER_LOCALES = {"en": "en-GB", "es": "es-US"}
+# The device's text-size setting (frontend/device.js: localStorage "relief.text-size",
+# applied as <html data-text-size>): 1 is the default, 3 the largest.
+LARGEST_TEXT_SIZE = "3"
+
+
+def device_settings_script(language: str | None = None, text_size: str | None = None) -> str:
+    """An init script giving this device's settings before the app starts (the way a phone
+    that chose them earlier starts), unless the app has stored others since."""
+    settings = {"relief.language": language, "relief.text-size": text_size}
+    wanted = {key: value for key, value in settings.items() if value is not None}
+    return (
+        "(() => { try { for (const [k, v] of Object.entries("
+        + json.dumps(wanted)
+        + ")) if (localStorage.getItem(k) === null) localStorage.setItem(k, v); }"
+        " catch (e) { /* storage disabled (about:blank) */ } })();"
+    )
+
+
+def language_context(
+    browser: Any,
+    language: str,
+    viewport: dict[str, int] | None = None,
+    text_size: str | None = None,
+    remember_language: bool = True,
+) -> Any:
+    """A browser context whose locale and device settings are in ``language`` (or only its
+    locale: a phone where nobody has chosen a language yet), with axe served on the app's
+    origin (check_a11y / axe_violations)."""
+    context = browser.new_context(
+        viewport=viewport or {"width": 360, "height": 640},
+        timezone_id="Europe/Berlin",
+        locale=BROWSER_LOCALES[language],
+    )
+    remembered = language if remember_language else None
+    context.add_init_script(device_settings_script(remembered, text_size))
+    body = AXE.read_bytes() if AXE.exists() else b""
+    context.route(
+        "**/__axe__/axe.min.js",
+        lambda route: route.fulfill(body=body, content_type="text/javascript"),
+    )
+    return context
+
+
+def speaking(user: Any, language: str) -> Any:
+    """``user`` with ``language`` as their account's language (``me.language``)."""
+    if language != "en":  # English is every account's default
+        type(user).objects.filter(pk=user.pk).update(language=language)
+        user.refresh_from_db()
+    return user
+
+
+def settle(page: Any) -> None:
+    """The screen as it stays: its requests answered, no view drawing, animations done."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("html[data-ready=true] main:not([aria-busy]) h1")
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the current screen (check_a11y's run,
+    returned rather than asserted, for tests that check many screens before failing)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
+    settle(page)
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(url="/__axe__/axe.min.js")
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                 "wcag22aa", "best-practice"]},
+            });
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+        }"""
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
