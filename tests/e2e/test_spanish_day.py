@@ -140,7 +140,7 @@ def test_a_patients_day_in_spanish(live_server, browser, bruised):  # type: igno
         page.wait_for_selector("form.checkin")
         page.wait_for_selector(".aftercare")
         pain = page.locator('fieldset[data-field="pain"]').inner_text()
-        assert "Sin dolor" in pain and "El peor dolor imaginable" in pain, pain
+        assert "Ningún dolor" in pain and "El dolor más fuerte imaginable" in pain, pain
         assert "Lucía" in page.locator("main h1").inner_text()
         step(page, "patient-02-check-in")
         check_a11y(page, "spanish-patient-check-in")
