@@ -156,6 +156,9 @@ def _locked(using: BaseDatabaseWrapper) -> Iterator[Any]:
             return
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         cursor.execute("SET LOCAL TimeZone = 'UTC'")
+        # Deferred foreign-key checks still pending in the caller's transaction (its own
+        # inserts) would stop the ALTER, DETACH and DROP that follow: they run now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         yield cursor
 
 

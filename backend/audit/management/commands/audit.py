@@ -37,19 +37,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         # Django's own parser class, so errors become CommandError (exit code 1).
-        kind = {"called_from_command_line": getattr(parser, "called_from_command_line", None)}
-        ahead = sub.add_parser("partitions", help="Make the months ahead.", **kind)
+        cli: Any = getattr(parser, "called_from_command_line", None)
+        ahead = sub.add_parser(
+            "partitions", help="Make the months ahead.", called_from_command_line=cli
+        )
         ahead.add_argument(
             "--ahead",
             type=int,
             default=settings.AUDIT_PARTITIONS_AHEAD,
             help="Months after this one (default AUDIT_PARTITIONS_AHEAD).",
         )
-        archive = sub.add_parser("archive", help="Export, check, then drop old months.", **kind)
+        archive = sub.add_parser(
+            "archive", help="Export, check, then drop old months.", called_from_command_line=cli
+        )
         archive.add_argument(
             "--dry-run", action="store_true", help="Say which months would go; do nothing."
         )
-        export = sub.add_parser("export", help="Export one month to a file.", **kind)
+        export = sub.add_parser(
+            "export", help="Export one month to a file.", called_from_command_line=cli
+        )
         export.add_argument("--month", required=True, help="YYYY-MM (UTC).")
         export.add_argument(
             "--dir",
