@@ -220,10 +220,10 @@ def build_large() -> tuple[str, dict[str, float]]:
         conn.commit()
         timings["twin"] = time.perf_counter() - start
         print(f"  large: twin built in {timings['twin']:.0f} s", flush=True)
-    vacuum(url)
     timings["migrate"] = migrate(url, "audit")
     print(f"  large: migration 0005 in {timings['migrate']:.0f} s", flush=True)
-    vacuum(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE audit_auditevent")  # every partition
     return url, timings
 
 
@@ -288,12 +288,18 @@ with CaptureQueriesContext(connection) as queries:
     client.get("/api/v1/audit/")
 plans = []
 with connection.cursor() as cursor:
+    # The partitions that hold rows (the months ahead are empty: any index serves them).
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = 'audit_auditevent'::regclass AND c.reltuples > 0"
+    )
+    filled = [row[0] for row in cursor.fetchall()]
     for query in queries.captured_queries:
         if "audit_auditevent" in query["sql"]:
             cursor.execute("EXPLAIN " + query["sql"])
             plans.append("\\n".join(row[0] for row in cursor.fetchall()))
 print(json.dumps({"ms": sorted(times)[len(times) // 2] * 1000, "count": body["count"],
-                  "page": len(body["results"]), "plans": plans}))
+                  "page": len(body["results"]), "plans": plans, "filled": filled}))
 """
 
 
@@ -318,7 +324,12 @@ def bench_page(large: str, small: str) -> dict[str, object]:
     last = results["large"][-1]
     plans = last["plans"]
     assert isinstance(plans, list)
-    indexed = all("Seq Scan" not in plan and "_patient_id_at_idx" in plan for plan in plans)
+    filled = last["filled"]
+    assert isinstance(filled, list)
+    indexed = bool(filled) and all(
+        "Seq Scan" not in plan and all(f"{name}_patient_id_at_idx" in plan for name in filled)
+        for plan in plans
+    )
     large_ms = statistics.median(float(r["ms"]) for r in results["large"])  # type: ignore[arg-type]
     small_ms = statistics.median(float(r["ms"]) for r in results["small"])  # type: ignore[arg-type]
     same = all(r["count"] == MINE and r["page"] == 30 for rs in results.values() for r in rs)
@@ -401,7 +412,7 @@ def main() -> None:
             f"{PATIENTS:,} patients read by {PHYSICIANS} physicians, plus the measured "
             f"patient's {MINE} rows (the same in both databases); {LARGE:,} rows generated "
             f"in {timings['generate']:.0f} s, its unpartitioned twin copied in "
-            f"{timings['twin']:.0f} s; VACUUM ANALYZE after each. Pages: medians of {ROUNDS} "
+            f"{timings['twin']:.0f} s; VACUUM ANALYZE of each database's audit log. Pages: medians of {ROUNDS} "
             f"interleaved rounds of {REQUESTS} requests, each database in a fresh process; "
             f"every response counted the patient's {MINE} rows and held 30: "
             f"{'yes' if page['same'] else 'NO'}. Inserts: {ROUNDS} rounds of {INSERTS:,} "

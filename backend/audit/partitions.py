@@ -37,8 +37,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from django.db import DatabaseError, transaction
 from django.db import connection as default_connection
-from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from audit.models import AuditEvent
@@ -436,12 +436,15 @@ def archive_expired(
         return [ArchiveResult(partition=p.name, month=p.month) for p in due]
     done = []
     for partition in due:
-        with _locked(using) as cursor:
-            if cursor is None:
-                break  # another process is archiving
-            if partition.name not in _children(cursor):
-                continue  # archived by another process meanwhile
-            done.append(archive_partition(cursor, partition, directory))
+        try:
+            with _locked(using) as cursor:
+                if cursor is None:
+                    break  # another process is archiving
+                if partition.name not in _children(cursor):
+                    continue  # archived by another process meanwhile
+                done.append(archive_partition(cursor, partition, directory))
+        except DatabaseError as exc:  # a lock not granted in time, …: rolled back
+            raise ArchiveError(f"{partition.name}: {exc}".strip()) from exc
     return done
 
 

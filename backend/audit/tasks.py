@@ -36,6 +36,8 @@ def audit_partitions_job(*, now: datetime) -> None:
 
 
 def audit_archive_job(*, now: datetime) -> None:
+    if not settings.AUDIT_ARCHIVE_AUTO:
+        return  # an operator runs `relief audit archive` where the archive is kept
     for done in archive_expired(
         now=now, months=settings.AUDIT_RETENTION_MONTHS, directory=settings.AUDIT_ARCHIVE_DIR
     ):

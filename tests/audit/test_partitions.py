@@ -268,6 +268,7 @@ def _read_back(path: Path) -> list[tuple[Any, ...]]:
 def test_archive_exports_checks_and_drops_only_the_months_past_retention(
     patient: User, physician: User, tmp_path: Path
 ):
+    set_truncate_guard(enabled=True)  # as in production: DETACH and DROP still work
     rows = _old_months(patient, physician)
     # 72 months before March 2025 began: every row of January and February 2019 is older.
     done = archive_expired(now=datetime(2025, 3, 15, tzinfo=UTC), months=72, directory=tmp_path)
@@ -343,6 +344,25 @@ def test_a_damaged_or_unchecked_file_does_not_verify(
     export.checksum_path.unlink()
     with pytest.raises(ArchiveError, match="no checksum"):
         verify_export(export.path)
+
+
+def test_the_worker_archives_on_its_own_unless_told_not_to(
+    patient: User, physician: User, tmp_path: Path, settings: Any
+):
+    settings.AUDIT_ARCHIVE_DIR = tmp_path
+    settings.AUDIT_RETENTION_MONTHS = 72
+    _old_months(patient, physician)
+    settings.AUDIT_ARCHIVE_AUTO = False
+    assert periodic.run_all(now=datetime(2025, 3, 15, tzinfo=UTC))["audit-archive"] is True
+    assert {"audit_auditevent_y2019m01", "audit_auditevent_y2019m02"} <= _tables()
+    settings.AUDIT_ARCHIVE_AUTO = True
+    assert periodic.run_all(now=datetime(2025, 3, 15, tzinfo=UTC))["audit-archive"] is True
+    assert not {"audit_auditevent_y2019m01", "audit_auditevent_y2019m02"} & _tables()
+    assert "audit_auditevent_y2019m03" in _tables()
+    assert sorted(p.name for p in tmp_path.iterdir())[::2] == [
+        "audit_auditevent_y2019m01.csv.gz",
+        "audit_auditevent_y2019m02.csv.gz",
+    ]
 
 
 def test_the_archive_command_dry_run_and_run(
