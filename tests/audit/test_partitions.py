@@ -322,6 +322,35 @@ def test_a_failed_export_leaves_the_month_attached_and_whole(
     )
 
 
+def test_an_archive_that_cannot_take_its_lock_in_time_drops_nothing(
+    patient: User, physician: User, tmp_path: Path, monkeypatch: Any
+):
+    """DETACH waits for the parent's every reader and writer; past lock_timeout it gives up
+    (every audit insert queued behind it waits that long at most), and the month stays."""
+    import psycopg
+
+    from audit import partitions
+
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "300ms")
+    rows = _old_months(patient, physician)
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"], user=settings_dict["USER"],
+        host=settings_dict["HOST"], port=settings_dict["PORT"] or 5432,
+    ) as reader:  # fmt: skip
+        reader.execute("SET lock_timeout = '5s'")  # never a hung test
+        # A long read of the parent (ONLY: LOCK TABLE would also wait for the partitions
+        # this test's own transaction has just attached).
+        reader.execute(f"LOCK TABLE ONLY {PARENT} IN ACCESS SHARE MODE")
+        with pytest.raises(ArchiveError, match=r"audit_auditevent_y2019m01: .*lock timeout"):
+            archive_expired(now=datetime(2025, 3, 15, tzinfo=UTC), months=72, directory=tmp_path)
+    assert {"audit_auditevent_y2019m01", "audit_auditevent_y2019m02"} <= _tables()
+    assert (
+        _sql(f"SELECT {COLUMNS} FROM {PARENT} WHERE at < '2019-02-01' ORDER BY at, id")
+        == rows["2019-01"]
+    )
+
+
 def test_a_damaged_or_unchecked_file_does_not_verify(
     patient: User, physician: User, tmp_path: Path
 ):
