@@ -22,6 +22,8 @@ ARCHIVE_EVERY = 24 * 3600
 
 
 def audit_partitions_job(*, now: datetime) -> None:
+    if not settings.AUDIT_WORKER_MAINTENANCE:
+        return  # cron runs `relief audit partitions`
     result = ensure_partitions(now=now, ahead=settings.AUDIT_PARTITIONS_AHEAD)
     for name in result.created:
         logger.info(
@@ -36,8 +38,8 @@ def audit_partitions_job(*, now: datetime) -> None:
 
 
 def audit_archive_job(*, now: datetime) -> None:
-    if not settings.AUDIT_ARCHIVE_AUTO:
-        return  # an operator runs `relief audit archive` where the archive is kept
+    if not settings.AUDIT_WORKER_MAINTENANCE:
+        return  # cron runs `relief audit archive` where the archive is kept
     for done in archive_expired(
         now=now, months=settings.AUDIT_RETENTION_MONTHS, directory=settings.AUDIT_ARCHIVE_DIR
     ):

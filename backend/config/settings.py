@@ -502,11 +502,13 @@ AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
 # HIPAA's documentation period, 45 CFR 164.316(b)(2)); 0 keeps every row forever.
 AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=72)
 AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
-# Whether the worker archives on its own. The files are written on the machine of the worker
-# that runs the job: with workers on several machines, either make AUDIT_ARCHIVE_DIR the same
-# shared, backed-up storage on each, or set this false and run `relief audit archive` (cron)
-# on the machine that keeps the archive.
-AUDIT_ARCHIVE_AUTO = _bool("AUDIT_ARCHIVE_AUTO", True)
+# Whether `relief worker` does both jobs on its own (partitions ahead, archive). False: run
+# `relief audit partitions` (daily) and `relief audit archive` (monthly) from cron instead,
+# as the tables' owner and on the machine that keeps the archive: what a deployment does
+# whose app role may not run DDL, or whose workers run on several machines (the files are
+# written where the job runs, so AUDIT_ARCHIVE_DIR must otherwise be the same shared,
+# backed-up storage on each).
+AUDIT_WORKER_MAINTENANCE = _bool("AUDIT_WORKER_MAINTENANCE", True)
 if not 0 <= AUDIT_PARTITIONS_AHEAD <= 120:
     raise ImproperlyConfigured("AUDIT_PARTITIONS_AHEAD must be a number of months, 0 to 120.")
 if AUDIT_RETENTION_MONTHS < 0:

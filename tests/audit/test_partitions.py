@@ -189,10 +189,14 @@ def test_rows_caught_by_the_default_partition_move_into_their_new_month(patient:
         _sql(f"DELETE FROM {DEFAULT}")
 
 
-def test_the_worker_job_makes_the_months_ahead(settings: Any):
+def test_the_worker_job_makes_the_months_ahead_unless_told_not_to(settings: Any):
     settings.AUDIT_PARTITIONS_AHEAD = 1
     names = {job.name for job in periodic.jobs()}
     assert {"audit-partitions", "audit-archive"} <= names
+    settings.AUDIT_WORKER_MAINTENANCE = False
+    audit_partitions_job(now=datetime(2034, 12, 5, tzinfo=UTC))
+    assert "audit_auditevent_y2034m12" not in _tables()
+    settings.AUDIT_WORKER_MAINTENANCE = True
     audit_partitions_job(now=datetime(2034, 12, 5, tzinfo=UTC))
     assert {"audit_auditevent_y2034m12", "audit_auditevent_y2035m01"} <= _tables()
     assert "audit_auditevent_y2035m02" not in _tables()
@@ -383,10 +387,10 @@ def test_the_worker_archives_on_its_own_unless_told_not_to(
     _old_months(patient, physician)
     # The job the worker runs (periodic.run_all would close this test's connection).
     job = next(job for job in periodic.jobs() if job.name == "audit-archive")
-    settings.AUDIT_ARCHIVE_AUTO = False
+    settings.AUDIT_WORKER_MAINTENANCE = False
     job.func(now=datetime(2025, 3, 15, tzinfo=UTC))
     assert {"audit_auditevent_y2019m01", "audit_auditevent_y2019m02"} <= _tables()
-    settings.AUDIT_ARCHIVE_AUTO = True
+    settings.AUDIT_WORKER_MAINTENANCE = True
     job.func(now=datetime(2025, 3, 15, tzinfo=UTC))
     assert not {"audit_auditevent_y2019m01", "audit_auditevent_y2019m02"} & _tables()
     assert "audit_auditevent_y2019m03" in _tables()
