@@ -521,7 +521,9 @@ def _swap(cursor: Any, *, old: str, partitioned: bool, months: list[date]) -> No
     if partitioned:
         for table in [PARENT, *_children(cursor)]:
             _guard(cursor, table)
-    cursor.execute(f"DROP TABLE {old} CASCADE")
+    # No CASCADE: should anything ever depend on the old table (a view, a foreign key to
+    # audit rows), the migration stops here rather than drop it silently.
+    cursor.execute(f"DROP TABLE {old}")
     cursor.execute(f"ANALYZE {PARENT}")
 
 

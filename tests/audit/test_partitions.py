@@ -485,7 +485,7 @@ def test_who_saw_my_data_and_my_actions_read_across_partitions(
 
 def test_the_per_patient_page_reads_each_partitions_own_index(patient: User, physician: User):
     """The "who saw my data" page and its count: an index scan of (patient_id, at DESC) in
-    every partition, no sequential scan (which enable_seqscan=off would still show if no
+    every partition (and of (actor_id, at DESC) for a physician's list), no sequential scan (which enable_seqscan=off would still show if no
     index served the query)."""
     from audit.selectors import audit_events_for
 
@@ -512,3 +512,8 @@ def test_the_per_patient_page_reads_each_partitions_own_index(patient: User, phy
         assert "Seq Scan" not in plan
         for name in partitions:
             assert f"{name}_patient_id_at_idx" in plan, (name, plan)
+    # A physician's own list: the (actor_id, at) index, in each partition.
+    mine = audit_events_for(physician)[:30].explain()
+    assert "Seq Scan" not in mine
+    for name in partitions:
+        assert f"{name}_actor_id_at_idx" in mine, (name, mine)
