@@ -26,6 +26,7 @@ SCRIPTS = (
     "bench/exports.py",
     "bench/api.py",
     "bench/reminders.py",
+    "bench/audit.py",
 )
 
 

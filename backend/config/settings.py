@@ -557,3 +557,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Audit log: partitions, retention, archive (issue #19) -------------------------------
+# On PostgreSQL the audit log is partitioned by calendar month (UTC; audit/partitions.py).
+# The worker keeps this month's partition and this many months after it made ahead of time
+# (`relief audit partitions` does the same by hand; a DEFAULT partition catches the rest).
+AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
+# How long audit rows are kept, in months: a month's partition whose every row is older is
+# exported to AUDIT_ARCHIVE_DIR (gzip'd CSV with its SHA-256 beside it, read back and checked)
+# and only then dropped, by the worker or `relief audit archive`. Default 72 (six years,
+# HIPAA's documentation period, 45 CFR 164.316(b)(2)); 0 keeps every row forever.
+AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=72)
+AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
+# Whether `relief worker` does both jobs on its own (partitions ahead, archive). False: run
+# `relief audit partitions` (daily) and `relief audit archive` (monthly) from cron instead,
+# as the tables' owner and on the machine that keeps the archive: what a deployment does
+# whose app role may not run DDL, or whose workers run on several machines (the files are
+# written where the job runs, so AUDIT_ARCHIVE_DIR must otherwise be the same shared,
+# backed-up storage on each).
+AUDIT_WORKER_MAINTENANCE = _bool("AUDIT_WORKER_MAINTENANCE", True)
+if not 0 <= AUDIT_PARTITIONS_AHEAD <= 120:
+    raise ImproperlyConfigured("AUDIT_PARTITIONS_AHEAD must be a number of months, 0 to 120.")
+if AUDIT_RETENTION_MONTHS < 0:
+    raise ImproperlyConfigured(
+        "AUDIT_RETENTION_MONTHS must be a number of months (0 keeps audit rows forever)."
+    )
