@@ -49,10 +49,10 @@ def _how_to_accept(invitation: Invitation, code: str, site: str) -> str:
     if site:
         link = _(
             "Open this link to set your password:\n\n    %(link)s\n\n"
-            "or open the Relief app, choose 'I have an invitation' and enter this code:"
+            "or open the Relief app, choose 'I have an invitation code' and enter this code:"
         ) % {"link": accept_url(site, code)}
     else:
-        link = _("Open the Relief app, choose 'I have an invitation' and enter this code:")
+        link = _("Open the Relief app, choose 'I have an invitation code' and enter this code:")
     expires = _("The code works once and expires on %(moment)s UTC.") % {
         "moment": f"{invitation.expires_at:%Y-%m-%d %H:%M}"
     }

@@ -11,8 +11,11 @@ from accounts.invitations import IssuedInvitation, practice_invitation_create
 from accounts.models import Practice, Role
 
 
-def practice_create(*, name: str, admin_email: str, admin_name: str = "") -> IssuedInvitation:
-    """Create a practice and invite its administrator (mailed after the commit).
+def practice_create(
+    *, name: str, admin_email: str, admin_name: str = "", language: str | None = None
+) -> IssuedInvitation:
+    """Create a practice and invite its administrator (mailed after the commit, in
+    ``language`` when given: see ``practice_invitation_create``).
 
     Nothing is written unless all of it is: a ValidationError names ``name`` (empty or too
     long), ``admin_email`` (not an address, or already an account's) or ``admin_name``.
@@ -39,6 +42,7 @@ def practice_create(*, name: str, admin_email: str, admin_name: str = "") -> Iss
                 display_name=admin_name.strip() or admin_email.split("@")[0],
                 invited_by=None,
                 site=settings.PUBLIC_URL,
+                language=language,
             )
         except ValidationError as exc:
             # Name the command's own options.

@@ -72,7 +72,7 @@ def test_an_invitation_in_spanish_from_an_english_speaking_physician(inbox: Inbo
         "Hola, Nia Nueva:\n\nDr. Hope usa Relief para saber cómo se siente usted después de "
         "sus inyecciones en puntos gatillo. Abra este enlace para crear su contraseña:\n\n"
         f"    https://relief.example.org/#/accept?code={code}\n\n"
-        "o abra la aplicación Relief, elija «Tengo una invitación» e ingrese este código:\n\n"
+        "o abra la aplicación Relief, elija «Tengo un código de invitación» e ingrese este código:\n\n"
         f"    {code}\n\nEl código funciona una sola vez y vence el "
     )
     assert re.search(r"vence el \d{4}-\d\d-\d\d \d\d:\d\d UTC\.\n?$", body)

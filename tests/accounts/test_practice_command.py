@@ -156,3 +156,34 @@ def test_with_a_public_url_the_command_prints_and_mails_the_sign_up_link() -> No
     link = f"https://relief.northside.example/#/accept?code={code}"
     assert out.getvalue().endswith(f"\n    {code}\nSign-up link: {link}\n")
     assert link in OutboundMail.objects.get().body
+
+
+@pytest.mark.django_db(transaction=True)  # the worker sends the mail after the commit
+def test_create_in_spanish_mails_the_administrator_in_spanish_and_signs_them_up_in_it() -> None:
+    out = StringIO()
+
+    call_command("practice", "create", "Clínica Norte", "--admin", "ada@north.example",
+                 "--admin-name", "Ada", "--language", "es", stdout=out)  # fmt: skip
+    run_worker_once()
+
+    assert Invitation.objects.get().language == "es"
+    [sent] = mail.outbox
+    assert sent.subject == "Únase a Clínica Norte en Relief"
+    assert sent.body.startswith(
+        "Hola, Ada:\n\nRelief le invita a unirse a Clínica Norte en Relief como administrador "
+        "del consultorio. "
+    )
+    accepted = APIClient().post(
+        "/api/v1/invitations/accept/",
+        {"code": _code(out.getvalue()), "password": PASSPHRASE, "timezone": "America/Chicago"},
+        format="json",
+    )
+    assert (accepted.status_code, accepted.json()["language"]) == (201, "es")
+
+
+@pytest.mark.django_db
+def test_a_language_relief_does_not_speak_is_refused_and_nothing_is_created() -> None:
+    with pytest.raises(CommandError, match="invalid choice: 'fr'"):
+        call_command("practice", "create", "Clinique", "--admin", "a@b.example",
+                     "--language", "fr")  # fmt: skip
+    assert not Practice.objects.exists()

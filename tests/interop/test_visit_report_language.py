@@ -41,12 +41,12 @@ def test_a_spanish_physicians_report_is_in_spanish(record: Record, client_for: A
     html = response.content.decode()
     assert '<html lang="es">' in html
     for text in (
-        "Relief · informe de la consulta de inyección en puntos gatillo",
-        "Consulta del <time datetime=",
+        "Relief · informe de la visita de inyección en puntos gatillo",
+        "Visita del <time datetime=",
         "Dolor miofascial",
         "Cuello, Upper trapezius, izquierdo",
         "Solución salina, Magnesio",
-        "8/10 (registrado en la consulta)",
+        "8/10 (registrado en la visita)",
         "Se informó un moretón grande (más de unos 4 cm²) el día 1.",
         "Resumen de la recuperación",
         "Alertas para el médico",

@@ -110,7 +110,7 @@ def test_a_spanish_patient_without_a_phone_gets_the_reminder_mail_in_spanish(
             "Hola, Pat Patient:\n\n¿Cómo se siente después de la inyección de hoy? Registrarse "
             "toma unos 15 segundos.\n\nRegístrese aquí: https://relief.example.org/#/\n\n"
             "Puede cambiar la hora de estos recordatorios, o desactivarlos, en Relief, en "
-            "Configuración.",
+            "Ajustes.",
         ),
         other_patient.email: (
             "Time for today's check-in",

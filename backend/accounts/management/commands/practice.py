@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.invitation_codes import accept_url
 from accounts.practices import practice_create
+from core.i18n import Language
 
 
 class Command(BaseCommand):
@@ -39,6 +40,13 @@ class Command(BaseCommand):
             metavar="NAME",
             help="The administrator's name (default: the email's part before the @).",
         )
+        create.add_argument(
+            "--language",
+            choices=Language.values,
+            default=None,
+            help="The administrator's language (en, es): their invitation mail's and their "
+            "account's unless they choose another at sign-up. Default: English mail.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "create":
@@ -50,6 +58,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 admin_email=options["admin"],
                 admin_name=options["admin_name"],
+                language=options["language"],
             )
         except ValidationError as exc:
             words = {"name": "name", "admin_email": "--admin", "admin_name": "--admin-name"}
