@@ -568,7 +568,7 @@ AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
 # and only then dropped, by the worker or `relief audit archive`. Default 72 (six years,
 # HIPAA's documentation period, 45 CFR 164.316(b)(2)); 0 keeps every row forever.
 AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=72)
-AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "audit-archive")))
+AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default="") or VAR_DIR / "audit-archive")
 # Whether `relief worker` does both jobs on its own (partitions ahead, archive). False: run
 # `relief audit partitions` (daily) and `relief audit archive` (monthly) from cron instead,
 # as the tables' owner and on the machine that keeps the archive: what a deployment does
