@@ -24,6 +24,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.views.decorators.http import require_safe
 
+from core.middleware import language_independent
+
 NODE_MODULES = Path(settings.BASE_DIR) / "node_modules"
 VENDOR_FILES = {
     "plotly-basic.min.js": "plotly.js-basic-dist-min/plotly-basic.min.js",
@@ -88,7 +90,7 @@ def vendor(request: HttpRequest, name: str) -> HttpResponse:
     # The name carries no version, so browsers revalidate daily; the service worker keeps
     # its own copy for the life of a shell version.
     response["Cache-Control"] = "public, max-age=86400"
-    return response
+    return language_independent(response)
 
 
 def _shell_files(root: Path) -> list[Path]:
@@ -134,4 +136,4 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/"
-    return response
+    return language_independent(response)

@@ -142,8 +142,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The language of Accept-Language (no language in URLs); a signed-in API request's user
     # language then wins (core/i18n.py). Sets Content-Language and Vary: Accept-Language.
-    # After the static files, which are the same in every language.
-    "django.middleware.locale.LocaleMiddleware",
+    # After the static files, which are the same in every language (as are the views marked
+    # core.middleware.language_independent: no Vary: Accept-Language on those).
+    "core.middleware.LocaleMiddleware",
     # After the static files (the web app's shell loads offline-first even then): while
     # PostgreSQL is known to be down, 503 with Retry-After at once (see core/outage.py).
     "core.outage.DatabaseOutageGate",

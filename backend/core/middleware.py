@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -103,3 +104,20 @@ class BodySizeLimitMiddleware:
 
 def _error(status: int, code: str, detail: str) -> HttpResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+def language_independent(response: HttpResponse) -> HttpResponse:
+    """Mark ``response`` as the same in every language (a vendor bundle, the service
+    worker): ``LocaleMiddleware`` then adds no ``Vary: Accept-Language`` nor
+    ``Content-Language``, so one cached copy serves every reader."""
+    response.language_independent = True  # type: ignore[attr-defined]
+    return response
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, except for responses marked ``language_independent``."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(response, "language_independent", False):
+            return response
+        return super().process_response(request, response)

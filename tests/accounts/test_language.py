@@ -54,6 +54,7 @@ def test_me_shows_the_language_english_by_default(patient: User):
 
     assert (response.status_code, response.json()) == (200, me_body(patient, language="en"))
     assert response["Content-Language"] == "en"
+    assert "Accept-Language" in response["Vary"]
 
 
 def test_a_patient_switches_to_spanish_and_the_answer_already_speaks_it(patient: User):

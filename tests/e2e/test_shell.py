@@ -102,8 +102,11 @@ def test_manifest_makes_the_app_installable():
 
 
 def test_service_worker_is_served_fresh_with_a_version_from_the_shell(client):
-    response = client.get("/sw.js")
+    response = client.get("/sw.js", HTTP_ACCEPT_LANGUAGE="es")
     assert response.status_code == 200
+    # The same worker for every language: no Vary on Accept-Language, no Content-Language.
+    assert "Vary" not in response
+    assert "Content-Language" not in response
     assert response["Content-Type"].startswith("text/javascript")
     assert response["Cache-Control"] == "no-cache"
     assert response["Service-Worker-Allowed"] == "/"
@@ -136,7 +139,9 @@ def test_plotly_is_served_compressed_from_node_modules(client):
     assert zipped.status_code == 200
     assert zipped["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.content) == raw
+    # One cached copy whatever the reader's language (LocaleMiddleware would add it).
     assert zipped["Vary"] == "Accept-Encoding"
+    assert "Content-Language" not in zipped
     if path.with_name(path.name + ".br").exists():
         brotli = client.get("/vendor/plotly-basic.min.js", HTTP_ACCEPT_ENCODING="gzip, br")
         assert brotli["Content-Encoding"] == "br"
