@@ -30,6 +30,16 @@ export function append(el, children) {
   return el;
 }
 
+/**
+ * An e-mail address (or a link) as text with a line-break opportunity after each "@", "."
+ * and "/": on a narrow screen it wraps there rather than in the middle of a word.
+ */
+export function breakable(text) {
+  return String(text)
+    .split(/(?<=[@./])/)
+    .flatMap((part, i) => (i ? [document.createElement("wbr"), part] : [part]));
+}
+
 export function clear(el) {
   el.replaceChildren();
   return el;

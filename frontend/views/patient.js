@@ -5,7 +5,7 @@
 import { json, qs, request } from "../api.js";
 import { chartBox, draw, loadPlotly } from "../charts.js";
 import { formatDate, formatDateTime, localDate } from "../dates.js";
-import { announce, h, message, uid } from "../dom.js";
+import { announce, breakable, h, message, uid } from "../dom.js";
 import {
   BODY_REGIONS,
   CONDITIONS,
@@ -412,7 +412,7 @@ export async function patientView(ctx, id) {
       h("a", { href: "#/", text: t("patient.allPatients"), "aria-keyshortcuts": "Escape" }),
     ),
     h("h1", { tabindex: "-1", text: patient.display_name || patient.email }),
-    h("p", { class: "muted", text: `${patient.email} · ${patient.timezone}` }),
+    h("p", { class: "muted" }, breakable(patient.email), ` · ${patient.timezone}`),
     h(
       "div",
       { class: "patient-actions stack" },

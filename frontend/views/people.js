@@ -4,7 +4,7 @@
 
 import { json } from "../api.js";
 import { formatDateTime } from "../dates.js";
-import { h, uid } from "../dom.js";
+import { breakable, h, uid } from "../dom.js";
 import { t } from "../i18n.js";
 import { invitationForm } from "./invite.js";
 
@@ -41,7 +41,7 @@ function membersList(practice) {
           { "data-member": m.id, "data-role": m.role },
           h("strong", { text: m.display_name }),
           ` · ${roleName(m.role)} · `,
-          h("span", { class: "muted", text: m.email }),
+          h("span", { class: "muted" }, breakable(m.email)),
         ),
       ),
     ),

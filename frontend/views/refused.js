@@ -32,7 +32,8 @@ export function refusedCard({ items, sync, timeZone }) {
 function refusedRow({ item, sync, timeZone }) {
   const row = h("li", { class: "entry refused-entry", "data-refused": item.id });
   const errorsId = uid("refusal");
-  const show = () =>
+  const show = () => {
+    row.classList.remove("editing");
     row.replaceChildren(
       h("p", {
         class: "entry-when",
@@ -64,6 +65,7 @@ function refusedRow({ item, sync, timeZone }) {
         }),
       ),
     );
+  };
 
   async function discard() {
     const choice = await confirmDialog({
@@ -96,6 +98,7 @@ function refusedRow({ item, sync, timeZone }) {
         );
       },
     });
+    row.classList.add("editing");
     row.replaceChildren(
       h("p", {
         class: "entry-when",
