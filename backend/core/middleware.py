@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -117,7 +118,9 @@ def language_independent(response: HttpResponse) -> HttpResponse:
 class LocaleMiddleware(DjangoLocaleMiddleware):
     """Django's, except for responses marked ``language_independent``."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if getattr(response, "language_independent", False):
             return response
         return super().process_response(request, response)
