@@ -32,7 +32,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import psycopg
 from common import GOALS_MISSED, copy_csv, database_url, machine, recreate_database, write_section
+from common import child_env as common_child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("RELIEF_BENCH_QUICK") == "1"
@@ -56,7 +56,6 @@ INSERTS = 500 if QUICK else 2_000  # statements per table per round
 PER_TRANSACTION = 50
 INSERT_GOAL, PAGE_GOAL = 0.9, 1.2
 CHUNK = 1_000_000
-SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
 # The measured patient and the cast, the same ids in both databases.
 ME = uuid.UUID("00000000-0000-4000-8000-000000000001")
 PATIENT_IDS = [ME, *(uuid.uuid4() for _ in range(PATIENTS))]
@@ -66,19 +65,7 @@ START = NOW - timedelta(days=30.4 * MONTHS)
 
 
 def child_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET_KEY),
-        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", JWT_SIGNING_KEY),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT / "backend"),
-        "LOG_LEVEL": "WARNING",
-        "RELIEF_SESSION_CACHE": "false",
-    }
+    return common_child_env(url, RELIEF_SESSION_CACHE="false")
 
 
 def migrate(url: str, *target: str) -> float:

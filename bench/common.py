@@ -7,6 +7,7 @@ import io
 import os
 import platform
 import re
+import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -20,6 +21,28 @@ ROOT = Path(__file__).resolve().parents[1]
 # rows say which). Any other non-zero status means it could not measure: a crash, a missing
 # tool, a server that did not start. bench/run_all.py reports the two differently.
 GOALS_MISSED = 3
+
+# The keys the app processes a benchmark starts run with (one pair per benchmark run,
+# unless the caller's environment sets them).
+SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+
+
+def child_env(url: str, **extra: str) -> dict[str, str]:
+    """The environment of a Relief process (a server, a worker, a migrate) the benchmark
+    starts on the database at ``url``: production settings, quiet logs, and ``extra``."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET_KEY),
+        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", JWT_SIGNING_KEY),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": str(ROOT / "backend"),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 def database_url(name: str) -> str:

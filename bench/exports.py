@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -37,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from common import GOALS_MISSED, copy_csv, machine, recreate_database, write_section
+from common import GOALS_MISSED, child_env, copy_csv, machine, recreate_database, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "relief_bench_exports"
@@ -53,21 +51,6 @@ NOTES = (
     '=HYPERLINK("http://evil.example","x")',
 )
 # One pair of keys for the whole run (each child process must accept the others' tokens).
-SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
-
-
-def child_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET_KEY),
-        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", JWT_SIGNING_KEY),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT / "backend"),
-    }
 
 
 def _history(

@@ -29,7 +29,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import secrets
 import socket
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from common import (
     GOALS_MISSED,
+    child_env,
     copy_csv,
     database_url,
     machine,
@@ -70,26 +70,10 @@ ZONES = [
     "Pacific/Kiritimati",
 ]  # fmt: skip
 EMPTY = '""'  # an empty string in COPY's CSV (an empty field is NULL)
-SECRET_KEY, JWT_SIGNING_KEY = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
 REMINDER_COLUMNS = (
     "patient_id", "kind", "local_date", "due_at", "status", "skip_reason", "channel",
     "created_at", "claimed_at", "sent_at",
 )  # fmt: skip
-
-
-def child_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "testserver",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", SECRET_KEY),
-        "JWT_SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", JWT_SIGNING_KEY),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT / "backend"),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def clone(name: str) -> str:

@@ -90,14 +90,8 @@ def csp_violations(page: Any) -> list[str]:
     ]
 
 
-def check_a11y(page: Any, screen: str) -> None:
-    """axe-core (from npm) on the current screen: no serious or critical violation."""
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
-    page.wait_for_load_state("networkidle")
-    # A message fading in (200 ms) is measured by axe at part opacity, as too faint: judge
-    # the screen as it settles, after its animations.
-    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+def _serious_axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the screen as it is now."""
     if not page.evaluate("typeof window.axe === 'object'"):
         # Served through a route on the app's own origin, so the page's CSP allows it.
         page.add_script_tag(url="/__axe__/axe.min.js")
@@ -111,7 +105,18 @@ def check_a11y(page: Any, screen: str) -> None:
                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
         }"""
     )
-    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def check_a11y(page: Any, screen: str) -> None:
+    """axe-core (from npm) on the current screen: no serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
+    page.wait_for_load_state("networkidle")
+    # A message fading in (200 ms) is measured by axe at part opacity, as too faint: judge
+    # the screen as it settles, after its animations.
+    page.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
+    bad = _serious_axe_violations(page)
     shot(page, screen)
     assert bad == [], f"axe on {screen}: {json.dumps(bad, indent=1)}"
 
@@ -146,13 +151,25 @@ def qr_text(page: Any, selector: str) -> str | None:
     )
 
 
-@pytest.fixture
-def serve_axe(context: Any) -> None:
+def route_axe(context: Any) -> None:
+    """Serve axe-core (from npm) on the app's own origin in ``context``, where the page's
+    CSP allows it (check_a11y / axe_violations load it from there)."""
     body = AXE.read_bytes() if AXE.exists() else b""
     context.route(
         "**/__axe__/axe.min.js",
         lambda route: route.fulfill(body=body, content_type="text/javascript"),
     )
+
+
+@pytest.fixture
+def serve_axe(context: Any) -> None:
+    route_axe(context)
+
+
+@pytest.fixture
+def serve_axe_for() -> Callable[[Any], None]:
+    """For tests that make their own browser contexts: call it with each."""
+    return route_axe
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, step: float = 0.2) -> None:
@@ -260,11 +277,7 @@ def language_context(
     )
     remembered = language if remember_language else None
     context.add_init_script(device_settings_script(remembered, text_size))
-    body = AXE.read_bytes() if AXE.exists() else b""
-    context.route(
-        "**/__axe__/axe.min.js",
-        lambda route: route.fulfill(body=body, content_type="text/javascript"),
-    )
+    route_axe(context)
     return context
 
 
@@ -289,16 +302,4 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `make node` (npm install).")
     settle(page)
-    if not page.evaluate("typeof window.axe === 'object'"):
-        page.add_script_tag(url="/__axe__/axe.min.js")
-    result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {
-                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                 "wcag22aa", "best-practice"]},
-            });
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
-        }"""
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
+    return _serious_axe_violations(page)

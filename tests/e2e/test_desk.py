@@ -29,21 +29,6 @@ def desk_page(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
     yield from _page(browser, DESK, serve_axe_for)
 
 
-@pytest.fixture
-def serve_axe_for() -> Any:
-    from tests.e2e.conftest import AXE
-
-    body = AXE.read_bytes() if AXE.exists() else b""
-
-    def serve(context: Any) -> None:
-        context.route(
-            "**/__axe__/axe.min.js",
-            lambda route: route.fulfill(body=body, content_type="text/javascript"),
-        )
-
-    return serve
-
-
 def _page(browser: Any, viewport: dict[str, int], serve_axe: Any) -> Iterator[Any]:
     context = browser.new_context(
         viewport=viewport, timezone_id="Europe/Berlin", locale="en-GB", accept_downloads=True

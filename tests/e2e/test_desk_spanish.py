@@ -53,21 +53,6 @@ def spanish_page(browser: Any, serve_axe_for: Any, width: int, height: int) -> I
 
 
 @pytest.fixture
-def serve_axe_for() -> Any:
-    from tests.e2e.conftest import AXE
-
-    body = AXE.read_bytes() if AXE.exists() else b""
-
-    def serve(context: Any) -> None:
-        context.route(
-            "**/__axe__/axe.min.js",
-            lambda route: route.fulfill(body=body, content_type="text/javascript"),
-        )
-
-    return serve
-
-
-@pytest.fixture
 def desk(browser: Any, serve_axe_for: Any) -> Iterator[Any]:
     yield from spanish_page(browser, serve_axe_for, 1280, 800)
 
