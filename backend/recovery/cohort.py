@@ -79,8 +79,9 @@ def _ctes(visits: Any) -> tuple[str, list[Any]]:
         SELECT v.id AS visit_id, v.local_date, u.timezone,
                COALESCE(
                    CAST(v.baseline_pain AS FLOAT),
-                   (SELECT AVG(CAST(p.pain AS FLOAT)) FROM diary_entry p
-                     WHERE p.patient_id = v.patient_id AND p.deleted_at IS NULL
+                   (SELECT CAST(SUM(p.pain_sum) AS FLOAT) / SUM(p.entries)
+                      FROM diary_patientday p
+                     WHERE p.patient_id = v.patient_id
                        AND p.local_date >= {_date_minus_7()} AND p.local_date < v.local_date)
                ) AS baseline,
                EXISTS (SELECT 1 FROM treatments_visit n
@@ -93,11 +94,10 @@ def _ctes(visits: Any) -> tuple[str, list[Any]]:
          WHERE v.id IN ({ids_sql})
     ),
     daily AS (
-        SELECT e.visit_id, e.day, AVG(CAST(e.pain AS FLOAT)) AS pain
-          FROM diary_entry e
-         WHERE e.deleted_at IS NULL AND e.day <= {LAST_DAY}
-           AND e.visit_id IN (SELECT visit_id FROM cohort_visits)
-         GROUP BY e.visit_id, e.day
+        SELECT t.visit_id, t.day, CAST(SUM(t.pain_sum) AS FLOAT) / SUM(t.entries) AS pain
+          FROM diary_patientday t
+         WHERE t.day <= {LAST_DAY} AND t.visit_id IN (SELECT visit_id FROM cohort_visits)
+         GROUP BY t.visit_id, t.day
     ),
     relief AS (
         SELECT d.visit_id, d.day, 100.0 * (1.0 - d.pain / c.baseline) AS relief

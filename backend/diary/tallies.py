@@ -1,0 +1,159 @@
+"""Per (patient, local date, visit) tallies of check-ins, kept in the writing transaction.
+
+Every write that adds, edits, deletes or re-places check-ins calls :func:`days_recount`
+with the patient and the local dates it touched (for an edit: the old date and the new),
+under the patient's lock that every such write holds already. The recount deletes those
+dates' ``PatientDay`` rows and inserts them again from the raw check-ins: two statements
+for any number of dates, never a delta that could drift, and a check-in's own local date
+is read from the row, not recomputed, so a later timezone change of the patient moves
+nothing (exactly as the check-ins' stored local dates).
+
+The write paths: ``diary.actions.save`` (the PUT: create, edit), ``diary.actions.delete``,
+``diary.actions.sync`` (the batch: creates and edits) and ``diary.placement.
+entries_reassign`` (a visit created or moved re-places check-ins; the dates of those that
+moved are recounted). The demo seeder and the test factories write through these.
+Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
+must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from diary.models import Bruising, Entry, PatientDay
+
+_ENTRY, _DAY = Entry._meta, PatientDay._meta
+_KEY_AND_SUMS = ("patient_id", "local_date", "visit_id", "day")
+_SUMS = ("pain_sum", "soreness_sum", "entries", "large_bruising")
+
+
+def _tally_select(connection: BaseDatabaseWrapper, where: str) -> str:
+    """The tally rows of the live check-ins ``where`` selects, in ``PatientDay``'s columns."""
+    quote = connection.ops.quote_name
+    e = {f.attname: quote(str(f.column)) for f in _ENTRY.concrete_fields}
+    return (
+        f"SELECT {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']},"
+        f" SUM({e['pain']}), SUM({e['soreness']}), COUNT(*),"
+        f" SUM(CASE WHEN {e['bruising']} = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END)"
+        f" FROM {quote(_ENTRY.db_table)} WHERE {e['deleted_at']} IS NULL AND ({where})"
+        f" GROUP BY {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']}"
+    )
+
+
+def _insert_into(connection: BaseDatabaseWrapper) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(str(_DAY.get_field(name.removesuffix("_id")).column))
+        for name in (*_KEY_AND_SUMS, *_SUMS)
+    )
+    return f"INSERT INTO {quote(_DAY.db_table)} ({columns}) "
+
+
+def _connection() -> BaseDatabaseWrapper:
+    return connections[router.db_for_write(PatientDay)]
+
+
+_RECOUNT_SQL: dict[tuple[str, int], tuple[str, str]] = {}
+
+
+def _recount_sql(connection: BaseDatabaseWrapper, dates: int) -> tuple[str, str]:
+    """The two statements for ``dates`` local dates, written once per vendor and count (the
+    check-in's hot path: one date)."""
+    sql = _RECOUNT_SQL.get((connection.vendor, dates))
+    if sql is None:
+        quote = connection.ops.quote_name
+        marks = ", ".join(["%s"] * dates)
+        patient, local = quote("patient_id"), quote("local_date")
+        delete = f"DELETE FROM {quote(_DAY.db_table)} WHERE {patient} = %s AND {local} IN ({marks})"
+        # felt_at narrows the scan to the patient's index on (patient, -felt_at): whatever
+        # zone a local date was taken in, its instants lie within a day either side of it.
+        felt = quote(str(_ENTRY.get_field("felt_at").column))
+        insert = _insert_into(connection) + _tally_select(
+            connection,
+            f"{patient} = %s AND {felt} >= %s AND {felt} < %s AND {local} IN ({marks})",
+        )
+        sql = _RECOUNT_SQL[(connection.vendor, dates)] = (delete, insert)
+    return sql
+
+
+def days_recount(*, patient_id: Any, local_dates: Iterable[date | None]) -> None:
+    """Count again the tallies of one patient's ``local_dates`` from the raw check-ins.
+
+    Called in the writing transaction, under the patient's lock (``lock_patient``), after
+    the check-ins are written: the rows it leaves are exactly what :func:`days_rebuild`
+    would make for those dates. ``None`` dates are skipped (an entry not yet placed)."""
+    dates = sorted({d for d in local_dates if d is not None})
+    if not dates:
+        return
+    connection = _connection()
+    delete, insert = _recount_sql(connection, len(dates))
+    patient = _DAY.get_field("patient").get_db_prep_value(patient_id, connection)
+    local = _DAY.get_field("local_date")
+    values = [local.get_db_prep_value(d, connection) for d in dates]
+    felt = _ENTRY.get_field("felt_at")
+    low = datetime.combine(dates[0] - timedelta(days=1), time.min, tzinfo=UTC)
+    high = datetime.combine(dates[-1] + timedelta(days=2), time.min, tzinfo=UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(delete, [patient, *values])
+        cursor.execute(
+            insert,
+            [
+                patient,
+                felt.get_db_prep_value(low, connection),
+                felt.get_db_prep_value(high, connection),
+                *values,
+            ],
+        )
+
+
+def days_rebuild() -> int:
+    """Every tally again from the raw check-ins (after a bulk load around the services, or
+    to repair what ``days_mismatches`` found); the number of rows. Call it in a transaction:
+    the cohort reads an empty table in between otherwise."""
+    connection = _connection()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(_DAY.db_table)}")
+        cursor.execute(_insert_into(connection) + _tally_select(connection, "1 = 1"))
+        return int(cursor.rowcount)
+
+
+def days_mismatches(*, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """How many tallies differ from a count of the raw check-ins (missing, extra or other
+    sums), and up to ``limit`` of them: each a key with the kept and the counted sums."""
+    kept = {
+        tuple(row[:4]): tuple(row[4:])
+        for row in PatientDay.objects.values_list(*_KEY_AND_SUMS, *_SUMS).iterator()
+    }
+    connection = connections[router.db_for_read(Entry)]
+    with connection.cursor() as cursor:
+        cursor.execute(_tally_select(connection, "1 = 1"))
+        counted = {}
+        for row in cursor.fetchall():
+            key = (
+                _DAY.get_field("patient").to_python(row[0]),
+                _DAY.get_field("local_date").to_python(row[1]),
+                None if row[2] is None else _DAY.get_field("visit").to_python(row[2]),
+                row[3],
+            )
+            counted[key] = tuple(int(value) for value in row[4:])
+    wrong = sorted(
+        (key for key in kept.keys() | counted.keys() if kept.get(key) != counted.get(key)),
+        key=str,
+    )
+    return len(wrong), [
+        {
+            "patient_id": str(key[0]),
+            "local_date": key[1].isoformat(),
+            "visit_id": None if key[2] is None else str(key[2]),
+            "day": key[3],
+            "kept": kept.get(key),
+            "counted": counted.get(key),
+        }
+        for key in wrong[:limit]
+    ]
