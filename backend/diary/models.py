@@ -167,9 +167,17 @@ class PatientDay(models.Model):
         ordering: ClassVar = ["patient", "local_date"]
         indexes: ClassVar = [models.Index(fields=["visit", "day"], name="patientday_visit_day")]
         constraints: ClassVar = [
-            # Leads every lookup by patient: the recount and the baselines' 7 days.
+            # Leads every lookup by patient: the recount and the baselines' 7 days; and the
+            # conflict target of a check-in's upsert (``diary.tallies.days_add``).
             models.UniqueConstraint(
                 fields=["patient", "local_date", "visit"], name="patientday_unique_key"
+            ),
+            # NULLs are distinct in the key above: this one holds the key without a visit
+            # unique, and is the upsert's conflict target there.
+            models.UniqueConstraint(
+                fields=["patient", "local_date"],
+                condition=models.Q(visit__isnull=True),
+                name="patientday_unique_key_no_visit",
             ),
             models.CheckConstraint(condition=models.Q(entries__gte=1), name="patientday_entries"),
         ]

@@ -8,10 +8,14 @@ for any number of dates, never a delta that could drift, and a check-in's own lo
 is read from the row, not recomputed, so a later timezone change of the patient moves
 nothing (exactly as the check-ins' stored local dates).
 
-The write paths: ``diary.actions.save`` (the PUT: create, edit), ``diary.actions.delete``,
-``diary.actions.sync`` (the batch: creates and edits) and ``diary.placement.
-entries_reassign`` (a visit created or moved re-places check-ins; the dates of those that
-moved are recounted). The demo seeder and the test factories write through these.
+New check-ins alone (the hot path: a PUT's create, a batch without edits) are added
+instead (:func:`days_add`, one upsert): sums and counts of whole numbers, so adding is as
+exact as counting again.
+
+The write paths: ``diary.actions.save`` (the PUT: create adds, edit recounts),
+``diary.actions.delete`` (recounts), ``diary.actions.sync`` (the batch: creates add, edits
+recount) and ``diary.placement.entries_reassign`` (a visit created or moved re-places
+check-ins; the dates of those that moved are recounted). The demo seeder and the test factories write through these.
 Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
 must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -109,6 +113,75 @@ def days_recount(*, patient_id: Any, local_dates: Iterable[date | None]) -> None
                 *values,
             ],
         )
+
+
+class _NewCheckIn(Protocol):
+    """An ``Entry`` or a batch's ``NewEntry``, as inserted."""
+
+    patient_id: Any
+    local_date: date
+    visit_id: Any
+    day: int | None
+    pain: int
+    soreness: int
+    bruising: str
+
+
+_ADD_SQL: dict[tuple[str, bool, int], str] = {}
+
+
+def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE adding to the sums, for ``rows`` keys with or without
+    a visit (each has its own unique index to conflict on)."""
+    sql = _ADD_SQL.get((connection.vendor, with_visit, rows))
+    if sql is None:
+        quote = connection.ops.quote_name
+        table = quote(_DAY.db_table)
+        values = ", ".join(["(" + ", ".join(["%s"] * 8) + ")"] * rows)
+        target = (
+            "(patient_id, local_date, visit_id)"
+            if with_visit
+            else "(patient_id, local_date) WHERE visit_id IS NULL"
+        )
+        sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
+        sql = f"{_insert_into(connection)}VALUES {values} ON CONFLICT {target} DO UPDATE SET {sums}"
+        _ADD_SQL[(connection.vendor, with_visit, rows)] = sql
+    return sql
+
+
+def days_add(entries: Iterable[_NewCheckIn]) -> None:
+    """Add newly inserted check-ins (of one patient or many) to their tallies: one upsert
+    per kind of key, no read of the raw rows (the check-in hot path). Sums of whole
+    numbers, so the result is exactly what :func:`days_recount` would leave; only for
+    inserts (an edit or a delete recounts)."""
+    keys: dict[tuple[Any, ...], list[int]] = {}
+    for entry in entries:
+        sums = keys.setdefault(
+            (entry.patient_id, entry.local_date, entry.visit_id, entry.day), [0, 0, 0, 0]
+        )
+        sums[0] += entry.pain
+        sums[1] += entry.soreness
+        sums[2] += 1
+        sums[3] += entry.bruising == Bruising.LARGE
+    if not keys:
+        return
+    connection = _connection()
+    prep = [
+        _DAY.get_field(name.removesuffix("_id")).get_db_prep_value
+        for name in (*_KEY_AND_SUMS, *_SUMS)
+    ]
+    with connection.cursor() as cursor:
+        for with_visit in (False, True):
+            rows = [
+                [p(v, connection) for p, v in zip(prep, (*key, *sums), strict=True)]
+                for key, sums in keys.items()
+                if (key[2] is not None) == with_visit
+            ]
+            if rows:
+                cursor.execute(
+                    _add_sql(connection, with_visit, len(rows)),
+                    [value for row in rows for value in row],
+                )
 
 
 def days_rebuild() -> int:

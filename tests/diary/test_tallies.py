@@ -212,3 +212,24 @@ def test_check_fails_and_names_what_differs_then_rebuild_repairs(
     assert capsys.readouterr().out == "Rebuilt 1 tallies.\n"
     assert tallies(patient) == [(MAR_2, None, None, 4, 6, 1, 0)]
     call_command("aggregates", "check")
+
+
+def test_a_batch_adds_to_tallies_with_and_without_a_visit(
+    patient: User, physician: User, patient_client: APIClient
+):
+    link(physician, patient)
+    visit = make_visit(physician, patient, datetime(2026, 3, 2, 11, tzinfo=UTC))  # noon
+    patient_client.put(url(uuid.uuid4()), body("2026-03-02T13:00:00+01:00", pain=1), format="json")
+    items = [
+        {"id": str(uuid.uuid4()), **body("2026-03-02T09:00:00+01:00", pain=8)},  # before it
+        {"id": str(uuid.uuid4()), **body("2026-03-02T10:00:00+01:00", pain=7)},
+        {"id": str(uuid.uuid4()), **body("2026-03-02T18:00:00+01:00", pain=2, bruising="large")},
+    ]
+
+    response = patient_client.post("/api/v1/entries/sync/", {"entries": items}, format="json")
+
+    assert [r["status"] for r in response.json()["results"]] == ["created"] * 3
+    assert sorted(tallies(patient), key=lambda row: row[2] is None) == [
+        (MAR_2, visit.pk, 0, 3, 12, 2, 1),
+        (MAR_2, None, None, 15, 12, 2, 0),
+    ]

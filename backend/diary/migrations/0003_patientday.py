@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             options={
                 'ordering': ['patient', 'local_date'],
                 'indexes': [models.Index(fields=['visit', 'day'], name='patientday_visit_day')],
-                'constraints': [models.UniqueConstraint(fields=('patient', 'local_date', 'visit'), name='patientday_unique_key'), models.CheckConstraint(condition=models.Q(('entries__gte', 1)), name='patientday_entries')],
+                'constraints': [models.UniqueConstraint(fields=('patient', 'local_date', 'visit'), name='patientday_unique_key'), models.UniqueConstraint(condition=models.Q(('visit__isnull', True)), fields=('patient', 'local_date'), name='patientday_unique_key_no_visit'), models.CheckConstraint(condition=models.Q(('entries__gte', 1)), name='patientday_entries')],
             },
         ),
         migrations.RunSQL(BACKFILL, reverse_sql=migrations.RunSQL.noop),
