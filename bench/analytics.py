@@ -15,7 +15,7 @@ several rounds and reporting medians:
 - A-4 / A-5: what keeping the tallies costs the write paths, measured in this process
   through the API views (no HTTP server, so the share the upkeep takes is, if anything,
   larger than under wrk): check-in ``PUT`` req/s and 500-entry batch rows/s with the
-  upkeep / with it stubbed out, interleaved (goal >= 0.9 each).
+  upkeep / with it switched off, alternating request by request (goal >= 0.9 each).
 
 The seed goes around the services (COPY), so the tallies are rebuilt from it
 (``diary.tallies.days_rebuild``, as ``relief aggregates rebuild``) before measuring.
@@ -35,8 +35,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -198,8 +200,7 @@ def bench_cohort(url: str, physician: uuid.UUID) -> dict[str, object]:
     from recovery.analytics import round1
 
     theirs = {
-        day: (round1(m + 0.0), round1(q1 + 0.0), round1(q3 + 0.0), n)
-        for day, m, q1, q3, n in rows
+        day: (round1(m + 0.0), round1(q1 + 0.0), round1(q3 + 0.0), n) for day, m, q1, q3, n in rows
     }
     return {
         "endpoint_ms": statistics.median(endpoint) * 1000,
@@ -254,17 +255,20 @@ def bench_chart(physician: uuid.UUID, seconds: float = 3.0) -> dict[str, object]
 
 
 def bench_upkeep(physician: uuid.UUID, seconds: float = 7.0) -> dict[str, object]:
-    """Check-in writes with the tallies' upkeep / with ``days_recount`` stubbed out.
+    """Check-in writes with the tallies' upkeep / with it switched off (the tally CTEs of
+    the PUT's insert, the batch's ``days_add`` and the edits' ``days_recount`` left out).
 
-    The PUTs go round-robin over the practice's patients (each already has ~490 check-ins
-    and 7 visits), an hour apart per patient, so a day's tally counts a handful of rows as
-    in life; each batch is 500 new check-ins of one patient, 6 hours apart."""
-    from contextlib import ExitStack
+    The two alternate request by request (batch by batch), each timed on its own, so a
+    busy neighbour on the machine slows both alike. The PUTs go round-robin over the
+    practice's patients (each already has ~490 check-ins and 7 visits), an hour apart per
+    patient, so a day's tally holds a handful of check-ins as in life; each batch is 500 new
+    check-ins of one patient, 6 hours apart."""
     from unittest import mock
 
     from rest_framework.test import APIClient
 
     from accounts.models import User
+    from diary import bulk_insert
     from diary.actions import save, sync
 
     patients = list(User.objects.filter(physician_links__physician_id=physician))
@@ -273,28 +277,23 @@ def bench_upkeep(physician: uuid.UUID, seconds: float = 7.0) -> dict[str, object
     counter = iter(range(10**9))
     entry = {"soreness": 3, "bruising": "none", "iced": False, "heated": False,
              "strenuous_activity": False, "notes": ""}  # fmt: skip
+    upkeep = {"on": True}
 
-    def stubbed(upkeep: bool) -> ExitStack:
-        stack = ExitStack()
-        if not upkeep:
-            for module in (save, sync):
-                stack.enter_context(mock.patch.object(module, "days_recount", lambda **_: None))
-        return stack
+    def switched(real: Any) -> Any:
+        return lambda *args, **kwargs: real(*args, **kwargs) if upkeep["on"] else None
 
-    def put_rate(upkeep: bool) -> float:
-        done, t0 = 0, time.perf_counter()
-        with stubbed(upkeep):
-            while time.perf_counter() - t0 < seconds / ROUNDS:
-                i = next(counter)
-                client.force_authenticate(user=patients[i % len(patients)])
-                felt = start - timedelta(hours=i // len(patients))
-                body = {"felt_at": felt.isoformat(), "pain": i % 11, **entry}
-                response = client.put(f"/api/v1/entries/{uuid.uuid4()}/", body, format="json")
-                assert response.status_code == 201, response.content
-                done += 1
-        return done / (time.perf_counter() - t0)
+    def put() -> float:
+        i = next(counter)
+        client.force_authenticate(user=patients[i % len(patients)])
+        felt = start - timedelta(hours=i // len(patients))
+        body = {"felt_at": felt.isoformat(), "pain": i % 11, **entry}
+        t0 = time.perf_counter()
+        response = client.put(f"/api/v1/entries/{uuid.uuid4()}/", body, format="json")
+        elapsed = time.perf_counter() - t0
+        assert response.status_code == 201, response.content
+        return elapsed
 
-    def batch_rate(upkeep: bool) -> float:
+    def batch() -> float:
         i = next(counter)
         client.force_authenticate(user=patients[i % len(patients)])
         items = [
@@ -302,25 +301,47 @@ def bench_upkeep(physician: uuid.UUID, seconds: float = 7.0) -> dict[str, object
              "pain": k % 11, **entry}
             for k in range(500)
         ]  # fmt: skip
-        with stubbed(upkeep):
-            t0 = time.perf_counter()
-            response = client.post("/api/v1/entries/sync/", {"entries": items}, format="json")
-            elapsed = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        response = client.post("/api/v1/entries/sync/", {"entries": items}, format="json")
+        elapsed = time.perf_counter() - t0
         assert response.status_code == 200, response.content
-        return 500 / elapsed
+        return elapsed
 
-    put_rate(True), put_rate(False), batch_rate(True), batch_rate(False)  # warm up
-    puts: dict[bool, list[float]] = {True: [], False: []}
-    batches: dict[bool, list[float]] = {True: [], False: []}
-    for round_ in range(ROUNDS):
-        for upkeep in (True, False) if round_ % 2 else (False, True):
-            puts[upkeep].append(put_rate(upkeep))
-            batches[upkeep].append(statistics.median(batch_rate(upkeep) for _ in range(3)))
+    def rounds(write: Callable[[], float], per_round: int, batch_rows: int) -> list[float]:
+        """Per round, the rate with / without upkeep (the order alternates)."""
+        ratios_: dict[bool, list[float]] = {True: [], False: []}
+        for round_ in range(ROUNDS):
+            spent = {True: 0.0, False: 0.0}
+            for k in range(per_round):
+                upkeep["on"] = (k + round_) % 2 == 0
+                spent[upkeep["on"]] += write()
+            for on in (True, False):
+                ratios_[on].append(batch_rows * (per_round // 2) / spent[on])
+        return [*ratios_[True], *ratios_[False]]
+
+    real_ctes = bulk_insert.days_add_ctes
+
+    def ctes(connection: Any, source: str) -> str:
+        # Off: a CTE that writes nothing in place of the two that add to the tallies.
+        return real_ctes(connection, source) if upkeep["on"] else "no_tallies AS (SELECT 1)"
+
+    with (
+        mock.patch.object(bulk_insert, "days_add_ctes", ctes),
+        mock.patch.object(bulk_insert, "days_add", switched(bulk_insert.days_add)),
+        mock.patch.object(save, "days_recount", switched(save.days_recount)),
+        mock.patch.object(sync, "days_recount", switched(sync.days_recount)),
+    ):
+        put(), batch()  # warm up
+        per_put = max(2, int(seconds / ROUNDS / 0.005) // 2 * 2)
+        put_rates = rounds(put, per_put, 1)
+        batch_rates = rounds(batch, 6, 500)
+    with_put, without_put = put_rates[:ROUNDS], put_rates[ROUNDS:]
+    with_batch, without_batch = batch_rates[:ROUNDS], batch_rates[ROUNDS:]
     return {
-        "put": (statistics.median(puts[True]), statistics.median(puts[False])),
-        "put_ratio": median_ratio(puts[True], puts[False]),
-        "batch": (statistics.median(batches[True]), statistics.median(batches[False])),
-        "batch_ratio": median_ratio(batches[True], batches[False]),
+        "put": (statistics.median(with_put), statistics.median(without_put)),
+        "put_ratio": median_ratio(with_put, without_put),
+        "batch": (statistics.median(with_batch), statistics.median(without_batch)),
+        "batch_ratio": median_ratio(with_batch, without_batch),
     }
 
 

@@ -8,14 +8,15 @@ for any number of dates, never a delta that could drift, and a check-in's own lo
 is read from the row, not recomputed, so a later timezone change of the patient moves
 nothing (exactly as the check-ins' stored local dates).
 
-New check-ins alone (the hot path: a PUT's create, a batch without edits) are added
-instead (:func:`days_add`, one upsert): sums and counts of whole numbers, so adding is as
-exact as counting again.
+New check-ins (the hot path) are added instead, by whatever inserts them
+(``diary.bulk_insert``): :func:`days_add`, one upsert, or on PostgreSQL
+:func:`days_add_ctes` inside the INSERT itself. Sums and counts of whole numbers, so adding
+is as exact as counting again.
 
-The write paths: ``diary.actions.save`` (the PUT: create adds, edit recounts),
-``diary.actions.delete`` (recounts), ``diary.actions.sync`` (the batch: creates add, edits
-recount) and ``diary.placement.entries_reassign`` (a visit created or moved re-places
-check-ins; the dates of those that moved are recounted). The demo seeder and the test factories write through these.
+The write paths: ``diary.actions.save`` (the PUT: a create adds in its insert, an edit
+recounts), ``diary.actions.delete`` (recounts), ``diary.actions.sync`` (the batch: creates
+add in ``bulk_insert``, edits recount) and ``diary.placement.entries_reassign`` (a visit
+created or moved re-places check-ins; the dates of those that moved are recounted). The demo seeder and the test factories write through these.
 Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
 must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
 """
@@ -137,14 +138,23 @@ def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> st
     if sql is None:
         quote = connection.ops.quote_name
         table = quote(_DAY.db_table)
-        values = ", ".join(["(" + ", ".join(["%s"] * 8) + ")"] * rows)
+        if connection.vendor == "postgresql":
+            # One array per column: the same text (and parse) for 1 or 500 keys.
+            types = [
+                str(_DAY.get_field(name.removesuffix("_id")).db_type(connection))
+                for name in (*_KEY_AND_SUMS, *_SUMS)
+            ]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            values = f"SELECT * FROM unnest({arrays}) AS new"
+        else:
+            values = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * 8) + ")"] * rows)
         target = (
             "(patient_id, local_date, visit_id)"
             if with_visit
             else "(patient_id, local_date) WHERE visit_id IS NULL"
         )
         sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
-        sql = f"{_insert_into(connection)}VALUES {values} ON CONFLICT {target} DO UPDATE SET {sums}"
+        sql = f"{_insert_into(connection)}{values} ON CONFLICT {target} DO UPDATE SET {sums}"
         _ADD_SQL[(connection.vendor, with_visit, rows)] = sql
     return sql
 
@@ -177,11 +187,40 @@ def days_add(entries: Iterable[_NewCheckIn]) -> None:
                 for key, sums in keys.items()
                 if (key[2] is not None) == with_visit
             ]
-            if rows:
+            if not rows:
+                continue
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    _add_sql(connection, with_visit, 0), [list(c) for c in zip(*rows, strict=True)]
+                )
+            else:
                 cursor.execute(
                     _add_sql(connection, with_visit, len(rows)),
                     [value for row in rows for value in row],
                 )
+
+
+def days_add_ctes(connection: BaseDatabaseWrapper, source: str) -> str:
+    """PostgreSQL: two CTEs that add the check-ins a preceding data-modifying CTE named
+    ``source`` returned (``RETURNING`` patient_id, local_date, visit_id, day, pain,
+    soreness, bruising) to their tallies, as :func:`days_add` does: the check-in's INSERT
+    and its tally in one statement (the hot path saves a round trip)."""
+    table = connection.ops.quote_name(_DAY.db_table)
+    sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
+    ctes = []
+    for name, where, target in (
+        ("tallies_with_visit", "IS NOT NULL", "(patient_id, local_date, visit_id)"),
+        ("tallies_no_visit", "IS NULL", "(patient_id, local_date) WHERE visit_id IS NULL"),
+    ):
+        ctes.append(
+            f"{name} AS ({_insert_into(connection)}"
+            f"SELECT patient_id, local_date, visit_id, day, SUM(pain), SUM(soreness), COUNT(*),"
+            f" SUM(CASE WHEN bruising = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END)"
+            f" FROM {source} WHERE visit_id {where}"
+            f" GROUP BY patient_id, local_date, visit_id, day"
+            f" ON CONFLICT {target} DO UPDATE SET {sums})"
+        )
+    return ", ".join(ctes)
 
 
 def days_rebuild() -> int:

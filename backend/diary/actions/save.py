@@ -25,7 +25,7 @@ from diary.actions.outcome import (
 from diary.bulk_insert import insert_skipping_existing
 from diary.models import Entry
 from diary.placement import lock_patient_and_place
-from diary.tallies import days_add, days_recount
+from diary.tallies import days_recount
 
 
 def entry_save(
@@ -59,7 +59,6 @@ def entry_save(
             fill(entry, data, placement)
             clean(entry)
             if insert_skipping_existing([entry]):
-                days_add([entry])
                 entry._state.adding, entry._state.db = False, router.db_for_write(Entry)
                 audit_entry(audit, AuditEvent.Action.CREATE, entry)
                 return entry, True

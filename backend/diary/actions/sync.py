@@ -21,7 +21,7 @@ from diary import bulk_insert
 from diary.actions.outcome import Outcome, clean, decide, field_errors, revise
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
 from diary.placement import Timeline
-from diary.tallies import days_add, days_recount
+from diary.tallies import days_recount
 
 SYNC_MAX_ENTRIES = 500
 
@@ -112,10 +112,9 @@ def entries_sync(
                 [entry for entry, _revision in edited],
                 [*CONTENT_FIELDS, "local_date", "visit", "day", "version", "updated_at"],
             )
-        # Only what was written moves a tally: the inserted entries are added, then the
-        # edited ones recounted (from their old dates above and to their new ones; a
-        # recount after the add counts the day's new entries once, from the rows).
-        days_add(entry for entry in new if entry.id in inserted)
+        # The inserted entries were added to their tallies by the insert; the edited ones
+        # are recounted (from their old dates above and to their new ones; a recount after
+        # the add counts the day's new entries once, from the rows).
         days_recount(
             patient_id=patient.pk,
             local_dates=[
