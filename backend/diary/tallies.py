@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field
 
 from diary.models import Bruising, Entry, PatientDay
 
@@ -50,12 +51,16 @@ def _tally_select(connection: BaseDatabaseWrapper, where: str) -> str:
     )
 
 
+def _day_field(attname: str) -> Field[Any, Any]:
+    """``PatientDay``'s field of a column's attribute name (``visit_id``: ``visit``)."""
+    field = _DAY.get_field(attname.removesuffix("_id"))
+    assert isinstance(field, Field)
+    return field
+
+
 def _insert_into(connection: BaseDatabaseWrapper) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(str(_DAY.get_field(name.removesuffix("_id")).column))
-        for name in (*_KEY_AND_SUMS, *_SUMS)
-    )
+    columns = ", ".join(quote(str(_day_field(name).column)) for name in (*_KEY_AND_SUMS, *_SUMS))
     return f"INSERT INTO {quote(_DAY.db_table)} ({columns}) "
 
 
@@ -117,15 +122,22 @@ def days_recount(*, patient_id: Any, local_dates: Iterable[date | None]) -> None
 
 
 class _NewCheckIn(Protocol):
-    """An ``Entry`` or a batch's ``NewEntry``, as inserted."""
+    """An ``Entry`` or a batch's ``NewEntry``, as inserted (read-only here)."""
 
-    patient_id: Any
-    local_date: date
-    visit_id: Any
-    day: int | None
-    pain: int
-    soreness: int
-    bruising: str
+    @property
+    def patient_id(self) -> Any: ...
+    @property
+    def local_date(self) -> date | None: ...
+    @property
+    def visit_id(self) -> Any: ...
+    @property
+    def day(self) -> int | None: ...
+    @property
+    def pain(self) -> int: ...
+    @property
+    def soreness(self) -> int: ...
+    @property
+    def bruising(self) -> str: ...
 
 
 _ADD_SQL: dict[tuple[str, bool, int], str] = {}
@@ -140,10 +152,7 @@ def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> st
         table = quote(_DAY.db_table)
         if connection.vendor == "postgresql":
             # One array per column: the same text (and parse) for 1 or 500 keys.
-            types = [
-                str(_DAY.get_field(name.removesuffix("_id")).db_type(connection))
-                for name in (*_KEY_AND_SUMS, *_SUMS)
-            ]
+            types = [str(_day_field(name).db_type(connection)) for name in (*_KEY_AND_SUMS, *_SUMS)]
             arrays = ", ".join(f"%s::{kind}[]" for kind in types)
             values = f"SELECT * FROM unnest({arrays}) AS new"
         else:
@@ -176,10 +185,7 @@ def days_add(entries: Iterable[_NewCheckIn]) -> None:
     if not keys:
         return
     connection = _connection()
-    prep = [
-        _DAY.get_field(name.removesuffix("_id")).get_db_prep_value
-        for name in (*_KEY_AND_SUMS, *_SUMS)
-    ]
+    prep = [_day_field(name).get_db_prep_value for name in (*_KEY_AND_SUMS, *_SUMS)]
     with connection.cursor() as cursor:
         for with_visit in (False, True):
             rows = [
