@@ -7,7 +7,10 @@ scope crosses care teams, so what leaves this module is aggregates only: the cur
 quartiles and n per day) and counts. No patient or visit id, date or name is in either.
 
 A cohort of a million check-ins cannot be loaded into pandas per request, so the per
-(visit, day) relief is computed in SQL on every database. On PostgreSQL the median and
+(visit, day) relief is computed in SQL on every database, from the per (patient, local
+date, visit) tallies that every check-in write keeps in its own transaction
+(``diary.tallies``; ``relief aggregates check`` compares them with the raw rows), not from
+the raw check-ins: a third of the rows, and the same numbers to the last bit. On PostgreSQL the median and
 quartiles are ``percentile_cont`` in the same query (29 rows come back); elsewhere the
 per (visit, day) rows come back and ``recovery.analytics.cohort_curve`` computes them.
 Both are linear-interpolation quantiles, so the numbers are identical (tested).
