@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from diary.models import Entry, PatientDay
-from diary.tallies import days_rebuild, days_recount
+from diary.tallies import days_mismatches, days_rebuild, days_recount
+from tests.concurrency import run_concurrently
 from tests.factories import PhysicianFactory, link, make_visit
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,26 @@ def test_a_batch_adds_to_tallies_with_and_without_a_visit(
         (MAR_2, visit.pk, 0, 3, 12, 2, 1),
         (MAR_2, None, None, 15, 12, 2, 0),
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_check_ins_and_edits_of_one_day_add_up(patient: User, client_for):
+    """Each writer holds the patient's lock while it adds to or recounts a tally, so
+    concurrent check-ins (upserts) and an edit (a recount) of one day lose nothing."""
+    edited = uuid.uuid4()
+    client_for(patient).put(url(edited), body(pain=1), format="json")
+
+    def work(i: int) -> int:
+        client = client_for(patient)
+        if i == 0:
+            return client.put(
+                url(edited), body(pain=9), format="json", HTTP_IF_MATCH='"1"'
+            ).status_code
+        return client.put(url(uuid.uuid4()), body(pain=i % 11), format="json").status_code
+
+    statuses = run_concurrently(8, work)
+
+    assert sorted(statuses) == [200] + [201] * 7
+    assert tallies(patient) == [(MAR_2, None, None, 9 + sum(range(1, 8)), 48, 8, 0)]
+    assert days_mismatches() == (0, [])
