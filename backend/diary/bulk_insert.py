@@ -1,5 +1,6 @@
 """Check-ins into the database without writing an id twice: the insert paths of a
-single check-in (``entry_save``) and of a batch (``entries_sync``)."""
+single check-in (``entry_save``) and of a batch (``entries_sync``). Whatever they insert
+they add to its day's tally (``diary.tallies``) in the same transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from accounts.models import User
 from core.bulk import copy_rows
 from diary.models import Entry
+from diary.tallies import days_add, days_add_ctes
 
 
 @dataclass(slots=True)
@@ -82,10 +84,15 @@ def insert_skipping_existing(entries: Sequence[Entry | NewEntry]) -> set[uuid.UU
     if connection.vendor == "postgresql":
         # One array per column: the statement's text (and psycopg's parse of it) is the same
         # for 1 or 500 rows, where a VALUES list of 500 rows costs more to build than to run.
+        # The rows inserted are added to their tallies in the same statement.
         arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        returning = f"{conflict}, patient_id, local_date, visit_id, day, pain, soreness, bruising"
         statements = [
             (
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}",
+                f"WITH inserted_rows AS (INSERT INTO {table} ({columns})"
+                f" SELECT * FROM unnest({arrays}) {returning}),"
+                f" {days_add_ctes(connection, 'inserted_rows')}"
+                f" SELECT {pk_column} FROM inserted_rows",
                 # NewEntry stands in for an Entry here: pre_save reads only its attributes.
                 [[field.get_db_prep_save(field.pre_save(e, True), connection) for e in entries]  # type: ignore[arg-type]
                  for field in fields],
@@ -108,6 +115,8 @@ def insert_skipping_existing(entries: Sequence[Entry | NewEntry]) -> set[uuid.UU
         for sql, params in statements:
             cursor.execute(sql, params)
             inserted.update(Entry._meta.pk.to_python(value) for (value,) in cursor.fetchall())
+    if connection.vendor != "postgresql":
+        days_add(entry for entry in entries if entry.pk in inserted)
     return inserted
 
 
@@ -135,4 +144,5 @@ def insert_new(entries: list[NewEntry]) -> set[uuid.UUID]:
             )
     except IntegrityError:
         return insert_skipping_existing(entries)
+    days_add(entries)
     return {entry.id for entry in entries}

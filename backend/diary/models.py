@@ -130,3 +130,57 @@ class EntryRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} v{self.version} {self.action}"
+
+
+class PatientDay(models.Model):
+    """What one patient logged on one local date under one visit, kept as sums and counts
+    (``diary.tallies`` recounts the touched rows in every transaction that writes check-ins
+    or moves them between visits). The cohort reads these instead of the raw check-ins.
+
+    A key is (patient, local date, visit): the check-ins of one local date can belong to
+    two visits (one performed that afternoon), and ``day`` follows from visit and local
+    date. Rows with no visit (before the first one) still count towards baselines. Sums,
+    not means, so a mean computed from a row is the raw rows' mean to the last bit.
+    Deleted check-ins are not counted; a key with no check-in left has no row.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    patient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    local_date = models.DateField()
+    visit = models.ForeignKey(
+        "treatments.Visit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.IntegerField(null=True, blank=True)
+    pain_sum = models.PositiveIntegerField()
+    soreness_sum = models.PositiveIntegerField()
+    entries = models.PositiveIntegerField()
+    large_bruising = models.PositiveIntegerField()
+
+    class Meta:
+        ordering: ClassVar = ["patient", "local_date"]
+        indexes: ClassVar = [models.Index(fields=["visit", "day"], name="patientday_visit_day")]
+        constraints: ClassVar = [
+            # Leads every lookup by patient: the recount and the baselines' 7 days; and the
+            # conflict target of a check-in's upsert (``diary.tallies.days_add``).
+            models.UniqueConstraint(
+                fields=["patient", "local_date", "visit"], name="patientday_unique_key"
+            ),
+            # NULLs are distinct in the key above: this one holds the key without a visit
+            # unique, and is the upsert's conflict target there.
+            models.UniqueConstraint(
+                fields=["patient", "local_date"],
+                condition=models.Q(visit__isnull=True),
+                name="patientday_unique_key_no_visit",
+            ),
+            models.CheckConstraint(condition=models.Q(entries__gte=1), name="patientday_entries"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.local_date} {self.visit_id}: {self.entries} check-ins"

@@ -35,6 +35,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from accounts.models import User
 from accounts.patient_time import local_date_for, lock_patient
 from diary.models import Entry
+from diary.tallies import days_recount
 from treatments.models import Visit
 
 # --------------------------------------------------------------------------- the rule
@@ -219,4 +220,6 @@ def entries_reassign(*, patient: User) -> int:
             entry.visit_id, entry.day = visit_id, day
             changed.append(entry)
     Entry.objects.bulk_update(changed, ["visit", "day"], batch_size=500)
+    # Local dates stay; the tallies of the dates whose check-ins changed visit follow them.
+    days_recount(patient_id=patient.pk, local_dates=[entry.local_date for entry in changed])
     return len(changed)

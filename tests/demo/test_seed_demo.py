@@ -147,6 +147,16 @@ def test_demo_clinic(settings) -> None:
     _check_entry_placement()
     _check_clinical_story()
     _check_someone_stopped_logging()
+    _check_tallies_kept()
+
+
+def _check_tallies_kept() -> None:
+    """The seeder writes through the services, so the kept day tallies match the rows."""
+    from diary.models import PatientDay
+    from diary.tallies import days_mismatches
+
+    assert PatientDay.objects.exists()
+    assert days_mismatches() == (0, [])
 
 
 def test_second_run_changes_nothing(settings) -> None:

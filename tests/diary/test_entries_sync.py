@@ -27,7 +27,9 @@ FELT = "2026-03-02T09:30:00+01:00"
 # 999-parameter batching of the audit insert (one more INSERT per ~99 audit rows).
 # +1 for the patient row lock that serialises placement (accounts.patient_time.lock_patient).
 # PostgreSQL: the new entries go in by COPY inside a savepoint pair of its own (+2).
-QUERY_BUDGET = 9
+# +1 for the kept day tallies (diary.tallies.days_add): one upsert adding the batch's new
+# check-ins (a second only for check-ins felt before every visit; edits recount instead).
+QUERY_BUDGET = 10
 
 
 def item(entry_id: object = None, **changes: object) -> dict:

@@ -20,6 +20,7 @@ from diary.actions.outcome import (
     snapshot,
 )
 from diary.models import EntryRevision
+from diary.tallies import days_recount
 
 
 def entry_delete(
@@ -57,6 +58,7 @@ def entry_delete(
             entry.deleted_at = timezone.now()
             entry.version += 1
             entry.save(update_fields=["deleted_at", "version"])
+            days_recount(patient_id=patient.pk, local_dates=[entry.local_date])
             audit_entry(audit, AuditEvent.Action.DELETE, entry)
     if stale:
         raise EntryConflict(entry, stale=True)

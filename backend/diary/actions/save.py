@@ -25,6 +25,7 @@ from diary.actions.outcome import (
 from diary.bulk_insert import insert_skipping_existing
 from diary.models import Entry
 from diary.placement import lock_patient_and_place
+from diary.tallies import days_recount
 
 
 def entry_save(
@@ -78,8 +79,10 @@ def entry_save(
             audit_entry(audit, AuditEvent.Action.READ, stored)
             return stored, False
         if outcome == Outcome.UPDATED:
+            was_on = stored.local_date
             revise(stored, data, placement, actor=patient).save()
             stored.save()
+            days_recount(patient_id=patient.pk, local_dates=[was_on, stored.local_date])
             audit_entry(audit, AuditEvent.Action.UPDATE, stored)
             return stored, False
         # CONFLICT or VERSION_MISMATCH: the 409/412 answer carries the stored entry, a read

@@ -21,6 +21,7 @@ from diary import bulk_insert
 from diary.actions.outcome import Outcome, clean, decide, field_errors, revise
 from diary.models import CONTENT_FIELDS, Entry, EntryRevision
 from diary.placement import Timeline
+from diary.tallies import days_recount
 
 SYNC_MAX_ENTRIES = 500
 
@@ -80,6 +81,8 @@ def entries_sync(
     with transaction.atomic():
         lock_patient(patient)
         stored = _lock_entries([item.id for item in items])
+        # The dates the batch's edits take their entries from (``revise`` moves them).
+        was_on = {pk: entry.local_date for pk, entry in stored.items()}
         timeline = Timeline(patient)
         now = timezone.now()
         edited: list[tuple[Entry, EntryRevision]] = []
@@ -97,6 +100,7 @@ def entries_sync(
         if lost:
             # Someone else committed these ids after our read: replay against their rows.
             winners = _lock_entries([results[i].id for i in lost])
+            was_on.update((pk, winner.local_date) for pk, winner in winners.items())
             for i in lost:
                 winner = winners.get(results[i].id)
                 if winner is None:
@@ -108,6 +112,16 @@ def entries_sync(
                 [entry for entry, _revision in edited],
                 [*CONTENT_FIELDS, "local_date", "visit", "day", "version", "updated_at"],
             )
+        # The inserted entries were added to their tallies by the insert; the edited ones
+        # are recounted (from their old dates above and to their new ones; a recount after
+        # the add counts the day's new entries once, from the rows).
+        days_recount(
+            patient_id=patient.pk,
+            local_dates=[
+                *(entry.local_date for entry, _revision in edited),
+                *(was_on[entry.pk] for entry, _revision in edited),
+            ],
+        )
         audit_record_many(
             audit=audit or AuditContext.system(actor=patient),
             events=[result.audit for result in results if result.audit is not None],
