@@ -210,9 +210,12 @@ function whenField(timeZone) {
   };
   async function show() {
     const earlier = fieldset.querySelector("input[value=earlier]").checked;
-    panel.hidden = !earlier;
     error.textContent = "";
-    if (!earlier) return;
+    if (!earlier) {
+      panel.hidden = true;
+      return;
+    }
+    // Shown once its day picker has its range and today: never an empty picker.
     const dates = await import("../dates.js");
     const zone = timeZone();
     const today = dates.localDate(new Date(), zone);
@@ -222,6 +225,7 @@ function whenField(timeZone) {
     hint.textContent = zone
       ? t("form.earlierHintZone", { count: dates.EARLIER_DAYS, zone: zone.replace(/_/g, " ") })
       : t("form.earlierHint", { count: dates.EARLIER_DAYS });
+    panel.hidden = !fieldset.querySelector("input[value=earlier]").checked;
   }
   const fieldset = h(
     "fieldset",

@@ -93,6 +93,8 @@ def test_a_missed_evening_is_logged_the_next_morning_in_the_patients_own_time(
     # Earlier: the day picker offers today and the 7 days before, in the patient's zone.
     today = ny_today()
     form.locator('fieldset[data-field="when"] label', has_text="Earlier").click()
+    # The picker shows once its range is set (dates.js is imported on first use).
+    page.wait_for_selector(".when-earlier:not([hidden])")
     date_input = form.locator("input[name=felt_date]")
     assert date_input.get_attribute("max") == today.isoformat()
     assert date_input.get_attribute("min") == (today - timedelta(days=7)).isoformat()
