@@ -16,8 +16,8 @@ is as exact as counting again.
 The write paths: ``diary.actions.save`` (the PUT: a create adds in its insert, an edit
 recounts), ``diary.actions.delete`` (recounts), ``diary.actions.sync`` (the batch: creates
 add in ``bulk_insert``, edits recount) and ``diary.placement.entries_reassign`` (a visit
-created or moved re-places check-ins; the dates of those that moved are recounted). The demo seeder and the test factories write through these.
-Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
+created or moved re-places check-ins; the dates of those that moved are recounted). The
+demo seeder and the test factories write through these. Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
 must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
 """
 
@@ -38,16 +38,38 @@ _KEY_AND_SUMS = ("patient_id", "local_date", "visit_id", "day")
 _SUMS = ("pain_sum", "soreness_sum", "entries", "large_bruising")
 
 
-def _tally_select(connection: BaseDatabaseWrapper, where: str) -> str:
-    """The tally rows of the live check-ins ``where`` selects, in ``PatientDay``'s columns."""
+def _tally_select(connection: BaseDatabaseWrapper, where: str, source: str | None = None) -> str:
+    """The tally rows, in ``PatientDay``'s columns, of the live check-ins ``where`` selects,
+    or of the rows of ``source`` (a CTE returning new check-ins' columns, all live)."""
     quote = connection.ops.quote_name
     e = {f.attname: quote(str(f.column)) for f in _ENTRY.concrete_fields}
+    if source is None:
+        source, where = quote(_ENTRY.db_table), f"{e['deleted_at']} IS NULL AND ({where})"
     return (
         f"SELECT {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']},"
         f" SUM({e['pain']}), SUM({e['soreness']}), COUNT(*),"
         f" SUM(CASE WHEN {e['bruising']} = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END)"
-        f" FROM {quote(_ENTRY.db_table)} WHERE {e['deleted_at']} IS NULL AND ({where})"
+        f" FROM {source} WHERE {where}"
         f" GROUP BY {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']}"
+    )
+
+
+# A key with a visit and one without each have their own unique index (NULLs are distinct
+# in the first): the conflict target of an upsert of either kind.
+_CONFLICT_TARGET = {
+    True: "(patient_id, local_date, visit_id)",
+    False: "(patient_id, local_date) WHERE visit_id IS NULL",
+}
+
+
+def _upsert(connection: BaseDatabaseWrapper, rows: str, *, with_visit: bool) -> str:
+    """INSERT the tally ``rows`` (a SELECT or VALUES in ``PatientDay``'s columns), adding
+    to the sums of a key that is there already."""
+    table = connection.ops.quote_name(_DAY.db_table)
+    sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
+    return (
+        f"{_insert_into(connection)}{rows}"
+        f" ON CONFLICT {_CONFLICT_TARGET[with_visit]} DO UPDATE SET {sums}"
     )
 
 
@@ -148,8 +170,6 @@ def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> st
     a visit (each has its own unique index to conflict on)."""
     sql = _ADD_SQL.get((connection.vendor, with_visit, rows))
     if sql is None:
-        quote = connection.ops.quote_name
-        table = quote(_DAY.db_table)
         if connection.vendor == "postgresql":
             # One array per column: the same text (and parse) for 1 or 500 keys.
             types = [str(_day_field(name).db_type(connection)) for name in (*_KEY_AND_SUMS, *_SUMS)]
@@ -157,14 +177,9 @@ def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> st
             values = f"SELECT * FROM unnest({arrays}) AS new"
         else:
             values = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * 8) + ")"] * rows)
-        target = (
-            "(patient_id, local_date, visit_id)"
-            if with_visit
-            else "(patient_id, local_date) WHERE visit_id IS NULL"
+        sql = _ADD_SQL[(connection.vendor, with_visit, rows)] = _upsert(
+            connection, values, with_visit=with_visit
         )
-        sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
-        sql = f"{_insert_into(connection)}{values} ON CONFLICT {target} DO UPDATE SET {sums}"
-        _ADD_SQL[(connection.vendor, with_visit, rows)] = sql
     return sql
 
 
@@ -211,22 +226,19 @@ def days_add_ctes(connection: BaseDatabaseWrapper, source: str) -> str:
     ``source`` returned (``RETURNING`` patient_id, local_date, visit_id, day, pain,
     soreness, bruising) to their tallies, as :func:`days_add` does: the check-in's INSERT
     and its tally in one statement (the hot path saves a round trip)."""
-    table = connection.ops.quote_name(_DAY.db_table)
-    sums = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in _SUMS)
-    ctes = []
-    for name, where, target in (
-        ("tallies_with_visit", "IS NOT NULL", "(patient_id, local_date, visit_id)"),
-        ("tallies_no_visit", "IS NULL", "(patient_id, local_date) WHERE visit_id IS NULL"),
-    ):
-        ctes.append(
-            f"{name} AS ({_insert_into(connection)}"
-            f"SELECT patient_id, local_date, visit_id, day, SUM(pain), SUM(soreness), COUNT(*),"
-            f" SUM(CASE WHEN bruising = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END)"
-            f" FROM {source} WHERE visit_id {where}"
-            f" GROUP BY patient_id, local_date, visit_id, day"
-            f" ON CONFLICT {target} DO UPDATE SET {sums})"
+    return ", ".join(
+        f"{name} AS ("
+        + _upsert(
+            connection,
+            _tally_select(connection, f"visit_id {where}", source),
+            with_visit=with_visit,
         )
-    return ", ".join(ctes)
+        + ")"
+        for name, where, with_visit in (
+            ("tallies_with_visit", "IS NOT NULL", True),
+            ("tallies_no_visit", "IS NULL", False),
+        )
+    )
 
 
 def days_rebuild() -> int:
@@ -249,14 +261,15 @@ def days_mismatches(*, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
         for row in PatientDay.objects.values_list(*_KEY_AND_SUMS, *_SUMS).iterator()
     }
     connection = connections[router.db_for_read(Entry)]
+    patient, local, visit = (_day_field(name) for name in ("patient_id", "local_date", "visit_id"))
     with connection.cursor() as cursor:
         cursor.execute(_tally_select(connection, "1 = 1"))
         counted = {}
         for row in cursor.fetchall():
             key = (
-                _DAY.get_field("patient").to_python(row[0]),
-                _DAY.get_field("local_date").to_python(row[1]),
-                None if row[2] is None else _DAY.get_field("visit").to_python(row[2]),
+                patient.to_python(row[0]),
+                local.to_python(row[1]),
+                None if row[2] is None else visit.to_python(row[2]),
                 row[3],
             )
             counted[key] = tuple(int(value) for value in row[4:])
