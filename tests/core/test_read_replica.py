@@ -437,6 +437,34 @@ def test_another_users_read_is_served_by_the_replica_and_may_be_behind(replica: 
     )
 
 
+def cohort(base: str, cluster: Cluster) -> dict[str, Any]:
+    """The physician's cohort (their own patients)."""
+    status, body = call(base, "GET", "/api/v1/cohort/", token=cluster.tokens["doctor"])
+    assert status == 200, body
+    return body
+
+
+def test_the_cohort_is_read_from_the_replica(replica: Cluster):
+    # Replay paused, then the visit's baseline changed on the primary only: a cohort from
+    # the primary would differ from the one read before (shown once replay resumes).
+    replica.set_delay(None)
+    replica.pause()
+    time.sleep(STATUS_SECONDS + 0.1)  # the app measured the replica since it paused
+    before = cohort(replica.app, replica)
+    (old,) = sql(replica.primary, "SELECT baseline_pain FROM treatments_visit WHERE id = %s",
+                 replica.ids["visit"])[0]  # fmt: skip
+    sql(replica.primary, "UPDATE treatments_visit SET baseline_pain = %s WHERE id = %s",
+        9 if old != 9 else 5, replica.ids["visit"])  # fmt: skip
+    try:
+        assert cohort(replica.app, replica) == before
+        replica.resume()
+        replica.wait_replayed(replica.primary_position())
+        wait_for(lambda: cohort(replica.app, replica) != before, "the cohort to follow")
+    finally:
+        sql(replica.primary, "UPDATE treatments_visit SET baseline_pain = %s WHERE id = %s",
+            old, replica.ids["visit"])  # fmt: skip
+
+
 def test_a_replica_behind_by_more_than_the_bound_is_skipped(replica: Cluster):
     # "strict" allows 1 s of lag; the replica applies each commit 3 s late.
     replica.wait_replayed(replica.primary_position())
