@@ -12,6 +12,10 @@ several rounds and reporting medians:
 - A-2: the visit-chart endpoint's requests/s / the same endpoint returning only the raw
   per-day series (goal >= 0.85);
 - A-3: peak RSS of a fresh process computing the cohort (goal < 400 MiB);
+- A-6: a patient's course (every visit's daily series, summary and flags, as the course
+  endpoint computes it) from the kept tallies / from the raw check-ins, the same analytics
+  on either input, alternating patient by patient (goal <= 1.0: reading the tallies is
+  never slower; the outputs are compared and must be identical);
 - A-4 / A-5: what keeping the tallies costs the write paths, measured in this process
   through the API views (no HTTP server, so the share the upkeep takes is, if anything,
   larger than under wrk): check-in ``PUT`` req/s and 500-entry batch rows/s with the
@@ -254,6 +258,53 @@ def bench_chart(physician: uuid.UUID, seconds: float = 3.0) -> dict[str, object]
     }
 
 
+def bench_course(physician: uuid.UUID, patients: int = 40) -> dict[str, object]:
+    """Milliseconds to compute a patient's course from the tallies (as served) and from the
+    raw check-ins (as before issue #19), the same patients in turn, medians of rounds."""
+    from accounts.models import User
+    from diary.models import Entry
+    from recovery import analytics, reports, selectors
+    from treatments.models import Visit
+
+    ids = list(
+        Visit.objects.filter(physician_id=physician)
+        .values_list("patient_id", flat=True)
+        .distinct()
+        .order_by("patient_id")[:patients]
+    )
+    people = list(User.objects.filter(pk__in=ids))
+
+    def kept(patient: User) -> list[analytics.VisitReport]:
+        return reports._course_reports(patient)
+
+    def raw(patient: User) -> list[analytics.VisitReport]:
+        visits = selectors.visit_rows_frame(selectors.patient_visit_rows(patient.pk))
+        entries = selectors.entries_frame(Entry.objects.filter(patient=patient))
+        return analytics.course_reports(visits, entries, selectors.patient_today(patient))
+
+    def summaries(course: list[analytics.VisitReport]) -> str:
+        return json.dumps([analytics.jsonable(r.summary) for r in course], default=str)
+
+    identical = all(summaries(kept(p)) == summaries(raw(p)) for p in people)
+    timings: dict[str, list[float]] = {"kept": [], "raw": []}
+    for _ in range(ROUNDS):
+        spent = {"kept": 0.0, "raw": 0.0}
+        for patient in people:
+            for name, compute in (("kept", kept), ("raw", raw)):
+                t0 = time.perf_counter()
+                compute(patient)
+                spent[name] += time.perf_counter() - t0
+        for name in spent:
+            timings[name].append(1000 * spent[name] / len(people))
+    return {
+        "kept_ms": statistics.median(timings["kept"]),
+        "raw_ms": statistics.median(timings["raw"]),
+        "ratio": median_ratio(timings["kept"], timings["raw"]),
+        "identical": identical,
+        "patients": len(people),
+    }
+
+
 def bench_upkeep(physician: uuid.UUID, seconds: float = 7.0) -> dict[str, object]:
     """Check-in writes with the tallies' upkeep / with it switched off (the tally CTEs of
     the PUT's insert, the batch's ``days_add`` and the edits' ``days_recount`` left out).
@@ -390,6 +441,7 @@ def main() -> None:
     cohort = bench_cohort(url, seeded["physician"])
     chart = bench_chart(seeded["physician"])
     memory = bench_memory(url, seeded["physician"])
+    course = bench_course(seeded["physician"])
     # Last: it adds check-ins to the practice.
     upkeep = bench_upkeep(seeded["physician"])
     rows = [
@@ -432,6 +484,16 @@ def main() -> None:
             f"{upkeep['batch_ratio']:.2f}x",
             ">= 0.9",
             upkeep["batch_ratio"] >= 0.9,
+        ),
+        (
+            "A-6",
+            f"a patient's course computed from the kept tallies / from the raw check-ins "
+            f"({course['patients']} patients in turn; identical: "
+            f"{'yes' if course['identical'] else 'NO'})",
+            f"{course['kept_ms']:.1f} ms / {course['raw_ms']:.1f} ms",
+            f"{course['ratio']:.2f}x",
+            "<= 1.0",
+            course["ratio"] <= 1.0 and course["identical"],
         ),
     ]
     header = "| id | measure | absolute | ratio | goal | result |\n|---|---|---|---|---|---|"

@@ -135,7 +135,8 @@ class EntryRevision(models.Model):
 class PatientDay(models.Model):
     """What one patient logged on one local date under one visit, kept as sums and counts
     (``diary.tallies`` recounts the touched rows in every transaction that writes check-ins
-    or moves them between visits). The cohort reads these instead of the raw check-ins.
+    or moves them between visits). The cohort, the course, a visit's recovery and the
+    patient list's summaries read these instead of the raw check-ins.
 
     A key is (patient, local date, visit): the check-ins of one local date can belong to
     two visits (one performed that afternoon), and ``day`` follows from visit and local

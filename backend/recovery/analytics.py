@@ -13,6 +13,12 @@ entries: ``entry_id``, ``patient_id``, ``felt_at`` (tz-aware UTC), ``local_date`
          date, computed and stored by the server), ``pain`` (0-10), ``soreness`` (0-10),
          ``bruising`` ("none" / "small" / "large"), ``visit_id`` (str or None), ``day`` (int or
          NA), the last two assigned by the server with the rule in :func:`assign_visits`.
+tallies: what ``diary.PatientDay`` keeps, one row per (patient, local date, visit):
+         ``patient_id``, ``local_date``, ``visit_id``, ``day`` (as on entries), ``pain_sum``,
+         ``soreness_sum``, ``entries`` (count) and ``large_bruising`` (count). The server's
+         reports read these; :func:`tally` makes them from entries. Wherever a function
+         takes "rows" it takes either, with the same result to the last bit (sums of whole
+         numbers are exact in float64, so a mean from a tally is the entries' mean).
 ``today`` is always passed in as the patient-local date; nothing here reads the clock.
 
 Definitions (issue #4; exact, so two people computing by hand get the same numbers)
@@ -255,40 +261,102 @@ def _empty_daily() -> pd.DataFrame:
     )
 
 
-def daily_series(entries: pd.DataFrame) -> pd.DataFrame:
+TALLY_KEY = ("patient_id", "local_date", "visit_id", "day")
+TALLY_SUMS = ("pain_sum", "soreness_sum", "entries", "large_bruising")
+
+
+def is_tallies(rows: pd.DataFrame) -> bool:
+    """Whether ``rows`` are tallies (see the input contract) rather than entries."""
+    return "pain_sum" in rows.columns
+
+
+def tally(entries: pd.DataFrame) -> pd.DataFrame:
+    """The tallies of these entries, as ``diary.PatientDay`` keeps them: one row per
+    (patient, local date, visit, day) with the sums of pain and soreness, the number of
+    entries and of those with large bruising. Entries without a visit keep ``visit_id``
+    None and ``day`` NA (they still count towards a later visit's baseline)."""
+    size = len(entries)
+    frame = pd.DataFrame(
+        {
+            "patient_id": (
+                entries["patient_id"].astype(str).to_numpy()
+                if "patient_id" in entries
+                else np.full(size, "", dtype=object)
+            ),
+            "local_date": [as_date(value) for value in entries["local_date"]],
+            "visit_id": (
+                entries["visit_id"].to_numpy(dtype=object)
+                if "visit_id" in entries
+                else np.full(size, None, dtype=object)
+            ),
+            "day": (
+                entries["day"].astype("Int64").to_numpy()
+                if "day" in entries
+                else pd.array([pd.NA] * size, dtype="Int64")
+            ),
+            "pain_sum": entries["pain"].astype("int64").to_numpy(),
+            "soreness_sum": entries["soreness"].astype("int64").to_numpy(),
+            "entries": np.ones(size, dtype="int64"),
+            "large_bruising": (entries["bruising"] == "large").to_numpy(dtype="int64"),
+        }
+    )
+    if frame.empty:
+        return frame
+    return frame.groupby(list(TALLY_KEY), dropna=False, sort=False, as_index=False)[
+        list(TALLY_SUMS)
+    ].sum()
+
+
+def _date_ordinals(values: Any) -> np.ndarray:
+    return np.fromiter((as_date(value).toordinal() for value in values), dtype="int64")
+
+
+def daily_series(rows: pd.DataFrame) -> pd.DataFrame:
     """Per-day series of one visit's entries (reads ``day``, ``local_date``, ``pain``,
-    ``soreness``, ``bruising``).
+    ``soreness``, ``bruising``) or tallies (see the input contract).
 
     Daily pain / soreness for day d = mean of that day's entries (unrounded here; round only
     when presenting). Returns one row per logged day, sorted by day, on a RangeIndex, with
-    columns ``day`` (int), ``date`` (python date), ``pain`` and ``soreness`` (float means),
-    ``entries`` (count) and ``large_bruise`` (any entry that day reported large bruising).
-    Days without entries are absent (never imputed). Entries with no ``day`` or a negative
-    one (only possible if the patient's timezone moved backwards) are ignored.
+    columns ``day`` (int), ``date`` (python date: the day's latest local date, which differs
+    from ``visit_date + day`` only for a day 0 that gathered entries of earlier local dates
+    after the patient moved west), ``pain`` and ``soreness`` (float means), ``entries``
+    (count) and ``large_bruise`` (any entry that day reported large bruising). Days without
+    entries are absent (never imputed). Rows with no ``day`` or a negative one (only
+    possible if the patient's timezone moved backwards) are ignored.
     """
-    if "visit_id" in entries and entries["visit_id"].dropna().unique().size > 1:
-        raise ValueError("daily_series takes the entries of one visit")
-    if entries.empty:
-        return _empty_daily()
-    day = entries["day"].astype("Float64")
-    rows = entries.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
+    if "visit_id" in rows and rows["visit_id"].dropna().unique().size > 1:
+        raise ValueError("daily_series takes the rows of one visit")
     if rows.empty:
         return _empty_daily()
-    # Grouped with numpy (a stable sort by day, then sums per run of equal days): the same
-    # result as pandas' named aggregation, at a fraction of its cost on the hot read paths.
+    day = rows["day"].astype("Float64")
+    rows = rows.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
+    if rows.empty:
+        return _empty_daily()
+    # Grouped with numpy (a stable sort by day and date, then sums per run of equal days):
+    # the same result as pandas' named aggregation, at a fraction of its cost on the hot
+    # read paths.
     days = rows["day"].astype("int64").to_numpy()
-    order = np.argsort(days, kind="stable")
+    ordinals = _date_ordinals(rows["local_date"])
+    order = np.lexsort((ordinals, days))
     days = days[order]
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
-    counts = np.diff(np.r_[starts, days.size])
-    pain = rows["pain"].astype("float64").to_numpy()[order]
-    soreness = rows["soreness"].astype("float64").to_numpy()[order]
-    large = (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool)[order]
-    dates = rows["local_date"].to_numpy()[order][starts]
+    ends = np.r_[starts[1:], days.size] - 1
+    if is_tallies(rows):
+        counts = np.add.reduceat(rows["entries"].to_numpy(dtype="int64")[order], starts)
+        pain = rows["pain_sum"].to_numpy(dtype="float64")[order]
+        soreness = rows["soreness_sum"].to_numpy(dtype="float64")[order]
+        large = rows["large_bruising"].to_numpy(dtype="int64")[order] > 0
+    else:
+        counts = np.diff(np.r_[starts, days.size])
+        pain = rows["pain"].astype("float64").to_numpy()[order]
+        soreness = rows["soreness"].astype("float64").to_numpy()[order]
+        large = (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool)[order]
     return pd.DataFrame(
         {
             "day": days[starts],
-            "date": pd.Series([as_date(d) for d in dates], dtype=object),
+            "date": pd.Series(
+                [date.fromordinal(int(n)) for n in ordinals[order][ends]], dtype=object
+            ),
             "pain": np.add.reduceat(pain, starts) / counts,
             "soreness": np.add.reduceat(soreness, starts) / counts,
             "entries": counts.astype("int64"),
@@ -297,31 +365,37 @@ def daily_series(entries: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def baseline_for(visit: Mapping[str, Any], patient_entries: pd.DataFrame) -> Baseline:
+def baseline_for(visit: Mapping[str, Any], patient_rows: pd.DataFrame) -> Baseline:
     """Baseline = the visit's ``baseline_pain`` (source "recorded"); if missing, the mean pain
     of the patient's entries whose ``local_date`` lies in the 7 local days before the visit,
     ``visit_date - 7 .. visit_date - 1`` (source "prior_entries"); if none, no baseline.
 
     A recorded 0 is kept as the baseline (it is a real measurement) but gives no % relief
-    (see :attr:`Baseline.for_percent`). ``patient_entries`` may hold any of the patient's
-    entries (of any visit, or none); other patients' rows are ignored when ``patient_id``
-    is present.
+    (see :attr:`Baseline.for_percent`). ``patient_rows`` may hold any of the patient's
+    entries or tallies (of any visit, or none); other patients' rows are ignored when
+    ``patient_id`` is present.
     """
     recorded = _number(visit.get("baseline_pain"))
     if recorded is not None:
         return Baseline(recorded, "recorded")
-    if patient_entries.empty:
+    if patient_rows.empty:
         return NO_BASELINE
     visit_date = as_date(visit["visit_date"])
-    local = pd.to_datetime(patient_entries["local_date"])
-    before = (pd.Timestamp(visit_date) - local).dt.days
-    mask = before.between(1, BASELINE_LOOKBACK_DAYS)
-    if "patient_id" in patient_entries and "patient_id" in visit:
-        mask &= patient_entries["patient_id"] == visit["patient_id"]
-    pains = patient_entries.loc[mask, "pain"].dropna()
-    if pains.empty:
+    before = as_date(visit_date).toordinal() - _date_ordinals(patient_rows["local_date"])
+    mask = (before >= 1) & (before <= BASELINE_LOOKBACK_DAYS)
+    if "patient_id" in patient_rows and "patient_id" in visit:
+        mask &= (patient_rows["patient_id"] == visit["patient_id"]).to_numpy(dtype=bool)
+    window = patient_rows.loc[mask]
+    if is_tallies(window):
+        count = int(window["entries"].sum())
+        total = float(window["pain_sum"].astype("float64").sum())
+    else:
+        pains = window["pain"].dropna().astype("float64")
+        count, total = len(pains), float(pains.sum())
+    if count == 0:
         return NO_BASELINE
-    return Baseline(float(pains.astype("float64").mean()), "prior_entries")
+    # A sum of whole numbers is exact, so this is the mean of the raw pains to the last bit.
+    return Baseline(total / count, "prior_entries")
 
 
 def baselines(visits: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
@@ -855,18 +929,18 @@ def visit_flags(
 
 def visit_report(
     visit: Mapping[str, Any],
-    patient_entries: pd.DataFrame,
+    patient_rows: pd.DataFrame,
     today: date,
     next_visit_day: int | None = None,
 ) -> VisitReport:
     """Daily rows (with ``relief`` and ``change``), summary and flags of one visit.
 
-    ``patient_entries``: the patient's entries with ``visit_id``/``day`` assigned, covering
-    at least ``visit_date - 7`` up to the next visit (one query: the baseline fallback needs the
-    week before, the curve needs the visit's own entries).
+    ``patient_rows``: the patient's entries or tallies with ``visit_id``/``day`` assigned,
+    covering at least ``visit_date - 7`` up to the next visit (one query: the baseline
+    fallback needs the week before, the curve needs the visit's own rows).
     """
-    own = patient_entries.loc[(patient_entries["visit_id"] == visit["visit_id"]).to_numpy()]
-    baseline = baseline_for(visit, patient_entries)
+    own = patient_rows.loc[(patient_rows["visit_id"] == visit["visit_id"]).to_numpy()]
+    baseline = baseline_for(visit, patient_rows)
     daily = with_relief(daily_series(own), baseline.value)
     summary = visit_summary(visit, daily, baseline, today, next_visit_day)
     flags = visit_flags(visit, daily, baseline, today, next_visit_day)
@@ -895,12 +969,14 @@ def next_visit_days(visits: pd.DataFrame) -> pd.Series:
     return pd.Series(gaps.to_numpy(), index=ordered.index, dtype="Int64").reindex(visits.index)
 
 
-def course_reports(visits: pd.DataFrame, entries: pd.DataFrame, today: date) -> list[VisitReport]:
+def course_reports(visits: pd.DataFrame, rows: pd.DataFrame, today: date) -> list[VisitReport]:
     """One :class:`VisitReport` per visit, in visit order, each window cut by the next visit.
 
-    Uses the server's ``visit_id``/``day`` on ``entries`` when present; otherwise assigns them
-    with :func:`assign_visits`. Each summary also gets ``visit_number`` (1-based per patient).
+    ``rows``: the patients' entries or tallies. Uses the server's ``visit_id``/``day`` when
+    present; otherwise (entries only) assigns them with :func:`assign_visits`. Each summary
+    also gets ``visit_number`` (1-based per patient).
     """
+    entries = rows
     if "visit_id" not in entries or "day" not in entries:
         entries = assign_visits(entries, visits)
     ordered = visits.sort_values(["performed_at", "visit_id"], kind="stable")

@@ -15,7 +15,7 @@ from recovery.models import FlagAcknowledgement
 from recovery.selectors import (
     course_frames,
     entry_fingerprints,
-    latest_visit_entries,
+    latest_visit_days,
     patient_today,
     patient_visit_rows,
     visit_frames,
@@ -66,14 +66,14 @@ def _summary(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _report_for(visit: Visit, visit_rows: Any = None) -> analytics.VisitReport:
-    visits, entries = visit_frames(visit, visit_rows)
+    visits, days = visit_frames(visit, visit_rows)
     ordered = visits.reset_index(drop=True)
     position = ordered.index[ordered["visit_id"] == str(visit.id)][0]
     gaps = analytics.next_visit_days(ordered)
     gap = gaps.iloc[position]
     return analytics.visit_report(
         ordered.iloc[position],
-        entries,
+        days,
         patient_today(visit.patient),
         None if pd.isna(gap) else int(gap),
     )
@@ -191,10 +191,10 @@ def visit_chart(visit: Visit) -> dict[str, Any]:
 
 
 def _course_reports(patient: User, visit_rows: Any = None) -> list[analytics.VisitReport]:
-    visits, entries = course_frames(patient, visit_rows)
+    visits, days = course_frames(patient, visit_rows)
     if visits.empty:
         return []
-    return analytics.course_reports(visits, entries, patient_today(patient))
+    return analytics.course_reports(visits, days, patient_today(patient))
 
 
 def patient_course(patient: User) -> dict[str, Any]:
@@ -266,19 +266,19 @@ def _latest_summaries_compute(
     result: dict[str, dict[str, Any]],
 ) -> None:
     latest = visit_rows_frame(latest_row[patient_id] for patient_id in missing)
-    entries = latest_visit_entries(latest)
-    entries_by_patient = dict(tuple(entries.groupby("patient_id", sort=False)))
-    empty = entries.iloc[0:0]
+    days = latest_visit_days(latest)
+    days_by_patient = dict(tuple(days.groupby("patient_id", sort=False)))
+    empty = days.iloc[0:0]
     for position, (patient_id, key) in enumerate(missing.items()):
         summary = _latest_summary(
-            latest.iloc[position], entries_by_patient.get(patient_id, empty), key[3]
+            latest.iloc[position], days_by_patient.get(patient_id, empty), key[3]
         )
         result[patient_id] = summary
         _keep(key, summary)
 
 
-def _latest_summary(latest: pd.Series, entries: pd.DataFrame, today: date) -> dict[str, Any]:
-    report = analytics.visit_report(latest, entries, today, None)
+def _latest_summary(latest: pd.Series, days: pd.DataFrame, today: date) -> dict[str, Any]:
+    report = analytics.visit_report(latest, days, today, None)
     s = report.summary
     return {
         "latest": analytics.jsonable(

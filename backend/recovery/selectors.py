@@ -17,7 +17,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from diary.models import Entry
+from diary.models import Entry, PatientDay
 from recovery import analytics
 from treatments.models import Visit
 
@@ -41,6 +41,7 @@ ENTRY_COLUMNS = [
     "visit_id",
     "day",
 ]
+TALLY_COLUMNS = [*analytics.TALLY_KEY, *analytics.TALLY_SUMS]
 # The baseline fallback looks at the local days before a visit (analytics' definition).
 BASELINE_DAYS = analytics.BASELINE_LOOKBACK_DAYS
 
@@ -112,6 +113,21 @@ def entries_frame(entries: Any) -> pd.DataFrame:
     )
 
 
+def days_frame(days: Any) -> pd.DataFrame:
+    """One query: the given kept tallies (a ``PatientDay`` queryset) as the analytics'
+    tallies frame, oldest date first."""
+    frame = pd.DataFrame(
+        list(days.order_by("local_date", "visit_id").values_list(*TALLY_COLUMNS)),
+        columns=TALLY_COLUMNS,
+    )
+    frame["patient_id"] = frame["patient_id"].astype(str)
+    frame["visit_id"] = frame["visit_id"].map(lambda v: None if v is None else str(v))
+    frame["day"] = frame["day"].astype("Int64")
+    for column in analytics.TALLY_SUMS:
+        frame[column] = frame[column].astype("int64")
+    return frame
+
+
 def patient_visit_rows(patient_id: Any) -> tuple[tuple[Any, ...], ...]:
     """One query: all of a patient's visits as ``visit_values`` rows, oldest first."""
     return tuple(visit_values(Visit.objects.filter(patient_id=patient_id)))
@@ -121,36 +137,36 @@ def course_frames(
     patient: User, visit_rows: Iterable[tuple[Any, ...]] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two queries (one with ``visit_rows``, the patient's visits already read): all of a
-    patient's visits and check-ins."""
+    patient's visits and kept tallies."""
     if visit_rows is None:
         visit_rows = patient_visit_rows(patient.pk)
-    return visit_rows_frame(visit_rows), entries_frame(Entry.objects.filter(patient=patient))
+    return visit_rows_frame(visit_rows), days_frame(PatientDay.objects.filter(patient=patient))
 
 
 def visit_frames(
     visit: Visit, visit_rows: Iterable[tuple[Any, ...]] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two queries (one with ``visit_rows``, the patient's visits already read): the
-    patient's visits, and the entries one visit's report needs (its own window and the week
+    patient's visits, and the tallies one visit's report needs (its own window and the week
     before it, for the baseline fallback)."""
     if visit_rows is None:
         visit_rows = patient_visit_rows(visit.patient_id)
     visits = visit_rows_frame(visit_rows)
     since = visit.local_date - timedelta(days=BASELINE_DAYS)
-    entries = entries_frame(
-        Entry.objects.filter(patient_id=visit.patient_id).filter(
+    days = days_frame(
+        PatientDay.objects.filter(patient_id=visit.patient_id).filter(
             Q(visit_id=visit.id) | Q(local_date__gte=since, local_date__lt=visit.local_date)
         )
     )
-    return visits, entries
+    return visits, days
 
 
-def latest_visit_entries(latest: pd.DataFrame) -> pd.DataFrame:
-    """One query: for these latest visits (one row per patient), the entries of each visit
+def latest_visit_days(latest: pd.DataFrame) -> pd.DataFrame:
+    """One query: for these latest visits (one row per patient), the tallies of each visit
     plus the week before it."""
     earliest = min(latest["visit_date"]) - timedelta(days=BASELINE_DAYS)
-    return entries_frame(
-        Entry.objects.filter(
+    return days_frame(
+        PatientDay.objects.filter(
             patient_id__in=list(latest["patient_id"]), local_date__gte=earliest
         ).filter(
             Q(visit_id__in=list(latest["visit_id"])) | Q(local_date__lt=max(latest["visit_date"]))

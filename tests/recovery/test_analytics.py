@@ -30,6 +30,7 @@ from recovery.analytics import (
     jsonable,
     relief,
     round1,
+    tally,
     visit_flags,
     visit_report,
     visit_summary,
@@ -382,6 +383,35 @@ def test_no_baseline_when_neither_recorded_nor_prior_entries() -> None:
 
     assert baseline == (None, None)
     assert baseline.for_percent is None
+
+
+@pytest.mark.parametrize("recorded", [6.5, 0.0, np.nan])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        prior_entries,
+        lambda: make_entries([(-8, 10, 0), (0, 9, 0)], visit_id=None),
+        # Three check-ins on one day and one on another: the mean of the check-ins (13/4),
+        # not of the days' means (4.5 and 2): the tally keeps the sum and the count.
+        lambda: make_entries([(-3, 5, 0), (-3, 4, 0), (-3, 3, 0), (-2, 1, 0)], visit_id=None),
+    ],
+)
+def test_baseline_from_the_tallies_is_the_baseline_from_the_entries(
+    recorded: float, rows: Any
+) -> None:
+    entries = rows()
+    visit = make_visit(baseline_pain=recorded)
+
+    assert baseline_for(visit, tally(entries)) == baseline_for(visit, entries)
+
+
+def test_the_fallback_baseline_is_the_mean_of_the_check_ins_not_of_the_days() -> None:
+    entries = make_entries([(-3, 5, 0), (-3, 4, 0), (-3, 3, 0), (-2, 1, 0)], visit_id=None)
+
+    assert baseline_for(make_visit(baseline_pain=None), tally(entries)) == (
+        13 / 4,
+        "prior_entries",
+    )
 
 
 def test_recorded_baseline_zero_is_kept_but_gives_no_percent() -> None:
@@ -1103,7 +1133,8 @@ def test_cohort_quartiles_are_ordered(rows: list[tuple[int, float]]) -> None:
 
 def _daily_by_named_aggregation(entries: pd.DataFrame) -> pd.DataFrame:
     """daily_series as first written with pandas' named aggregation: the reference the numpy
-    version must equal."""
+    version must equal (the day's date is its latest local date: since the kept tallies
+    there is no order of entries within a day to take the first of)."""
     day = entries["day"].astype("Float64")
     rows = entries.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
     work = pd.DataFrame(
@@ -1117,7 +1148,7 @@ def _daily_by_named_aggregation(entries: pd.DataFrame) -> pd.DataFrame:
     )
     daily = (
         work.groupby("day", sort=True)
-        .agg(date=("date", "first"), pain=("pain", "mean"), soreness=("soreness", "mean"),
+        .agg(date=("date", "max"), pain=("pain", "mean"), soreness=("soreness", "mean"),
              entries=("day", "size"), large_bruise=("large", "any"))
         .reset_index()
     )  # fmt: skip
@@ -1140,7 +1171,9 @@ def _daily_by_named_aggregation(entries: pd.DataFrame) -> pd.DataFrame:
         max_size=40,
     )
 )
-def test_daily_series_equals_the_named_aggregation_it_replaced(rows: list) -> None:
+def test_daily_series_of_entries_and_of_their_tallies_equal_the_named_aggregation(
+    rows: list,
+) -> None:
     start = date(2026, 3, 1)
     entries = pd.DataFrame(
         {
@@ -1152,7 +1185,9 @@ def test_daily_series_equals_the_named_aggregation_it_replaced(rows: list) -> No
         }
     )
     got = daily_series(entries)
+    # The kept tallies' path: float for float the same frame.
+    pd.testing.assert_frame_equal(daily_series(tally(entries)), got, check_exact=True)
     if got.empty:
         assert entries["day"].dropna().lt(0).all()
         return
-    pd.testing.assert_frame_equal(got, _daily_by_named_aggregation(entries))
+    pd.testing.assert_frame_equal(got, _daily_by_named_aggregation(entries), check_exact=True)

@@ -247,3 +247,39 @@ def test_recovery_and_course_are_recomputed_exactly_when_their_inputs_change(
     visit.save()
     rebased, ran = computed(recovery_url)
     assert ran and rebased["baseline"] == 6.0
+
+
+def test_the_reports_read_the_kept_tallies_not_the_check_ins(
+    recovery_world: dict, physician: User, patient: User, client_for
+):
+    """The visit's recovery, the course and the patient list compute from ``PatientDay``
+    (issue #19): the only statement on the raw check-ins is the small fingerprint that says
+    whether a kept answer is still current, never the rows themselves."""
+    from django.test.utils import CaptureQueriesContext
+
+    from recovery import reports
+
+    reports._KEPT.clear()
+    client = client_for(physician)
+    urls = [
+        f"/api/v1/visits/{recovery_world['visit'].id}/recovery/",
+        f"/api/v1/patients/{patient.pk}/course/",
+        "/api/v1/patients/",
+    ]
+    for url in urls:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert any('"diary_patientday"' in s for s in sql), url
+        on_entries = [s for s in sql if 'FROM "diary_entry"' in s]
+        # The fingerprint (COUNT, SUM(version), MAX(updated_at)) and, in the list, the last
+        # check-in's time: aggregates, no check-in's pain or soreness.
+        assert all('"diary_entry"."pain"' not in s for s in on_entries), (url, on_entries)
+    # And the numbers are the hand-computed ones of the fixture (days 0, 1 and 3).
+    days = client.get(urls[0]).json()["days"]
+    assert [(d["day"], d["pain"], d["entries"], d["large_bruise"]) for d in days] == [
+        (0, 5.0, 2, False),
+        (1, 8.0, 1, True),
+        (3, 4.0, 1, False),
+    ]
