@@ -91,7 +91,7 @@ def insert_skipping_existing(entries: Sequence[Entry | NewEntry]) -> set[uuid.UU
             (
                 f"WITH inserted_rows AS (INSERT INTO {table} ({columns})"
                 f" SELECT * FROM unnest({arrays}) {returning}),"
-                f" {days_add_ctes(connection, 'inserted_rows')}"
+                f" {days_add_ctes(connection, 'inserted_rows', entries)}"
                 f" SELECT {pk_column} FROM inserted_rows",
                 # NewEntry stands in for an Entry here: pre_save reads only its attributes.
                 [[field.get_db_prep_save(field.pre_save(e, True), connection) for e in entries]  # type: ignore[arg-type]

@@ -23,7 +23,8 @@ must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -38,19 +39,24 @@ _KEY_AND_SUMS = ("patient_id", "local_date", "visit_id", "day")
 _SUMS = ("pain_sum", "soreness_sum", "entries", "large_bruising")
 
 
-def _tally_select(connection: BaseDatabaseWrapper, where: str, source: str | None = None) -> str:
+def _tally_select(
+    connection: BaseDatabaseWrapper, where: str, source: str | None = None, *, one: bool = False
+) -> str:
     """The tally rows, in ``PatientDay``'s columns, of the live check-ins ``where`` selects,
-    or of the rows of ``source`` (a CTE returning new check-ins' columns, all live)."""
+    or of the rows of ``source`` (a CTE returning new check-ins' columns, all live).
+    ``one``: ``source`` returns at most one row, which is its own tally (no GROUP BY: on the
+    check-in hot path the grouping costs more than the upsert)."""
     quote = connection.ops.quote_name
     e = {f.attname: quote(str(f.column)) for f in _ENTRY.concrete_fields}
     if source is None:
         source, where = quote(_ENTRY.db_table), f"{e['deleted_at']} IS NULL AND ({where})"
+    key = f"{e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']}"
+    large = f"CASE WHEN {e['bruising']} = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END"
+    if one:
+        return f"SELECT {key}, {e['pain']}, {e['soreness']}, 1, {large} FROM {source} WHERE {where}"
     return (
-        f"SELECT {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']},"
-        f" SUM({e['pain']}), SUM({e['soreness']}), COUNT(*),"
-        f" SUM(CASE WHEN {e['bruising']} = '{Bruising.LARGE.value}' THEN 1 ELSE 0 END)"
-        f" FROM {source} WHERE {where}"
-        f" GROUP BY {e['patient_id']}, {e['local_date']}, {e['visit_id']}, {e['day']}"
+        f"SELECT {key}, SUM({e['pain']}), SUM({e['soreness']}), COUNT(*), SUM({large})"
+        f" FROM {source} WHERE {where} GROUP BY {key}"
     )
 
 
@@ -171,10 +177,14 @@ def _add_sql(connection: BaseDatabaseWrapper, with_visit: bool, rows: int) -> st
     sql = _ADD_SQL.get((connection.vendor, with_visit, rows))
     if sql is None:
         if connection.vendor == "postgresql":
-            # One array per column: the same text (and parse) for 1 or 500 keys.
-            types = [str(_day_field(name).db_type(connection)) for name in (*_KEY_AND_SUMS, *_SUMS)]
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-            values = f"SELECT * FROM unnest({arrays}) AS new"
+            # The keys as one JSON text, whatever their number: one parameter to send (eight
+            # arrays of 125 keys cost more to quote than the upsert takes to run), the same
+            # statement text for 1 or 500 keys.
+            record = ", ".join(
+                f"{name} {_day_field(name).db_type(connection)}"
+                for name in (*_KEY_AND_SUMS, *_SUMS)
+            )
+            values = f"SELECT * FROM json_to_recordset(%s::json) AS new({record})"
         else:
             values = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * 8) + ")"] * rows)
         sql = _ADD_SQL[(connection.vendor, with_visit, rows)] = _upsert(
@@ -200,37 +210,42 @@ def days_add(entries: Iterable[_NewCheckIn]) -> None:
     if not keys:
         return
     connection = _connection()
-    prep = [_day_field(name).get_db_prep_value for name in (*_KEY_AND_SUMS, *_SUMS)]
+    names = (*_KEY_AND_SUMS, *_SUMS)
     with connection.cursor() as cursor:
         for with_visit in (False, True):
-            rows = [
-                [p(v, connection) for p, v in zip(prep, (*key, *sums), strict=True)]
-                for key, sums in keys.items()
-                if (key[2] is not None) == with_visit
+            chosen = [
+                (*key, *sums) for key, sums in keys.items() if (key[2] is not None) == with_visit
             ]
-            if not rows:
+            if not chosen:
                 continue
             if connection.vendor == "postgresql":
-                cursor.execute(
-                    _add_sql(connection, with_visit, 0), [list(c) for c in zip(*rows, strict=True)]
-                )
+                # UUIDs and dates as their text, which the record's types read back.
+                rows = json.dumps([dict(zip(names, row, strict=True)) for row in chosen],
+                                  default=str)  # fmt: skip
+                cursor.execute(_add_sql(connection, with_visit, 0), [rows])
             else:
+                prep = [_day_field(name).get_db_prep_value for name in names]
                 cursor.execute(
-                    _add_sql(connection, with_visit, len(rows)),
-                    [value for row in rows for value in row],
+                    _add_sql(connection, with_visit, len(chosen)),
+                    [p(v, connection) for row in chosen for p, v in zip(prep, row, strict=True)],
                 )
 
 
-def days_add_ctes(connection: BaseDatabaseWrapper, source: str) -> str:
-    """PostgreSQL: two CTEs that add the check-ins a preceding data-modifying CTE named
+def days_add_ctes(
+    connection: BaseDatabaseWrapper, source: str, entries: Sequence[_NewCheckIn]
+) -> str:
+    """PostgreSQL: the CTEs that add the check-ins a preceding data-modifying CTE named
     ``source`` returned (``RETURNING`` patient_id, local_date, visit_id, day, pain,
     soreness, bruising) to their tallies, as :func:`days_add` does: the check-in's INSERT
-    and its tally in one statement (the hot path saves a round trip)."""
+    and its tally in one statement (the hot path saves a round trip). ``entries`` are the
+    rows being inserted: only the kinds of key they have get a CTE (a key with a visit and
+    one without conflict on different indexes), and a single check-in is its own tally."""
+    kinds = {entry.visit_id is not None for entry in entries}
     return ", ".join(
         f"{name} AS ("
         + _upsert(
             connection,
-            _tally_select(connection, f"visit_id {where}", source),
+            _tally_select(connection, f"visit_id {where}", source, one=len(entries) == 1),
             with_visit=with_visit,
         )
         + ")"
@@ -238,6 +253,7 @@ def days_add_ctes(connection: BaseDatabaseWrapper, source: str) -> str:
             ("tallies_with_visit", "IS NOT NULL", True),
             ("tallies_no_visit", "IS NULL", False),
         )
+        if with_visit in kinds
     )
 
 

@@ -190,7 +190,7 @@ class _CohortBase(AuditedApiMixin, APIView):
                 _("You belong to no practice: ask for scope=mine."),
                 field="scope",
             )
-        result = cohort.cohort(user, scope=scope, **chosen)
+        result = cohort.served(user, scope=scope, **chosen)
         audit_record(
             audit=AuditContext.from_request(request),
             action=AuditEvent.Action.READ,
@@ -216,6 +216,7 @@ class CohortApi(_CohortBase):
                 **chosen,
                 "days": cohort.curve_rows(result["curve"]),
                 "rates": analytics.jsonable(result["rates"]),
+                "as_of": result["as_of"],
             }
         )
 

@@ -25,17 +25,22 @@ visit began).
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+from django.conf import settings
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Practice, User
 from accounts.selectors import practice_patients
 from diary.models import PatientDay
 from recovery import analytics
+from recovery.models import KeptCohort
 from treatments.models import Visit
 
 LAST_DAY = analytics.COHORT_LAST_DAY
@@ -58,10 +63,29 @@ def cohort_visits(
     """The visits matching the filters: of the user's own patients (``mine``) or of every
     patient on the care team of a physician of the user's practice (``practice``; none
     without a practice). The caller decides who may ask for which scope."""
+    return _scope_visits(
+        scope,
+        user,
+        user.practice,
+        condition=condition,
+        injectate=injectate,
+        body_region=body_region,
+    )
+
+
+def _scope_visits(
+    scope: str,
+    physician: User | None,
+    practice: Practice | None,
+    *,
+    condition: str | None = None,
+    injectate: str | None = None,
+    body_region: str | None = None,
+) -> Any:
     if scope == PRACTICE:
-        visits = Visit.objects.filter(patient__in=practice_patients(user.practice))
+        visits = Visit.objects.filter(patient__in=practice_patients(practice))
     else:
-        visits = Visit.objects.filter(patient__physician_links__physician=user)
+        visits = Visit.objects.filter(patient__physician_links__physician=physician)
     if condition:
         visits = visits.filter(condition=condition)
     if injectate:
@@ -270,12 +294,122 @@ def cohort_portable(visits: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 def cohort(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str, Any]:
     """Curve and rates of :func:`cohort_visits`: aggregates only, whatever the scope."""
-    visits = cohort_visits(user, scope=scope, **filters)
+    return _computed(cohort_visits(user, scope=scope, **filters))
+
+
+def _computed(visits: Any) -> dict[str, Any]:
     if connection.vendor == "postgresql":
         curve, rates_ = cohort_sql(visits)
     else:
         curve, rates_ = cohort_portable(visits)
     return {"curve": curve, "rates": rates_}
+
+
+# --------------------------------------------------------------------------- kept answers
+#
+# Exact quantiles over every (visit, day) of a practice cannot be computed in a small
+# fraction of reading them (the sort alone of ~390,000 reliefs is a tenth of the fastest
+# raw query; docs/SCALING.md), so the answer itself is kept: computed for a scope and
+# filters, served again until COHORT_MAX_AGE seconds after its computation began, and
+# recomputed by the worker (``cohort_refresh_job``) once half that old while it is being
+# asked for. Every answer says when its data was read (``as_of``). An
+# answer older than the bound is never served: the request computes it afresh.
+
+# Recomputed by the worker while asked for in the last two hours (``requested_at`` moves at
+# most hourly); forgotten once not asked for in a week.
+REFRESH_WHILE_ASKED = timedelta(hours=2)
+FORGET_AFTER = timedelta(days=7)
+_REQUESTED_EVERY = timedelta(hours=1)
+
+
+def _key(scope: str, subject: Any, filters: dict[str, str | None]) -> str:
+    named = "|".join(f"{name}={filters.get(name) or ''}" for name in sorted(filters))
+    return f"{scope}:{subject}:{named}"
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Python numbers, unrounded, NaN as None: kept as JSON, they read back as the same
+    doubles (JSON floats are written with ``repr``)."""
+    plain = {}
+    for name, value in values.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        plain[name] = None if isinstance(value, float) and math.isnan(value) else value
+    return plain
+
+
+def _as_answer(curve: list[dict[str, Any]], rates_: dict[str, Any], as_of: Any) -> dict[str, Any]:
+    frame = pd.DataFrame.from_records(curve, columns=["day", "median", "q1", "q3", "n"])
+    frame = frame.astype(
+        {"day": "int64", "median": "float64", "q1": "float64", "q3": "float64", "n": "int64"}
+    )
+    return {"curve": frame, "rates": rates_, "as_of": as_of}
+
+
+def _keep(
+    key: str,
+    scope: str,
+    physician: User | None,
+    practice: Practice | None,
+    filters: dict[str, str | None],
+    *,
+    now: datetime,
+) -> dict[str, Any]:
+    """Compute the answer afresh and keep it (unless a newer one was kept meanwhile)."""
+    started = timezone.now()
+    answer = _computed(_scope_visits(scope, physician, practice, **filters))
+    fields = {
+        "scope": scope,
+        "physician": physician if scope == MINE else None,
+        "practice": practice if scope == PRACTICE else None,
+        "filters": filters,
+        "curve": [_plain(row) for row in answer["curve"].to_dict("records")],
+        "rates": _plain(answer["rates"]),
+        "computed_at": started,
+        "requested_at": now,
+    }
+    if not KeptCohort.objects.filter(key=key, computed_at__lt=started).update(**fields):
+        KeptCohort.objects.bulk_create([KeptCohort(key=key, **fields)], ignore_conflicts=True)
+    return {**answer, "as_of": started}
+
+
+def served(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str, Any]:
+    """The cohort the API answers: the kept answer for this scope and filters while it is at
+    most ``COHORT_MAX_AGE`` seconds old, else computed now (and kept). ``as_of``: when the
+    answer's data was read."""
+    max_age = settings.COHORT_MAX_AGE
+    if max_age <= 0:
+        started = timezone.now()
+        return {**cohort(user, scope=scope, **filters), "as_of": started}
+    practice = user.practice if scope == PRACTICE else None
+    key = _key(scope, user.practice_id if scope == PRACTICE else user.pk, filters)
+    now = timezone.now()
+    row = KeptCohort.objects.filter(key=key).first()
+    if row is not None and now - row.computed_at <= timedelta(seconds=max_age):
+        if now - row.requested_at > _REQUESTED_EVERY:
+            KeptCohort.objects.filter(pk=row.pk).update(requested_at=now)
+        return _as_answer(row.curve, row.rates, row.computed_at)
+    return _keep(key, scope, user if scope == MINE else None, practice, filters, now=now)
+
+
+def cohort_refresh_job(*, now: datetime) -> int:
+    """Worker: recompute each kept answer asked for in the last two hours once it is half of
+    ``COHORT_MAX_AGE`` old (so a physician is seldom the one who waits for it); forget those
+    not asked for in a week. Safe in several workers at once (a newer answer is never
+    overwritten by an older one). Returns how many it recomputed."""
+    max_age = settings.COHORT_MAX_AGE
+    KeptCohort.objects.filter(requested_at__lt=now - FORGET_AFTER).delete()
+    if max_age <= 0:
+        return 0
+    due = KeptCohort.objects.filter(
+        requested_at__gte=now - REFRESH_WHILE_ASKED,
+        computed_at__lte=now - timedelta(seconds=max_age / 2),
+    ).select_related("physician", "practice")
+    done = 0
+    for row in due:
+        _keep(row.key, row.scope, row.physician, row.practice, row.filters, now=row.requested_at)
+        done += 1
+    return done
 
 
 def curve_rows(curve: pd.DataFrame) -> list[dict[str, Any]]:

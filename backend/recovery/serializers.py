@@ -151,6 +151,10 @@ class CohortSerializer(serializers.Serializer):
     filters = serializers.DictField(child=serializers.CharField(allow_null=True))
     days = CohortDaySerializer(many=True)
     rates = RatesSerializer()
+    as_of = serializers.DateTimeField(
+        help_text="When the answer's data was read: it is kept and served again for up to "
+        "COHORT_MAX_AGE seconds (300), and no check-in or visit written since is in it."
+    )
 
 
 class FigureSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@
 
 import { json, qs } from "../api.js";
 import { chartBox, draw, loadPlotly, purge } from "../charts.js";
+import { formatTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
 import { BODY_REGIONS, CONDITIONS, INJECTATES, label } from "../format.js";
 import { t } from "../i18n.js";
@@ -87,6 +88,8 @@ function ratesText(cohort) {
 export async function practiceView({ practiceOnly = false } = {}) {
   loadPlotly().catch(() => {}); // overlaps the download with the API calls
   const summary = h("p", { class: "summary", role: "status" });
+  // The cohort's answer is kept for a few minutes (COHORT_MAX_AGE): when its data was read.
+  const asOf = h("p", { class: "hint as-of" });
   const slot = h("div");
   let current = null;
   let seq = 0;
@@ -103,6 +106,7 @@ export async function practiceView({ practiceOnly = false } = {}) {
     const mine = ++seq;
     const params = qs(Object.fromEntries(new FormData(form)));
     summary.textContent = t("practice.loading");
+    asOf.textContent = "";
     try {
       const [cohort, figure] = await Promise.all([
         json(`/api/v1/cohort/${params}`),
@@ -110,6 +114,9 @@ export async function practiceView({ practiceOnly = false } = {}) {
       ]);
       if (mine !== seq) return;
       summary.textContent = ratesText(cohort);
+      asOf.textContent = cohort.as_of
+        ? t("practice.asOf", { time: formatTime(cohort.as_of) })
+        : "";
       if (current) purge(current.plot);
       current = chartBox(t("practice.chartLabel", { summary: summary.textContent }));
       slot.replaceChildren(current.box);
@@ -133,6 +140,7 @@ export async function practiceView({ practiceOnly = false } = {}) {
     }),
     form,
     summary,
+    asOf,
     h("section", { class: "card", "aria-label": t("practice.chart") }, slot),
     h(
       "section",

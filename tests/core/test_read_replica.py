@@ -211,6 +211,9 @@ def _app_env(cluster: Cluster, **extra: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "DATABASE_POOL_MIN_SIZE": "1",
         "LOG_LEVEL": "WARNING",
+        # Every cohort computed, never a kept answer: where its statements read is the
+        # question here (tests/recovery/test_cohort_kept_answer.py covers keeping).
+        "COHORT_MAX_AGE": "0",
         **extra,
     }
 
@@ -438,9 +441,11 @@ def test_another_users_read_is_served_by_the_replica_and_may_be_behind(replica: 
 
 
 def cohort(base: str, cluster: Cluster) -> dict[str, Any]:
-    """The physician's cohort (their own patients)."""
+    """The physician's cohort (their own patients), without ``as_of`` (the time of each
+    computation: the numbers are the question)."""
     status, body = call(base, "GET", "/api/v1/cohort/", token=cluster.tokens["doctor"])
     assert status == 200, body
+    assert body.pop("as_of")
     return body
 
 

@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from diary.bulk_insert import NewEntry, insert_skipping_existing
 from diary.models import Entry, PatientDay
 from diary.tallies import days_mismatches, days_rebuild, days_recount
 from tests.concurrency import run_concurrently
@@ -234,6 +235,43 @@ def test_a_batch_adds_to_tallies_with_and_without_a_visit(
         (MAR_2, visit.pk, 0, 3, 12, 2, 1),
         (MAR_2, None, None, 15, 12, 2, 0),
     ]
+
+
+def test_an_insert_of_several_check_ins_adds_each_kind_of_key_once(patient: User, physician: User):
+    """The INSERT a batch falls back to when its COPY meets an id another patient just
+    committed, and the PUT's with one row: several rows in one statement, two sharing a key,
+    with a visit and without; a replay adds nothing; a single row is its own tally."""
+    link(physician, patient)
+    visit = make_visit(physician, patient, datetime(2026, 3, 2, 10, tzinfo=UTC))
+    felt = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+    def new(pain: int, bruising: str, visit_id: object, day: int | None) -> NewEntry:
+        return NewEntry(
+            id=uuid.uuid4(), patient=patient, felt_at=felt, pain=pain, soreness=pain + 1,
+            bruising=bruising, iced=False, heated=False, strenuous_activity=False, notes="",
+            recorded_at=felt, local_date=MAR_2, visit_id=visit_id, day=day,
+        )  # fmt: skip
+
+    rows = [
+        new(3, "none", visit.pk, 0),
+        new(5, "large", visit.pk, 0),
+        new(7, "none", None, None),
+        new(2, "small", None, None),
+    ]
+    assert insert_skipping_existing(rows) == {row.id for row in rows}
+    expected = [(MAR_2, visit.pk, 0, 8, 10, 2, 1), (MAR_2, None, None, 9, 11, 2, 0)]
+    assert sorted(tallies(patient), key=lambda row: row[2] is None) == expected
+
+    assert insert_skipping_existing(rows) == set()
+    assert sorted(tallies(patient), key=lambda row: row[2] is None) == expected
+
+    alone = new(4, "large", None, None)
+    assert insert_skipping_existing([alone]) == {alone.id}
+    assert sorted(tallies(patient), key=lambda row: row[2] is None) == [
+        (MAR_2, visit.pk, 0, 8, 10, 2, 1),
+        (MAR_2, None, None, 13, 16, 3, 1),
+    ]
+    assert days_mismatches() == (0, [])
 
 
 @pytest.mark.postgres

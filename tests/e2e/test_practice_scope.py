@@ -4,6 +4,7 @@ desk (1280x800) and on a phone (360x640)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -61,6 +62,12 @@ def test_scope_switch_changes_the_numbers_and_the_export_downloads(
     page.click("nav >> text=Practice")
     page.wait_for_selector("[data-chart=drawn] .main-svg", timeout=20000)
     assert _summary(page) == MINE
+    # When the (kept) answer's data was read, as a time of day in the reader's locale.
+    as_of = page.locator(".as-of").inner_text()
+    assert re.fullmatch(
+        r"Figures as of \d{1,2}:\d{2}( [AP]M)?: they are worked out again every few minutes\.",
+        as_of,
+    ), as_of
     assert page.locator("input[name=scope][value=mine]").is_checked()
     hint = page.locator("fieldset[data-field=scope] .hint").inner_text()
     assert "aggregates only" in hint

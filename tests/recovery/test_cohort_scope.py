@@ -3,9 +3,10 @@ patient of the practice's physicians, aggregates only). Numbers by hand, refusal
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role, User
 from audit.models import AuditEvent
@@ -87,7 +88,10 @@ NO_FILTERS = {"condition": None, "injectate": None, "body_region": None}
 def test_mine_is_the_default_and_counts_only_the_physicians_patients(
     practice_world, physician, client_for
 ):
+    before = timezone.now()
     body = _cohort(client_for, physician)
+    as_of = body.pop("as_of")
+    assert before <= datetime.fromisoformat(as_of) <= timezone.now()
     # A 50, B 40: median 45, linear quartiles 42.5 and 47.5.
     assert body == {
         "scope": "mine",
@@ -95,7 +99,8 @@ def test_mine_is_the_default_and_counts_only_the_physicians_patients(
         "days": _days(d3={"median": 45.0, "q1": 42.5, "q3": 47.5, "n": 2}),
         "rates": _rates(2, 2, 1),
     }
-    assert _cohort(client_for, physician, "?scope=mine") == body
+    # The same question: the kept answer, the same data read at the same time.
+    assert _cohort(client_for, physician, "?scope=mine") == {**body, "as_of": as_of}
 
 
 def test_colleagues_mine_includes_a_shared_patient(practice_world, colleague, client_for):
@@ -113,6 +118,8 @@ def test_practice_scope_counts_every_patient_of_the_practice_once(
     practice_world, physician, colleague, client_for
 ):
     body = _cohort(client_for, physician, "?scope=practice")
+    as_of = body.pop("as_of")
+    assert datetime.fromisoformat(as_of) <= timezone.now()
     # Day 3: 25, 40, 50 → median 40, q1 25 + 0.5 x 15 = 32.5, q3 40 + 0.5 x 10 = 45. A is
     # on two physicians' care teams and counts once; D (another practice) not at all.
     # Responders (best of days 3-14 ≥ 30): A 50, B 40, C 75 → 3/3; ≥ 50: A, C → 2/3.
@@ -125,8 +132,9 @@ def test_practice_scope_counts_every_patient_of_the_practice_once(
         ),
         "rates": _rates(3, 3, 2),
     }
-    # Every physician of the practice reads the same practice numbers.
-    assert _cohort(client_for, colleague, "?scope=practice") == body
+    # Every physician of the practice reads the same practice numbers (the answer kept
+    # for the practice: the same data, read at the same time).
+    assert _cohort(client_for, colleague, "?scope=practice") == {**body, "as_of": as_of}
 
 
 def test_practice_scope_of_another_practice_sees_only_its_own(
