@@ -566,14 +566,11 @@ LOGGING = {
 AUDIT_PARTITIONS_AHEAD = env.int("AUDIT_PARTITIONS_AHEAD", default=3)
 # The cohort (recovery/cohort.py) is kept: an answer computed for a scope and filters is
 # served again for up to COHORT_MAX_AGE seconds (its "as_of" says when its data was read),
-# and the worker recomputes every answer asked for in the last week once it is half that
-# old, every COHORT_REFRESH_SECONDS. 0 computes every request afresh.
+# and the worker recomputes every answer asked for in the last two hours once it is half
+# that old (its cohort-refresh job, about every 30 s). 0 computes every request afresh.
 COHORT_MAX_AGE = env.int("COHORT_MAX_AGE", default=300)
-COHORT_REFRESH_SECONDS = env.int("COHORT_REFRESH_SECONDS", default=60)
 if not 0 <= COHORT_MAX_AGE <= 86_400:
     raise ImproperlyConfigured("COHORT_MAX_AGE must be seconds between 0 and 86400.")
-if not 1 <= COHORT_REFRESH_SECONDS <= 3600:
-    raise ImproperlyConfigured("COHORT_REFRESH_SECONDS must be seconds between 1 and 3600.")
 # How long audit rows are kept, in months: a month's partition whose every row is older is
 # exported to AUDIT_ARCHIVE_DIR (gzip'd CSV with its SHA-256 beside it, read back and checked)
 # and only then dropped, by the worker or `relief audit archive`. Default 72 (six years,

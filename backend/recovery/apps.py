@@ -8,11 +8,7 @@ class RecoveryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.conf import settings
-
         from core import periodic
-        from recovery.cohort import cohort_refresh_job
+        from recovery.cohort import REFRESH_EVERY, cohort_refresh_job
 
-        periodic.register(
-            "cohort-refresh", cohort_refresh_job, every_seconds=settings.COHORT_REFRESH_SECONDS
-        )
+        periodic.register("cohort-refresh", cohort_refresh_job, every_seconds=REFRESH_EVERY)

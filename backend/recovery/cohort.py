@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
 from django.utils import timezone
 
 from accounts.models import Practice, User
@@ -315,6 +315,9 @@ def _computed(visits: Any) -> dict[str, Any]:
 # asked for. Every answer says when its data was read (``as_of``). An
 # answer older than the bound is never served: the request computes it afresh.
 
+# The worker's job runs this often (the worker runs every job at least every
+# WORKER_TICK_SECONDS, 30 by default, so about every 30 s as shipped).
+REFRESH_EVERY = 60
 # Recomputed by the worker while asked for in the last two hours (``requested_at`` moves at
 # most hourly); forgotten once not asked for in a week.
 REFRESH_WHILE_ASKED = timedelta(hours=2)
@@ -346,6 +349,17 @@ def _as_answer(curve: list[dict[str, Any]], rates_: dict[str, Any], as_of: Any) 
     return {"curve": frame, "rates": rates_, "as_of": as_of}
 
 
+def _read_at() -> datetime:
+    """When the data a cohort computed now will read was current: now on the primary; on
+    the replica (``core.replica`` may send this request's reads there), now less the lag
+    the router allows it, ``DATABASE_REPLICA_MAX_LAG``: an answer is never dated later than
+    its data."""
+    at = timezone.now()
+    if router.db_for_read(PatientDay) != DEFAULT_DB_ALIAS:
+        at -= timedelta(seconds=settings.DATABASE_REPLICA_MAX_LAG)
+    return at
+
+
 def _keep(
     key: str,
     scope: str,
@@ -353,24 +367,27 @@ def _keep(
     practice: Practice | None,
     filters: dict[str, str | None],
     *,
-    now: datetime,
+    requested_at: datetime | None,
 ) -> dict[str, Any]:
-    """Compute the answer afresh and keep it (unless a newer one was kept meanwhile)."""
-    started = timezone.now()
+    """Compute the answer afresh and keep it, unless a newer one was kept meanwhile.
+    ``requested_at``: a request's time (None from the worker, which leaves it as it is)."""
+    read_at = _read_at()
     answer = _computed(_scope_visits(scope, physician, practice, **filters))
-    fields = {
+    fields: dict[str, Any] = {
         "scope": scope,
         "physician": physician if scope == MINE else None,
         "practice": practice if scope == PRACTICE else None,
         "filters": filters,
         "curve": [_plain(row) for row in answer["curve"].to_dict("records")],
         "rates": _plain(answer["rates"]),
-        "computed_at": started,
-        "requested_at": now,
+        "computed_at": read_at,
     }
-    if not KeptCohort.objects.filter(key=key, computed_at__lt=started).update(**fields):
+    if requested_at is not None:
+        fields["requested_at"] = requested_at
+    if not KeptCohort.objects.filter(key=key, computed_at__lt=read_at).update(**fields):
+        fields.setdefault("requested_at", timezone.now())
         KeptCohort.objects.bulk_create([KeptCohort(key=key, **fields)], ignore_conflicts=True)
-    return {**answer, "as_of": started}
+    return {**answer, "as_of": read_at}
 
 
 def served(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str, Any]:
@@ -379,8 +396,8 @@ def served(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str,
     answer's data was read."""
     max_age = settings.COHORT_MAX_AGE
     if max_age <= 0:
-        started = timezone.now()
-        return {**cohort(user, scope=scope, **filters), "as_of": started}
+        read_at = _read_at()
+        return {**cohort(user, scope=scope, **filters), "as_of": read_at}
     practice = user.practice if scope == PRACTICE else None
     key = _key(scope, user.practice_id if scope == PRACTICE else user.pk, filters)
     now = timezone.now()
@@ -389,25 +406,36 @@ def served(user: User, *, scope: str = MINE, **filters: str | None) -> dict[str,
         if now - row.requested_at > _REQUESTED_EVERY:
             KeptCohort.objects.filter(pk=row.pk).update(requested_at=now)
         return _as_answer(row.curve, row.rates, row.computed_at)
-    return _keep(key, scope, user if scope == MINE else None, practice, filters, now=now)
+    return _keep(key, scope, user if scope == MINE else None, practice, filters, requested_at=now)
 
 
 def cohort_refresh_job(*, now: datetime) -> int:
     """Worker: recompute each kept answer asked for in the last two hours once it is half of
     ``COHORT_MAX_AGE`` old (so a physician is seldom the one who waits for it); forget those
-    not asked for in a week. Safe in several workers at once (a newer answer is never
-    overwritten by an older one). Returns how many it recomputed."""
+    not asked for in a week. Several workers may run it at once: each answer is claimed
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) while it is recomputed, so two never compute
+    the same one, and a newer answer is never replaced by an older one. Returns how many it
+    recomputed."""
     max_age = settings.COHORT_MAX_AGE
     KeptCohort.objects.filter(requested_at__lt=now - FORGET_AFTER).delete()
     if max_age <= 0:
         return 0
-    due = KeptCohort.objects.filter(
-        requested_at__gte=now - REFRESH_WHILE_ASKED,
-        computed_at__lte=now - timedelta(seconds=max_age / 2),
-    ).select_related("physician", "practice")
+    due = {
+        "requested_at__gte": now - REFRESH_WHILE_ASKED,
+        "computed_at__lte": now - timedelta(seconds=max_age / 2),
+    }
     done = 0
-    for row in due:
-        _keep(row.key, row.scope, row.physician, row.practice, row.filters, now=row.requested_at)
+    for pk in list(KeptCohort.objects.filter(**due).values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = (
+                KeptCohort.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("physician", "practice")
+                .filter(pk=pk, **due)
+                .first()
+            )
+            if row is None:  # another worker has it, or it was recomputed meanwhile
+                continue
+            _keep(row.key, row.scope, row.physician, row.practice, row.filters, requested_at=None)
         done += 1
     return done
 

@@ -4,7 +4,7 @@
 
 import { json, qs } from "../api.js";
 import { chartBox, draw, loadPlotly, purge } from "../charts.js";
-import { formatTime } from "../dates.js";
+import { formatDateTime, formatTime } from "../dates.js";
 import { h, message, uid } from "../dom.js";
 import { BODY_REGIONS, CONDITIONS, INJECTATES, label } from "../format.js";
 import { t } from "../i18n.js";
@@ -83,6 +83,13 @@ function ratesText(cohort) {
   });
 }
 
+/** When a kept cohort answer's data was read: the time of day, with the date when that
+ * was not today (a large COHORT_MAX_AGE, or a page left open overnight). */
+function asOfText(iso) {
+  const today = new Date().toDateString() === new Date(iso).toDateString();
+  return today ? formatTime(iso) : formatDateTime(iso);
+}
+
 /** The Practice page. `practiceOnly`: for a practice administrator, who has no patients
  * of their own, so only the practice scope is offered. */
 export async function practiceView({ practiceOnly = false } = {}) {
@@ -114,9 +121,7 @@ export async function practiceView({ practiceOnly = false } = {}) {
       ]);
       if (mine !== seq) return;
       summary.textContent = ratesText(cohort);
-      asOf.textContent = cohort.as_of
-        ? t("practice.asOf", { time: formatTime(cohort.as_of) })
-        : "";
+      asOf.textContent = cohort.as_of ? t("practice.asOf", { time: asOfText(cohort.as_of) }) : "";
       if (current) purge(current.plot);
       current = chartBox(t("practice.chartLabel", { summary: summary.textContent }));
       slot.replaceChildren(current.box);

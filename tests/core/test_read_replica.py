@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -462,6 +462,14 @@ def test_the_cohort_is_read_from_the_replica(replica: Cluster):
         9 if old != 9 else 5, replica.ids["visit"])  # fmt: skip
     try:
         assert cohort(replica.app, replica) == before
+        # Read on the replica, the answer is dated the replica's allowed lag (10 s) earlier:
+        # never later than its data.
+        asked = datetime.now(UTC)
+        status, body = call(replica.app, "GET", "/api/v1/cohort/", token=replica.tokens["doctor"])
+        answered = datetime.now(UTC)
+        assert status == 200, body
+        as_of = datetime.fromisoformat(body["as_of"])
+        assert asked - timedelta(seconds=10.5) <= as_of <= answered - timedelta(seconds=9.5)
         replica.resume()
         replica.wait_replayed(replica.primary_position())
         wait_for(lambda: cohort(replica.app, replica) != before, "the cohort to follow")

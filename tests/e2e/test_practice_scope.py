@@ -65,7 +65,7 @@ def test_scope_switch_changes_the_numbers_and_the_export_downloads(
     # When the (kept) answer's data was read, as a time of day in the reader's locale.
     as_of = page.locator(".as-of").inner_text()
     assert re.fullmatch(
-        r"Figures as of \d{1,2}:\d{2}( [AP]M)?: they are worked out again every few minutes\.",
+        r"Figures as of \d{1,2}:\d{2}( [AP]M)?\.",
         as_of,
     ), as_of
     assert page.locator("input[name=scope][value=mine]").is_checked()
