@@ -17,8 +17,9 @@ The write paths: ``diary.actions.save`` (the PUT: a create adds in its insert, a
 recounts), ``diary.actions.delete`` (recounts), ``diary.actions.sync`` (the batch: creates
 add in ``bulk_insert``, edits recount) and ``diary.placement.entries_reassign`` (a visit
 created or moved re-places check-ins; the dates of those that moved are recounted). The
-demo seeder and the test factories write through these. Anything that writes ``diary_entry`` around them (a bulk COPY in a benchmark, a restore)
-must run :func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
+demo seeder and the test factories write through these. Anything that writes
+``diary_entry`` around them (a bulk COPY in a benchmark, a restore) must run
+:func:`days_rebuild`; ``relief aggregates check`` finds what it missed.
 """
 
 from __future__ import annotations
@@ -231,6 +232,9 @@ def days_add(entries: Iterable[_NewCheckIn]) -> None:
                 )
 
 
+_CTES_SQL: dict[tuple[str, str, frozenset[bool], bool], str] = {}
+
+
 def days_add_ctes(
     connection: BaseDatabaseWrapper, source: str, entries: Sequence[_NewCheckIn]
 ) -> str:
@@ -240,21 +244,26 @@ def days_add_ctes(
     and its tally in one statement (the hot path saves a round trip). ``entries`` are the
     rows being inserted: only the kinds of key they have get a CTE (a key with a visit and
     one without conflict on different indexes), and a single check-in is its own tally."""
-    kinds = {entry.visit_id is not None for entry in entries}
-    return ", ".join(
-        f"{name} AS ("
-        + _upsert(
-            connection,
-            _tally_select(connection, f"visit_id {where}", source, one=len(entries) == 1),
-            with_visit=with_visit,
+    kinds = frozenset(entry.visit_id is not None for entry in entries)
+    one = len(entries) == 1
+    # Written once per shape, as _recount_sql and _add_sql are: every check-in's PUT asks.
+    sql = _CTES_SQL.get((connection.vendor, source, kinds, one))
+    if sql is None:
+        sql = _CTES_SQL[(connection.vendor, source, kinds, one)] = ", ".join(
+            f"{name} AS ("
+            + _upsert(
+                connection,
+                _tally_select(connection, f"visit_id {where}", source, one=one),
+                with_visit=with_visit,
+            )
+            + ")"
+            for name, where, with_visit in (
+                ("tallies_with_visit", "IS NOT NULL", True),
+                ("tallies_no_visit", "IS NULL", False),
+            )
+            if with_visit in kinds
         )
-        + ")"
-        for name, where, with_visit in (
-            ("tallies_with_visit", "IS NOT NULL", True),
-            ("tallies_no_visit", "IS NULL", False),
-        )
-        if with_visit in kinds
-    )
+    return sql
 
 
 def days_rebuild() -> int:

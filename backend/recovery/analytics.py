@@ -332,25 +332,21 @@ def daily_series(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.loc[(day.notna() & (day >= 0)).to_numpy(dtype=bool)]
     if rows.empty:
         return _empty_daily()
-    # Grouped with numpy (a stable sort by day and date, then sums per run of equal days):
-    # the same result as pandas' named aggregation, at a fraction of its cost on the hot
-    # read paths.
+    if not is_tallies(rows):
+        rows = tally(rows)  # one definition: what the server's kept tallies go through
+    # Grouped with numpy (a sort by day and date, then sums per run of equal days): the
+    # same result as pandas' named aggregation, at a fraction of its cost on the hot read
+    # paths.
     days = rows["day"].astype("int64").to_numpy()
     ordinals = _date_ordinals(rows["local_date"])
     order = np.lexsort((ordinals, days))
     days = days[order]
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     ends = np.r_[starts[1:], days.size] - 1
-    if is_tallies(rows):
-        counts = np.add.reduceat(rows["entries"].to_numpy(dtype="int64")[order], starts)
-        pain = rows["pain_sum"].to_numpy(dtype="float64")[order]
-        soreness = rows["soreness_sum"].to_numpy(dtype="float64")[order]
-        large = rows["large_bruising"].to_numpy(dtype="int64")[order] > 0
-    else:
-        counts = np.diff(np.r_[starts, days.size])
-        pain = rows["pain"].astype("float64").to_numpy()[order]
-        soreness = rows["soreness"].astype("float64").to_numpy()[order]
-        large = (rows["bruising"] == "large").fillna(False).to_numpy(dtype=bool)[order]
+    counts = np.add.reduceat(rows["entries"].to_numpy(dtype="int64")[order], starts)
+    pain = rows["pain_sum"].to_numpy(dtype="float64")[order]
+    soreness = rows["soreness_sum"].to_numpy(dtype="float64")[order]
+    large = rows["large_bruising"].to_numpy(dtype="int64")[order] > 0
     return pd.DataFrame(
         {
             "day": days[starts],
@@ -386,12 +382,10 @@ def baseline_for(visit: Mapping[str, Any], patient_rows: pd.DataFrame) -> Baseli
     if "patient_id" in patient_rows and "patient_id" in visit:
         mask &= (patient_rows["patient_id"] == visit["patient_id"]).to_numpy(dtype=bool)
     window = patient_rows.loc[mask]
-    if is_tallies(window):
-        count = int(window["entries"].sum())
-        total = float(window["pain_sum"].astype("float64").sum())
-    else:
-        pains = window["pain"].dropna().astype("float64")
-        count, total = len(pains), float(pains.sum())
+    if not is_tallies(window):
+        window = tally(window)
+    count = int(window["entries"].sum())
+    total = float(window["pain_sum"].astype("float64").sum())
     if count == 0:
         return NO_BASELINE
     # A sum of whole numbers is exact, so this is the mean of the raw pains to the last bit.
@@ -976,16 +970,15 @@ def course_reports(visits: pd.DataFrame, rows: pd.DataFrame, today: date) -> lis
     present; otherwise (entries only) assigns them with :func:`assign_visits`. Each summary
     also gets ``visit_number`` (1-based per patient).
     """
-    entries = rows
-    if "visit_id" not in entries or "day" not in entries:
-        entries = assign_visits(entries, visits)
+    if "visit_id" not in rows or "day" not in rows:
+        rows = assign_visits(rows, visits)
     ordered = visits.sort_values(["performed_at", "visit_id"], kind="stable")
     gaps = next_visit_days(ordered)
     numbers = ordered.groupby("patient_id", sort=False).cumcount() + 1
-    by_patient = {key: group for key, group in entries.groupby("patient_id", sort=False)}
+    by_patient = {key: group for key, group in rows.groupby("patient_id", sort=False)}
     reports = []
     for index, visit in ordered.iterrows():
-        own = by_patient.get(visit["patient_id"], entries.iloc[0:0])
+        own = by_patient.get(visit["patient_id"], rows.iloc[0:0])
         gap = gaps.loc[index]
         report = visit_report(visit, own, today, None if pd.isna(gap) else int(gap))
         report.summary["visit_number"] = int(numbers.loc[index])
